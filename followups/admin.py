@@ -1,0 +1,28 @@
+from django.contrib import admin
+
+from followups.models import Ticket, TicketEvent
+
+
+class TicketEventInline(admin.TabularInline):
+    model = TicketEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ("created_at", "actor", "kind", "field", "old_value", "new_value", "body")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    """Read-only here: changes go through the inbox so that each one is audited."""
+
+    list_display = ("reference", "customer", "survey", "status", "priority", "assignee", "first_contact_due_at")
+    list_filter = ("status", "priority", "survey", "outcome")
+    list_select_related = ("customer", "survey", "assignee")
+    search_fields = ("customer__email", "customer__last_name", "response__comment")
+    inlines = [TicketEventInline]
+    readonly_fields = [f.name for f in Ticket._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,36 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TicketStatus(models.TextChoices):
+    NEW = "new", _("New")
+    CONTACTED = "contacted", _("Contacted")
+    WAITING = "waiting", _("Waiting on customer")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.CONTACTED, TicketStatus.WAITING)
+
+
+class Priority(models.TextChoices):
+    HIGH = "high", _("High (critical 0–3)")
+    NORMAL = "normal", _("Normal")
+
+
+class Outcome(models.TextChoices):
+    RECOVERED = "recovered", _("Recovered")
+    NOT_RECOVERABLE = "not_recoverable", _("Not recoverable")
+    NO_REPLY = "no_reply", _("No reply")
+
+
+class ContactChannel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone call")
+
+
+class EventKind(models.TextChoices):
+    OPENED = "opened", _("Case opened")
+    FIELD_CHANGED = "changed", _("Changed")
+    NOTE = "note", _("Internal note")
+    CONTACTED = "contacted", _("Customer contacted")

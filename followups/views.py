@@ -1,0 +1,87 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from crm.selectors import customer_crm_summary
+from followups import selectors, services
+from followups.forms import ContactForm, NoteForm, ResolveForm
+from npsapp import roles
+from npsapp.roles import role_required
+
+PAGE_SIZE = 50
+
+
+@role_required(roles.CAN_WORK_CASES)
+@require_http_methods(["GET"])
+def inbox(request):
+    view = request.GET.get("view", "open")
+    if view not in selectors.INBOX_VIEWS:
+        view = "open"
+    now = timezone.now()
+    tickets = selectors.inbox_tickets(user=request.user, view=view, now=now)
+    page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "view": view, "views": selectors.INBOX_VIEWS, "now": now}
+    return render(request, "followups/inbox.html", context)
+
+
+# Each action: the form that validates it and the service that performs it.
+ACTIONS = {
+    "claim": (None, lambda ticket, user, data: services.ticket_claim(ticket=ticket, actor=user)),
+    "note": (NoteForm, lambda ticket, user, data: services.ticket_add_note(ticket=ticket, actor=user, **data)),
+    "contact": (ContactForm, lambda ticket, user, data: services.ticket_mark_contacted(ticket=ticket, actor=user, **data)),
+    "resolve": (ResolveForm, lambda ticket, user, data: services.ticket_resolve(ticket=ticket, actor=user, **data)),
+}
+DONE_MESSAGES = {
+    "claim": gettext_lazy("You now own this case."),
+    "note": gettext_lazy("Note added."),
+    "contact": gettext_lazy("Contact recorded."),
+    "resolve": gettext_lazy("Case resolved."),
+}
+
+
+@role_required(roles.CAN_WORK_CASES)
+@require_http_methods(["GET", "POST"])
+def ticket_detail(request, public_id):
+    """One case: the answer, the CRM panel, the timeline, and the actions on it."""
+    ticket = selectors.ticket_for_user(user=request.user, public_id=public_id)
+    forms = {"note": NoteForm(), "contact": ContactForm(), "resolve": ResolveForm()}
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action not in ACTIONS:
+            messages.error(request, _("Unknown action."))
+            return HttpResponseRedirect(request.path)
+        form_class, perform = ACTIONS[action]
+        form = form_class(request.POST) if form_class else None
+        if form is None or form.is_valid():
+            try:
+                perform(ticket, request.user, form.cleaned_data if form else {})
+            except ValidationError as exc:
+                if form is None:
+                    messages.error(request, " ".join(exc.messages))
+                    return HttpResponseRedirect(request.path)
+                form.add_error(None, exc)
+            else:
+                messages.success(request, str(DONE_MESSAGES[action]))
+                return HttpResponseRedirect(request.path)
+        forms[action] = form
+        status = 400
+    context = {
+        "ticket": ticket,
+        "response": ticket.response,
+        "crm": customer_crm_summary(customer=ticket.customer, exclude_response_id=ticket.response_id)
+        if ticket.customer
+        else None,
+        "events": ticket.events.select_related("actor").all(),
+        "forms": forms,
+        "now": timezone.now(),
+        "inbox_url": reverse("followups:inbox"),
+    }
+    return render(request, "followups/ticket_detail.html", context, status=status)

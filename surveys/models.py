@@ -1,0 +1,148 @@
+import secrets
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from surveys import scoring
+from surveys.choices import Channel
+
+COMMENT_MAX_LENGTH = 5000
+DEFAULT_QUESTION = _("How likely are you to recommend %(brand)s to a friend or colleague?")
+
+
+def new_token() -> str:
+    # 32 random bytes: 256 bits, far beyond guessing.
+    return secrets.token_urlsafe(32)
+
+
+def default_expiry():
+    return timezone.now() + timedelta(days=settings.NPSAPP_LINK_VALID_DAYS)
+
+
+class Brand(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    colour = models.CharField(_("colour"), max_length=7, default="#0d6efd", help_text=_("Hex colour, e.g. #0d6efd"))
+
+    class Meta:
+        verbose_name = _("brand")
+        verbose_name_plural = _("brands")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Survey(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="surveys")
+    name = models.CharField(_("name"), max_length=200)
+    question = models.CharField(
+        _("question"),
+        max_length=300,
+        blank=True,
+        help_text=_("Leave empty for the standard question naming the brand."),
+    )
+    comment_prompt = models.CharField(
+        _("open question"), max_length=300, blank=True, help_text=_("Leave empty for the standard wording.")
+    )
+    first_contact_hours = models.PositiveIntegerField(
+        _("first-contact deadline (hours)"),
+        default=48,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 30)],
+        help_text=_("Detractors get a follow-up case that must be first contacted within this many hours."),
+    )
+    is_anonymous = models.BooleanField(
+        _("anonymous"), default=False, help_text=_("Responses are not linked to the customer's identity.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("survey")
+        verbose_name_plural = _("surveys")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def question_text(self) -> str:
+        return self.question or DEFAULT_QUESTION % {"brand": self.brand.name}
+
+
+class Invitation(models.Model):
+    """A personal survey link for one customer."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="invitations")
+    customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="invitations")
+    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.EMAIL)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(default=default_expiry)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        indexes = [models.Index(fields=["customer", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.survey} → {self.customer}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def url(self) -> str:
+        from django.urls import reverse
+
+        return settings.SITE_URL + reverse("surveys:respond", args=[self.token])
+
+
+class Response(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="responses")
+    # One response per invitation: a second submit of the same link cannot create another.
+    invitation = models.OneToOneField(
+        Invitation, null=True, blank=True, on_delete=models.SET_NULL, related_name="response"
+    )
+    customer = models.ForeignKey(
+        "crm.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="responses"
+    )
+    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.EMAIL)
+    score = models.PositiveSmallIntegerField(
+        _("score"), validators=[MinValueValidator(scoring.SCORE_MIN), MaxValueValidator(scoring.SCORE_MAX)]
+    )
+    comment = models.TextField(_("comment"), blank=True, validators=[MaxLengthValidator(COMMENT_MAX_LENGTH)])
+    language = models.CharField(max_length=8, blank=True)
+    submitted_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("response")
+        verbose_name_plural = _("responses")
+        ordering = ["-submitted_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(score__gte=scoring.SCORE_MIN, score__lte=scoring.SCORE_MAX),
+                name="response_score_0_10",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["survey", "submitted_at"]),
+            models.Index(fields=["customer", "submitted_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.score} – {self.survey}"
+
+    @property
+    def segment(self):
+        return scoring.segment_for(self.score)
+
+    @property
+    def is_critical(self) -> bool:
+        return scoring.is_critical(self.score)
