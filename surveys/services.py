@@ -47,10 +47,11 @@ def response_submit(*, invitation: Invitation, score: int, comment: str = "", la
         submitted_at=timezone.now(),
     )
     # Uniqueness is left to the database: one INSERT, and a concurrent second submit fails there.
-    response.full_clean(validate_unique=False, exclude=["invitation", "survey", "customer"])
+    # The score's range is checked by the field validators here and by a CHECK constraint in
+    # the database, so the constraint is not queried twice.
+    response.full_clean(validate_unique=False, validate_constraints=False, exclude=["invitation", "survey", "customer"])
     try:
-        with transaction.atomic():
-            response.save()
+        response.save()
     except IntegrityError as exc:
         raise AlreadyAnswered from exc
     if response.segment == Segment.DETRACTOR:

@@ -1,0 +1,71 @@
+import pytest
+from django.contrib.auth.models import Group, User
+
+from npsapp import celery_app
+from npsapp import roles
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(request):
+    """Unit tests run tasks inline; integration tests talk to a real worker."""
+    if request.node.get_closest_marker("integration"):
+        yield
+        return
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+def _user(username: str, *role_names: str, **extra) -> User:
+    user = User.objects.create_user(username=username, password="pw", first_name=username.title(), **extra)
+    if role_names:
+        user.groups.add(*Group.objects.filter(name__in=role_names))
+    return user
+
+
+@pytest.fixture
+def agent(db):
+    return _user("alice", roles.AGENT)
+
+
+@pytest.fixture
+def other_agent(db):
+    return _user("bob", roles.AGENT)
+
+
+@pytest.fixture
+def manager(db):
+    return _user("maria", roles.MANAGER)
+
+
+@pytest.fixture
+def admin_user(db):
+    return _user("root", roles.ADMIN, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def outsider(db):
+    """Logged in, but with no role at all."""
+    return _user("olivier")
+
+
+@pytest.fixture
+def survey(db):
+    from tests.factories import SurveyFactory
+
+    return SurveyFactory(name="Post-purchase")
+
+
+@pytest.fixture
+def customer(db):
+    from tests.factories import CustomerFactory
+
+    return CustomerFactory(first_name="Jeanne", last_name="Moreau", email="jeanne@example.com")
+
+
+@pytest.fixture
+def invitation(survey, customer):
+    from surveys.services import invitation_create
+
+    return invitation_create(survey=survey, customer=customer)

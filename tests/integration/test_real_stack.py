@@ -1,0 +1,83 @@
+"""The whole loop on the real stack: gunicorn → PostgreSQL → Redis → Celery worker and beat."""
+
+import time
+from datetime import timedelta
+
+import pytest
+
+from followups.models import Ticket
+from npsapp import celery_app
+from surveys.models import Response
+from surveys.services import invitation_create
+from tests.factories import CustomerFactory, SurveyFactory
+from tests.integration.conftest import closed_port, wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def _invitations(count: int):
+    survey = SurveyFactory(name="Real stack")
+    return [invitation_create(survey=survey, customer=CustomerFactory()) for _ in range(count)]
+
+
+def test_detractor_answer_reaches_the_inbox_through_the_real_worker(stack, browser):
+    stack.worker()
+    stack.wait_for_log("worker", "ready")
+    web = stack.web("web")
+    invitation = _invitations(1)[0]
+
+    status, seconds = browser.submit_survey(web + f"/s/{invitation.token}/", score=1, comment="Arrived broken")
+    submitted = time.perf_counter()
+    assert status == 302, stack.log("web")
+    wait_for(lambda: Ticket.objects.filter(response__invitation=invitation).exists(), timeout=20,
+             what="the worker to open the ticket")
+    latency = time.perf_counter() - submitted
+    print(f"\nsubmit took {seconds * 1000:.0f} ms; ticket visible {latency * 1000:.0f} ms after the thank-you page")
+    ticket = Ticket.objects.get(response__invitation=invitation)
+    assert ticket.priority == "high"
+    assert ticket.first_contact_due_at == ticket.response.submitted_at + timedelta(hours=48)
+
+
+def test_nothing_is_lost_when_the_broker_is_down(stack, browser):
+    """Web processes whose broker is unreachable still thank the customer within a second;
+    the beat's reconciliation opens exactly one ticket per detractor answer once work resumes."""
+    invitations = _invitations(6)
+    broken_web = stack.web("web-broker-down", CELERY_BROKER_URL=f"redis://127.0.0.1:{closed_port()}/0")
+    scores = [0, 3, 6, 9, 2, 8]
+    for invitation, score in zip(invitations, scores, strict=True):
+        status, seconds = browser.submit_survey(
+            broken_web + f"/s/{invitation.token}/", score=score, comment=f"Score {score}"
+        )
+        assert status == 302, stack.log("web-broker-down")
+        assert seconds < 1.0, f"submit took {seconds:.2f}s with the broker down"
+    assert Response.objects.count() == 6
+    assert "could not publish" in stack.log("web-broker-down")
+    assert Ticket.objects.count() == 0
+
+    # Work resumes: the worker and beat run against the real broker.
+    stack.worker()
+    stack.beat()
+    detractors = Response.objects.filter(score__lte=6)
+    wait_for(lambda: Ticket.objects.count() == detractors.count(), timeout=40,
+             what="the reconciliation to open the missing tickets")
+    time.sleep(3)  # several more beats: nothing may be opened twice
+    assert Ticket.objects.count() == 4
+    assert sorted(Ticket.objects.values_list("response__score", flat=True)) == [0, 2, 3, 6]
+    for response in detractors:
+        assert Ticket.objects.filter(response=response).count() == 1
+
+
+def test_the_same_task_delivered_twice_opens_one_ticket(stack, browser):
+    stack.worker()
+    stack.wait_for_log("worker", "ready")
+    invitation = _invitations(1)[0]
+    broken_web = stack.web("web-broker-down", CELERY_BROKER_URL=f"redis://127.0.0.1:{closed_port()}/0")
+    status, _ = browser.submit_survey(broken_web + f"/s/{invitation.token}/", score=4, comment="Meh")
+    assert status == 302
+    response = Response.objects.get(invitation=invitation)
+
+    for _ in range(3):
+        celery_app.send_task("followups.tasks.ticket_open_for_response_task", args=[response.id])
+    wait_for(lambda: stack.log("worker").count("succeeded") >= 3, timeout=20, what="three task runs")
+    assert Ticket.objects.filter(response=response).count() == 1
+    assert Ticket.objects.get(response=response).events.filter(kind="opened").count() == 1
