@@ -14,7 +14,13 @@ class Customer(models.Model):
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
-    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("Empty: the customer's browser language is used."),
+    )
     customer_since = models.DateField(_("customer since"), null=True, blank=True)
     newsletter_subscribed = models.BooleanField(_("newsletter subscribed"), default=False)
     age_band = models.CharField(_("age band"), max_length=8, choices=AgeBand.choices, blank=True)

@@ -31,12 +31,12 @@ def inbox(request):
     return render(request, "followups/inbox.html", context)
 
 
-# Each action: the form that validates it and the service that performs it.
+# Each action: the form that validates it (its fields are the service's keywords) and the service.
 ACTIONS = {
-    "claim": (None, lambda ticket, user, data: services.ticket_claim(ticket=ticket, actor=user)),
-    "note": (NoteForm, lambda ticket, user, data: services.ticket_add_note(ticket=ticket, actor=user, **data)),
-    "contact": (ContactForm, lambda ticket, user, data: services.ticket_mark_contacted(ticket=ticket, actor=user, **data)),
-    "resolve": (ResolveForm, lambda ticket, user, data: services.ticket_resolve(ticket=ticket, actor=user, **data)),
+    "claim": (None, services.ticket_claim),
+    "note": (NoteForm, services.ticket_add_note),
+    "contact": (ContactForm, services.ticket_mark_contacted),
+    "resolve": (ResolveForm, services.ticket_resolve),
 }
 DONE_MESSAGES = {
     "claim": gettext_lazy("You now own this case."),
@@ -58,11 +58,11 @@ def ticket_detail(request, public_id):
         if action not in ACTIONS:
             messages.error(request, _("Unknown action."))
             return HttpResponseRedirect(request.path)
-        form_class, perform = ACTIONS[action]
+        form_class, service = ACTIONS[action]
         form = form_class(request.POST) if form_class else None
         if form is None or form.is_valid():
             try:
-                perform(ticket, request.user, form.cleaned_data if form else {})
+                service(ticket=ticket, actor=request.user, **(form.cleaned_data if form else {}))
             except ValidationError as exc:
                 if form is None:
                     messages.error(request, " ".join(exc.messages))

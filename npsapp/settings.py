@@ -144,6 +144,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_VERBOSE = False
 
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -26,6 +28,8 @@ def _response_of(invitation: Invitation):
 def _activate_customer_language(request, invitation: Invitation) -> str:
     """The page speaks the customer's language when the CRM knows it, else the browser's."""
     language = invitation.customer.language or translation.get_language_from_request(request)
+    if not translation.check_for_language(language):
+        language = translation.get_language_from_request(request)
     translation.activate(language)
     request.LANGUAGE_CODE = translation.get_language()
     return request.LANGUAGE_CODE
@@ -65,7 +69,7 @@ def respond(request, token: str):
             except services.InvitationExpired:
                 return _expired_page(request, invitation)
             except ValidationError as exc:
-                form.add_error(None, exc)
+                form.add_error(None, exc.messages)
             else:
                 return HttpResponseRedirect(reverse("surveys:thanks", args=[token]))
         status = 400
@@ -105,7 +109,7 @@ def dashboard(request):
             error = _("That survey does not exist; showing all surveys.")
     trend = selectors.nps_by_month(selectors.responses_in_period(survey=survey), months=12)
     first_month = trend[0]["month"]
-    since = timezone.make_aware(timezone.datetime(first_month.year, first_month.month, 1))
+    since = timezone.make_aware(datetime(first_month.year, first_month.month, 1))
     responses = selectors.responses_in_period(start=since, survey=survey)
     summary = selectors.nps_summary(responses)
     distribution = selectors.score_distribution(responses)

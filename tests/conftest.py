@@ -1,8 +1,7 @@
 import pytest
 from django.contrib.auth.models import Group, User
 
-from npsapp import celery_app
-from npsapp import roles
+from npsapp import celery_app, roles
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,9 @@ def test_crm_summary_figures(db, django_assert_num_queries):
     PurchaseFactory(customer=customer, amount=Decimal("10.50"), purchased_at=now - timedelta(days=100))
     PurchaseFactory(customer=customer, amount=Decimal("89.50"), purchased_at=now - timedelta(days=3))
     current = ResponseFactory(score=2, customer=customer, invitation__customer=customer)
-    earlier = ResponseFactory(score=9, customer=customer, invitation__customer=customer, submitted_at=now - timedelta(days=200))
+    earlier = ResponseFactory(
+        score=9, customer=customer, invitation__customer=customer, submitted_at=now - timedelta(days=200)
+    )
     with django_assert_num_queries(2):
         summary = customer_crm_summary(customer=customer, exclude_response_id=current.id)
     assert summary.purchase_count == 2

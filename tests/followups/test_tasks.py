@@ -43,6 +43,6 @@ def test_reconcile_opens_missing_tickets_for_detractors_older_than_a_minute(db, 
 def test_reconcile_keeps_the_original_deadline(db, settings):
     settings.NPSAPP_RECONCILE_AFTER_SECONDS = 60
     submitted = timezone.now() - timedelta(hours=3)
-    response = ResponseFactory(score=2, submitted_at=submitted)
+    ResponseFactory(score=2, submitted_at=submitted)
     tickets_reconcile_task()
     assert Ticket.objects.get().first_contact_due_at == submitted + timedelta(hours=48)

@@ -1,0 +1,735 @@
+"""Demo data for a showcase install: pure Python, no database.
+
+`build_plan()` turns a seed and the current time into plain records (customers, purchases,
+responses with the later history of their follow-up cases, pending invitations). The
+`load_demo_data` command writes them. Everything is drawn from one random.Random(seed), so
+the same seed gives the same data relative to "now".
+"""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from itertools import accumulate
+
+from crm.choices import AgeBand, Gender, Plan
+from followups import sla
+from followups.choices import ContactChannel, EventKind, Outcome, TicketStatus
+from surveys import scoring
+from surveys.choices import Segment
+
+BRAND_NAME = "Maison Dupont"
+BRAND_COLOUR = "#1f5f8b"
+POST_PURCHASE = "post_purchase"
+RELATIONSHIP = "relationship"
+SURVEYS = {  # key: (name, first-contact deadline in hours)
+    POST_PURCHASE: ("Post-purchase survey", 48),
+    RELATIONSHIP: ("Relationship survey", 72),
+}
+MANAGER = "manager"
+AGENTS = ("agent1", "agent2")
+STAFF = (  # username, first name, last name, role
+    ("manager", "Hélène", "Marchand", "manager"),
+    ("agent1", "Julien", "Carpentier", "agent"),
+    ("agent2", "Amira", "Haddad", "agent"),
+    ("admin", "Thomas", "Lemaire", "admin"),
+)
+STAFF_EMAIL_DOMAIN = "staff.example.com"
+CUSTOMER_EMAIL_DOMAIN = "example.com"
+EXTERNAL_ID_REGEX = r"^C[0-9]{4}$"
+
+CUSTOMER_COUNT = 300
+RESPONSE_COUNT = 2000
+PENDING_COUNT = 150
+MIN_DAYS_BETWEEN_INVITATIONS = 30  # contact fatigue: at most one survey a month per customer
+
+FR_FEMALE = (
+    "Camille Léa Manon Chloé Emma Inès Sarah Juliette Louise Alice Clara Marie Anne Sophie Isabelle "
+    "Nathalie Céline Élodie Aurélie Margaux Pauline Mathilde Hélène Claire Agathe Lucie Océane Valérie "
+    "Sandrine Brigitte"
+).split()
+FR_MALE = (
+    "Lucas Hugo Louis Gabriel Arthur Jules Thomas Nicolas Julien Maxime Antoine Alexandre Pierre François "
+    "Olivier Philippe Laurent Mathieu Guillaume Sébastien Benoît Théo Raphaël Étienne Yann Romain "
+    "Christophe Michel Jérôme Bastien"
+).split()
+FR_LAST = (
+    "Martin Bernard Dubois Thomas Robert Richard Petit Durand Leroy Moreau Simon Laurent Lefèvre Michel "
+    "Garcia David Bertrand Roux Vincent Fournier Morel Girard André Lefebvre Mercier Dupuis Lambert Bonnet "
+    "François Martinez Legrand Garnier Faure Rousseau Blanc Guérin Muller Henry Roussel Perrin Morin "
+    "Mathieu Clément Gauthier Dumont Lopez Fontaine Chevalier Robin Benali"
+).split() + ["Le Gall", "Le Goff", "N'Diaye"]
+EN_FEMALE = (
+    "Emily Olivia Sophie Charlotte Amelia Grace Hannah Jessica Lucy Emma Rachel Laura Sarah Kate Helen "
+    "Rebecca Megan Chloe Abigail Victoria"
+).split()
+EN_MALE = (
+    "James Oliver Harry Jack George William Thomas Daniel Matthew Samuel Benjamin Edward Henry Michael "
+    "David Andrew Christopher Joseph Ryan Luke"
+).split()
+EN_LAST = (
+    "Smith Jones Taylor Brown Williams Wilson Johnson Davies Robinson Wright Thompson Evans Walker White "
+    "Roberts Green Hall Wood Jackson Clarke Hughes Edwards Turner Harris Cooper Murphy Kelly Campbell Stewart"
+).split() + ["O'Brien"]
+
+REGIONS = {  # roughly by population
+    "Île-de-France": 24,
+    "Auvergne-Rhône-Alpes": 14,
+    "Nouvelle-Aquitaine": 10,
+    "Occitanie": 10,
+    "Hauts-de-France": 9,
+    "Grand Est": 8,
+    "Provence-Alpes-Côte d'Azur": 8,
+    "Pays de la Loire": 6,
+    "Bretagne": 5,
+    "Normandie": 5,
+    "Bourgogne-Franche-Comté": 4,
+    "Centre-Val de Loire": 4,
+    "Corse": 1,
+}
+AGE_BANDS = {AgeBand.UNDER_25: 8, AgeBand.FROM_25: 22, AgeBand.FROM_35: 32, AgeBand.FROM_50: 25, AgeBand.OVER_65: 13}
+PLANS = {Plan.BASIC: 50, Plan.STANDARD: 35, Plan.PREMIUM: 15}
+CATEGORIES = {  # category: (weight, lowest price, highest price) in EUR
+    "Furniture": (22, 120, 400),
+    "Lighting": (18, 30, 250),
+    "Textiles": (22, 15, 120),
+    "Kitchen": (20, 15, 180),
+    "Garden": (10, 25, 350),
+    "Decoration": (8, 15, 150),
+}
+
+COMMENTS = {
+    (Segment.DETRACTOR, "en"): (
+        "My sofa arrived three weeks late and nobody warned me.",
+        "The lamp was broken in the box. Still waiting for a replacement.",
+        "Support was rude on the phone and hung up on me.",
+        "I returned the table a month ago and I still haven't been refunded.",
+        "Delivery slot missed twice. I took two days off work for nothing.",
+        "Wrong colour delivered, and the return process is a nightmare.",
+        "Two screws missing from the wardrobe kit, impossible to assemble it.",
+        "The chair wobbles after two weeks. Poor quality for the price.",
+        "Nobody answers emails. I have written four times.",
+        "The cushion covers faded after the first wash.",
+        "Tracking said delivered but nothing arrived.",
+        "The store staff were not interested in helping me at all.",
+        "Refund promised in 5 days, it has been 5 weeks.",
+        "The garden set rusted after one summer.",
+        "The driver left the parcel in the rain. Box soaked, rug ruined.",
+        "The website said in stock, then my order was cancelled a week later.",
+        "Scratched dresser, and they want me to pay for the return.",
+        "Too expensive for what you get.",
+        "The assembly instructions are wrong at step 7.",
+        "I was charged twice and it took ages to sort out.",
+        "Chat support just copy-pastes the same answer.",
+        "Half of my order came, the rest has no delivery date.",
+        "The kettle stopped working after a month.",
+        "Customer service promised a call back that never came.",
+        "Two of the six glasses arrived chipped.",
+        "The mattress still smells strongly of chemicals after a week.",
+        "Delivery fees are outrageous and were only shown at checkout.",
+        "The curtains are much thinner than the photos suggest.",
+        "I waited 40 minutes in the store to pick up my order.",
+        "Disappointed. I used to love this shop, not any more.",
+    ),
+    (Segment.DETRACTOR, "fr"): (
+        "Mon canapé est arrivé avec trois semaines de retard, sans aucune explication.",
+        "La lampe était cassée dans le carton. J'attends toujours un remplacement.",
+        "Le service client a été désagréable au téléphone et m'a raccroché au nez.",
+        "J'ai renvoyé la table il y a un mois et je ne suis toujours pas remboursée.",
+        "Créneau de livraison manqué deux fois. J'ai posé deux jours de congé pour rien.",
+        "Mauvaise couleur livrée, et le retour est un vrai parcours du combattant.",
+        "Il manquait deux vis dans le kit de l'armoire, impossible de la monter.",
+        "La chaise est bancale au bout de deux semaines. Qualité décevante pour le prix.",
+        "Personne ne répond aux mails. J'ai écrit quatre fois.",
+        "Les housses de coussin ont déteint dès le premier lavage.",
+        "Le suivi indique « livré » mais je n'ai rien reçu.",
+        "Vendeurs en magasin peu aimables et jamais disponibles.",
+        "Remboursement promis sous 5 jours, cela fait 5 semaines.",
+        "Le salon de jardin a rouillé après un seul été.",
+        "Le livreur a laissé le colis sous la pluie, tapis abîmé.",
+        "Article annoncé en stock, puis commande annulée une semaine plus tard.",
+        "Commode rayée, et on me demande de payer le retour.",
+        "Trop cher pour la qualité.",
+        "La notice de montage est fausse à l'étape 7.",
+        "Débitée deux fois, et il a fallu des semaines pour régulariser.",
+        "Le chat répond toujours par le même message automatique.",
+        "Seule la moitié de ma commande est arrivée, le reste n'a pas de date.",
+        "La bouilloire ne fonctionne plus au bout d'un mois.",
+        "On m'a promis un rappel qui n'est jamais venu.",
+        "Deux verres sur six ébréchés à la livraison.",
+        "Le matelas sent fortement le produit chimique, même après une semaine.",
+        "Frais de livraison exorbitants, affichés seulement au moment de payer.",
+        "Les rideaux sont beaucoup plus fins que sur les photos.",
+        "40 minutes d'attente en magasin pour retirer ma commande.",
+        "Déçue. J'adorais cette enseigne, ce n'est plus le cas.",
+    ),
+    (Segment.PASSIVE, "en"): (
+        "Nice products, but delivery took longer than announced.",
+        "Good quality overall, prices a bit high.",
+        "The table is lovely, assembly was a bit tricky.",
+        "Fine, nothing special.",
+        "Would be a 10 with cheaper delivery.",
+        "The website is a bit slow on my phone.",
+        "Good choice of lighting, not much in garden furniture.",
+        "Delivery was OK, the driver was in a hurry.",
+        "The store is nice but parking is difficult.",
+        "Quality is good, the packaging is excessive.",
+        "Happy with the chairs, the colour is slightly different from the website.",
+        "More stock in store would help.",
+        "Customer service was polite but slow.",
+        "Good value in the sales, full price is steep.",
+        "I'd like evening delivery slots.",
+        "Decent, but I found similar items cheaper elsewhere.",
+        "The rug is nice, a bit thinner than expected.",
+        "Order tracking could be clearer.",
+        "Satisfied, though the box was damaged (the item was fine).",
+        "The kitchen range is good, I'd like more colours.",
+        "Pleasant staff, long queue at the till.",
+        "Returns are easy but the refund takes a while.",
+        "Good product, the instructions could be better.",
+        "All good, I just expected delivery sooner.",
+        "I like the style, durability remains to be seen.",
+        "The loyalty programme is not very generous.",
+        "Good overall, the app crashed once at checkout.",
+        "Nice lamp, but the bulb was not included.",
+        "Helpful advice in store, the delivery date changed once.",
+        "Solid furniture, heavy to carry upstairs without help.",
+    ),
+    (Segment.PASSIVE, "fr"): (
+        "Beaux produits, mais la livraison a pris plus de temps qu'annoncé.",
+        "Bonne qualité dans l'ensemble, prix un peu élevés.",
+        "La table est jolie, le montage un peu compliqué.",
+        "Correct, sans plus.",
+        "Ce serait un 10 avec une livraison moins chère.",
+        "Le site est un peu lent sur mobile.",
+        "Bon choix de luminaires, peu de choses pour le jardin.",
+        "Livraison correcte, le livreur était pressé.",
+        "Le magasin est agréable mais difficile de se garer.",
+        "Bonne qualité, mais beaucoup trop d'emballage.",
+        "Contente des chaises, la couleur est un peu différente du site.",
+        "Plus de stock en magasin serait appréciable.",
+        "Service client poli mais lent.",
+        "Bon rapport qualité-prix en soldes, plein tarif un peu cher.",
+        "J'aimerais des créneaux de livraison en soirée.",
+        "Correct, mais j'ai trouvé des articles similaires moins chers ailleurs.",
+        "Le tapis est beau, un peu plus fin que prévu.",
+        "Le suivi de commande pourrait être plus clair.",
+        "Satisfait, même si le carton était abîmé (l'article était intact).",
+        "La gamme cuisine est bien, j'aimerais plus de coloris.",
+        "Personnel agréable, longue attente en caisse.",
+        "Retours faciles mais le remboursement prend du temps.",
+        "Bon produit, la notice pourrait être meilleure.",
+        "Tout va bien, j'attendais juste une livraison plus rapide.",
+        "J'aime le style, reste à voir la durabilité.",
+        "Le programme de fidélité n'est pas très généreux.",
+        "Bien dans l'ensemble, l'application a planté une fois au paiement.",
+        "Jolie lampe, mais l'ampoule n'était pas fournie.",
+        "Bons conseils en magasin, la date de livraison a changé une fois.",
+        "Meubles solides, lourds à monter à l'étage sans aide.",
+    ),
+    (Segment.PROMOTER, "en"): (
+        "Beautiful sofa, delivered on time, very friendly team.",
+        "Great quality and delivery was faster than expected.",
+        "Excellent advice in store, I'll be back.",
+        "Love the lighting collection!",
+        "Support replaced a damaged vase within two days. Brilliant.",
+        "Everything was perfect from order to delivery.",
+        "Lovely products, great value.",
+        "Assembly was easy and the table looks stunning.",
+        "Always a pleasure to shop here.",
+        "The delivery team were careful and polite.",
+        "Quick refund, no questions asked.",
+        "I have already recommended you to my sister.",
+        "Great garden furniture, still like new after two summers.",
+        "Very responsive customer service.",
+        "The textiles are soft and well made.",
+        "Click and collect was ready within an hour.",
+        "Stylish and affordable.",
+        "The new website is much easier to use.",
+        "Kitchen utensils of excellent quality.",
+        "The staff in store went out of their way to help me.",
+        "My order arrived early and perfectly packed.",
+        "Best furniture shop in town.",
+        "Good follow-up after my complaint last time, thank you.",
+        "Love the designs, always something new.",
+        "Easy returns and kind staff.",
+        "Ten out of ten, the armchair is gorgeous.",
+        "Saturday delivery was very convenient.",
+        "Durable products: my dresser is five years old and like new.",
+        "A loyal customer for years, never disappointed.",
+        "Thank you for the free assembly service!",
+    ),
+    (Segment.PROMOTER, "fr"): (
+        "Très beau canapé, livré à l'heure, équipe très sympathique.",
+        "Excellente qualité et livraison plus rapide que prévu.",
+        "Très bons conseils en magasin, je reviendrai.",
+        "J'adore la collection de luminaires !",
+        "Le service client a remplacé un vase abîmé en deux jours. Bravo.",
+        "Tout était parfait, de la commande à la livraison.",
+        "De jolis produits, très bon rapport qualité-prix.",
+        "Montage facile et la table est superbe.",
+        "Toujours un plaisir de faire mes achats chez vous.",
+        "Les livreurs étaient soigneux et polis.",
+        "Remboursement rapide, sans discussion.",
+        "Je vous ai déjà recommandés à ma sœur.",
+        "Super salon de jardin, comme neuf après deux étés.",
+        "Service client très réactif.",
+        "Le linge de maison est doux et bien fini.",
+        "Le retrait en magasin était prêt en une heure.",
+        "Élégant et abordable.",
+        "Le nouveau site est beaucoup plus simple à utiliser.",
+        "Ustensiles de cuisine d'excellente qualité.",
+        "Le personnel du magasin s'est plié en quatre pour m'aider.",
+        "Commande arrivée en avance et parfaitement emballée.",
+        "Le meilleur magasin de meubles de la ville.",
+        "Bon suivi après ma réclamation de la dernière fois, merci.",
+        "J'adore les modèles, toujours des nouveautés.",
+        "Retours faciles et personnel aimable.",
+        "Dix sur dix, le fauteuil est magnifique.",
+        "La livraison le samedi est très pratique.",
+        "Produits durables : ma commode a cinq ans et elle est comme neuve.",
+        "Cliente fidèle depuis des années, jamais déçue.",
+        "Merci pour le montage offert !",
+    ),
+}
+COMMENT_RATE = {Segment.DETRACTOR: 0.75, Segment.PASSIVE: 0.5, Segment.PROMOTER: 0.55}
+
+# Staff notes are internal, written in the team's working language.
+CONTACT_NOTES = {
+    ContactChannel.PHONE: (
+        "Called the customer, apologised and listened. Agreed on next steps.",
+        "Phone call: the customer explained the problem in detail, photos requested by email.",
+        "Reached the customer on the second try. Offered a replacement.",
+        "Called; voicemail. Left a message with my direct line, then reached them in the afternoon.",
+        "Spoke with the customer for ten minutes; they appreciated the call.",
+    ),
+    ContactChannel.EMAIL: (
+        "Sent a personal email apologising and asking for the order number.",
+        "Emailed the customer with an apology and a proposal for a new delivery slot.",
+        "Replied to the comment by email and offered to call back at a convenient time.",
+        "Email sent with the return label and the refund timeline.",
+        "Wrote to the customer to understand what went wrong with the delivery.",
+    ),
+}
+INTERNAL_NOTES = (
+    "Checked the order with logistics: the carrier lost the first parcel.",
+    "Warehouse confirms the item left damaged packaging; claim opened with the carrier.",
+    "Refund was stuck in the payment provider's queue; finance is pushing it through.",
+    "Customer is a long-standing premium client, worth a goodwill gesture.",
+    "Same complaint as last month about this carrier; flagged to the delivery manager.",
+    "Store manager informed about the staff behaviour described.",
+    "Spare screws sent by post, no return needed.",
+    "Asked the product team whether the instructions can be corrected.",
+)
+RESOLUTION_NOTES = {
+    Outcome.RECOVERED: (
+        "Replacement delivered; the customer is happy and thanked us for the follow-up.",
+        "Refund processed and a 15 % voucher offered. Customer satisfied.",
+        "Redelivery on the customer's preferred day went well. Customer reassured.",
+        "Technician visit fixed the issue. Customer says they will order again.",
+        "Apologised for the welcome in store; voucher accepted, relationship restored.",
+    ),
+    Outcome.NOT_RECOVERABLE: (
+        "Customer accepted the refund but says they will not order again.",
+        "Customer asked us to close their account.",
+        "Offered a voucher, declined. The customer remains unhappy with the delivery times.",
+        "The item is discontinued, no replacement possible; refund issued.",
+    ),
+    Outcome.NO_REPLY: (
+        "Two emails and one call, no answer. Closing.",
+        "No reply after a week and a reminder. Closing the case.",
+        "Voicemail twice, email unanswered. Closing; the customer can reply any time.",
+    ),
+}
+UNCONTACTED_NOTES = {
+    Outcome.NO_REPLY: (
+        "No valid phone number and the email bounced; could not reach the customer.",
+        "Backlog during the sales period: closed without contact, too late to be useful.",
+    ),
+    Outcome.NOT_RECOVERABLE: (
+        "The customer had already settled this with the store directly; nothing more to do.",
+        "The customer asked the store not to be contacted again.",
+    ),
+}
+
+
+@dataclass
+class CustomerSpec:
+    external_id: str
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    language: str
+    customer_since: date
+    newsletter_subscribed: bool
+    age_band: str
+    gender: str
+    region: str
+    plan: str
+    account_owner: str | None
+    mood: float  # how the customer tends to score: > 0 happier, < 0 unhappier
+    lapsed: bool  # stopped buying a while ago: a silent at-risk customer
+
+
+@dataclass
+class PurchaseSpec:
+    customer: int  # index into DemoPlan.customers
+    purchased_at: datetime
+    amount: Decimal
+    product_category: str
+    channel: str
+
+
+@dataclass
+class EventSpec:
+    at: datetime
+    actor: str | None
+    kind: str
+    field: str = ""
+    old_value: str = ""
+    new_value: str = ""
+    body: str = ""
+
+
+@dataclass
+class TicketPlan:
+    """The state a detractor's follow-up case reached by now, and the audit events that led there."""
+
+    opened_at: datetime
+    status: str = TicketStatus.NEW
+    assignee: str | None = None
+    first_contacted_at: datetime | None = None
+    contact_channel: str = ""
+    resolved_at: datetime | None = None
+    outcome: str = ""
+    events: list[EventSpec] = field(default_factory=list)
+
+
+@dataclass
+class InvitationSpec:
+    customer: int
+    survey: str
+    invited_at: datetime
+
+
+@dataclass
+class ResponseSpec:
+    invitation: InvitationSpec
+    submitted_at: datetime
+    score: int
+    comment: str
+    language: str
+    ticket: TicketPlan | None
+
+
+@dataclass
+class DemoPlan:
+    customers: list[CustomerSpec]
+    purchases: list[PurchaseSpec]
+    responses: list[ResponseSpec]
+    pending: list[InvitationSpec]
+
+
+def _pick(rng: random.Random, weighted: dict):
+    return rng.choices(list(weighted), weights=list(weighted.values()))[0]
+
+
+def _ascii(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in folded.lower() if ch.isalnum())
+
+
+def _iso(moment: datetime) -> str:
+    # The services store timezone.now() (UTC) through isoformat(); write history the same way.
+    return moment.astimezone(UTC).isoformat()
+
+
+def _local(rng: random.Random, day: date, tz, *, first_hour: int = 7, last_hour: int = 22) -> datetime:
+    clock = time(rng.randint(first_hour, last_hour), rng.randint(0, 59), rng.randint(0, 59))
+    return datetime.combine(day, clock, tzinfo=tz)
+
+
+def _customers(rng: random.Random, today: date) -> list[CustomerSpec]:
+    customers = []
+    emails: set[str] = set()
+    for number in range(1, CUSTOMER_COUNT + 1):
+        language = "fr" if rng.random() < 0.7 else "en"
+        gender = _pick(rng, {Gender.FEMALE: 48, Gender.MALE: 48, Gender.OTHER: 2, Gender.UNDISCLOSED: 2})
+        female = gender == Gender.FEMALE or (gender not in (Gender.FEMALE, Gender.MALE) and rng.random() < 0.5)
+        if language == "fr":
+            first = rng.choice(FR_FEMALE if female else FR_MALE)
+            last = rng.choice(FR_LAST)
+        else:
+            first = rng.choice(EN_FEMALE if female else EN_MALE)
+            last = rng.choice(EN_LAST)
+        local_part = f"{_ascii(first)}.{_ascii(last)}"
+        email, suffix = f"{local_part}@{CUSTOMER_EMAIL_DOMAIN}", 2
+        while email in emails:
+            email, suffix = f"{local_part}{suffix}@{CUSTOMER_EMAIL_DOMAIN}", suffix + 1
+        emails.add(email)
+        phone = ""
+        if rng.random() < 0.65:
+            # Numbers reserved for fiction: 06 39 98 xx xx (ARCEP), 07700 900xxx (Ofcom).
+            if language == "fr":
+                phone = f"+33 6 39 98 {rng.randint(0, 99):02d} {rng.randint(0, 99):02d}"
+            else:
+                phone = f"+44 7700 900{rng.randint(0, 999):03d}"
+        plan = _pick(rng, PLANS)
+        since = today - timedelta(days=rng.randint(20, 6 * 365))
+        lapsed = (today - since).days > 540 and rng.random() < 0.15
+        mood = rng.gauss(0, 1) + (0.3 if plan == Plan.PREMIUM else 0.0) - (1.0 if lapsed else 0.0)
+        customers.append(
+            CustomerSpec(
+                external_id=f"C{number:04d}",
+                first_name=first,
+                last_name=last,
+                email=email,
+                phone=phone,
+                language=language,
+                customer_since=since,
+                newsletter_subscribed=rng.random() < (0.25 if lapsed else 0.6),
+                age_band=_pick(rng, AGE_BANDS),
+                gender=gender,
+                region=_pick(rng, REGIONS),
+                plan=plan,
+                account_owner=rng.choice(AGENTS) if rng.random() < 0.2 else None,
+                mood=mood,
+                lapsed=lapsed,
+            )
+        )
+    return customers
+
+
+def _purchases(rng: random.Random, customers: list[CustomerSpec], today: date, now: datetime, tz):
+    purchases = []
+    for index, customer in enumerate(customers):
+        tenure_days = (today - customer.customer_since).days
+        activity = rng.betavariate(1.3, 2.0) * (1.4 if customer.plan == Plan.PREMIUM else 1.0)
+        count = min(25, round(25 * activity * min(1.0, 0.25 + tenure_days / 1100)))
+        # A lapsed customer stopped buying between five months and a few years ago.
+        last_day = today - timedelta(days=rng.randint(150, max(151, tenure_days - 60))) if customer.lapsed else today
+        span = max(0, (last_day - customer.customer_since).days)
+        for n in range(count):
+            # Becoming a customer is the first purchase; later ones lean towards recent times.
+            offset = 0 if n == 0 else round(span * (1 - rng.random() ** 1.4))
+            day = customer.customer_since + timedelta(days=offset)
+            channel = "web" if rng.random() < 0.65 else "store"
+            moment = _local(rng, day, tz, first_hour=10, last_hour=19) if channel == "store" else _local(rng, day, tz)
+            if moment >= now:
+                moment = now - timedelta(hours=rng.randint(2, 30))
+            category = rng.choices(list(CATEGORIES), weights=[w for w, _, _ in CATEGORIES.values()])[0]
+            _, low, high = CATEGORIES[category]
+            price = Decimal(rng.randint(low, high))
+            if rng.random() < 0.7:
+                price = max(price - Decimal("0.10"), Decimal("15.00"))  # shop prices end in .90
+            purchases.append(PurchaseSpec(index, moment, price, category, channel))
+    purchases.sort(key=lambda p: p.purchased_at)
+    return purchases
+
+
+def _monthly_drift(rng: random.Random, months: list[tuple[int, int]]) -> dict[tuple[int, int], float]:
+    """A random walk around a slight improvement: the NPS moves a few points month to month."""
+    drift, level = {}, -0.02
+    for i, month in enumerate(months):
+        level = max(-0.06, min(0.06, level + rng.gauss(0, 0.025)))
+        drift[month] = level + 0.003 * i
+    return drift
+
+
+def _score(rng: random.Random, mood: float, drift: float) -> int:
+    p_promoter = max(0.05, min(0.9, 0.47 + drift + 0.07 * mood))
+    p_detractor = max(0.03, min(0.8, 0.22 - 0.8 * drift - 0.06 * mood))
+    draw = rng.random()
+    if draw < p_promoter:
+        return rng.choices((9, 10), weights=(45, 55))[0]
+    if draw < p_promoter + p_detractor:
+        return rng.choices(range(7), weights=(5, 3, 5, 8, 12, 27, 40))[0]
+    return rng.choices((7, 8), weights=(45, 55))[0]
+
+
+def plan_ticket(
+    rng: random.Random, *, submitted_at: datetime, hours: int, now: datetime, owner: str | None
+) -> TicketPlan:
+    """Where a detractor's case stands now: old cases mostly handled, recent ones a mix."""
+    opened = submitted_at + timedelta(seconds=rng.randint(3, 90))
+    due = sla.first_contact_due(submitted_at, hours=hours)
+    latest = now - timedelta(minutes=15)
+    plan = TicketPlan(opened_at=opened)
+    age = now - submitted_at
+    if age > timedelta(days=5):
+        if rng.random() < 0.85:
+            fate = "resolved"
+        elif age > timedelta(days=21):
+            fate = "closed_uncontacted"
+        else:
+            fate = rng.choice(("waiting", "overdue"))
+    elif latest - opened < timedelta(minutes=45):
+        fate = "new"
+    elif now < due:
+        fate = rng.choices(("new", "assigned", "contacted", "resolved"), weights=(30, 25, 30, 15))[0]
+    else:
+        fate = rng.choices(("overdue", "contacted", "resolved"), weights=(45, 30, 25))[0]
+
+    assignee = owner if owner and rng.random() < 0.8 else rng.choice(AGENTS)
+
+    def change(at, actor, field_name, old, new):
+        plan.events.append(EventSpec(at, actor, EventKind.FIELD_CHANGED, field_name, old, new))
+
+    def assign(at):
+        plan.assignee = assignee
+        change(at, assignee if rng.random() < 0.7 else MANAGER, "assignee", "", assignee)
+
+    if fate == "new":
+        return plan
+    if fate in ("overdue", "assigned"):
+        if fate == "assigned" or rng.random() < 0.5:
+            assign(opened + (latest - opened) * rng.uniform(0.05, 0.6))
+        return plan
+    if fate == "closed_uncontacted":
+        closed_at = opened + timedelta(days=rng.uniform(3, 10))
+        if rng.random() < 0.5:
+            assign(opened + timedelta(hours=rng.uniform(1, 24)))
+        outcome = _pick(rng, {Outcome.NO_REPLY: 60, Outcome.NOT_RECOVERABLE: 40})
+        body = rng.choice(UNCONTACTED_NOTES[outcome])
+        _resolve(plan, at=closed_at, actor=plan.assignee or MANAGER, outcome=outcome, body=body)
+        return plan
+
+    # Contacted: within the deadline for about four cases in five.
+    if rng.random() < 0.8:
+        contacted_at = opened + (due - opened) * rng.betavariate(1.5, 3)
+    else:
+        contacted_at = due + timedelta(hours=rng.uniform(1, 60))
+    if contacted_at > latest:
+        contacted_at = opened + (latest - opened) * rng.uniform(0.3, 0.9)
+    assign(opened + (contacted_at - opened) * rng.uniform(0.05, 0.5))
+    channel = ContactChannel.PHONE if rng.random() < 0.35 else ContactChannel.EMAIL
+    plan.status, plan.first_contacted_at, plan.contact_channel = TicketStatus.CONTACTED, contacted_at, channel
+    change(contacted_at, assignee, "status", TicketStatus.NEW, TicketStatus.CONTACTED)
+    change(contacted_at, assignee, "first_contacted_at", "", _iso(contacted_at))
+    change(contacted_at, assignee, "contact_channel", "", channel)
+    body = rng.choice(CONTACT_NOTES[channel]) if rng.random() < 0.6 else ""
+    plan.events.append(EventSpec(contacted_at, assignee, EventKind.CONTACTED, new_value=channel, body=body))
+
+    outcome = _pick(rng, {Outcome.RECOVERED: 45, Outcome.NOT_RECOVERABLE: 25, Outcome.NO_REPLY: 30})
+    # Offsets after the contact: (waiting on the customer, internal note, resolution).
+    if outcome == Outcome.NO_REPLY:
+        steps = [timedelta(days=rng.uniform(1, 2)), None, timedelta(days=rng.uniform(4, 8))]
+    elif outcome == Outcome.RECOVERED:
+        wait = timedelta(hours=rng.uniform(2, 48)) if rng.random() < 0.5 else None
+        steps = [wait, None, (wait or timedelta(0)) + timedelta(hours=rng.uniform(2, 96))]
+    else:
+        steps = [None, None, timedelta(hours=rng.uniform(1, 72))]
+    if fate == "waiting" or (fate == "contacted" and rng.random() < 0.5):
+        steps = [timedelta(hours=rng.uniform(1, 48)), None, None]
+    elif fate == "contacted":
+        steps = [None, None, None]
+    if rng.random() < 0.25:
+        end = max((s for s in steps if s is not None), default=timedelta(hours=rng.uniform(1, 24)))
+        steps[1] = end * rng.uniform(0.1, 0.9)
+    # Squeeze the follow-up into the time that has passed since the contact.
+    longest = max((s for s in steps if s is not None), default=timedelta(0))
+    room = latest - contacted_at
+    if longest > room:
+        steps = [None if s is None else s * (room / longest) for s in steps]
+    wait, note, resolution = steps
+    if note is not None:
+        plan.events.append(EventSpec(contacted_at + note, assignee, EventKind.NOTE, body=rng.choice(INTERNAL_NOTES)))
+    if wait is not None:
+        plan.status = TicketStatus.WAITING
+        change(contacted_at + wait, assignee, "status", TicketStatus.CONTACTED, TicketStatus.WAITING)
+    if resolution is not None:
+        body = rng.choice(RESOLUTION_NOTES[outcome]) if rng.random() < 0.75 else ""
+        _resolve(plan, at=contacted_at + resolution, actor=assignee, outcome=outcome, body=body)
+    plan.events.sort(key=lambda e: e.at)
+    return plan
+
+
+def _resolve(plan: TicketPlan, *, at: datetime, actor: str, outcome: str, body: str) -> None:
+    """The events ticket_resolve writes: status, outcome and resolution time, then a note if any."""
+    changes = (("status", plan.status, TicketStatus.RESOLVED), ("outcome", "", outcome), ("resolved_at", "", _iso(at)))
+    for name, old, new in changes:
+        plan.events.append(EventSpec(at, actor, EventKind.FIELD_CHANGED, name, old, new))
+    if body:
+        plan.events.append(EventSpec(at, actor, EventKind.NOTE, body=body))
+    plan.status, plan.outcome, plan.resolved_at = TicketStatus.RESOLVED, outcome, at
+
+
+def build_plan(*, seed: int, now: datetime, tz) -> DemoPlan:
+    rng = random.Random(seed)
+    today = now.astimezone(tz).date()
+    customers = _customers(rng, today)
+    purchases = _purchases(rng, customers, today, now, tz)
+    purchase_times = [p.purchased_at for p in purchases]
+
+    # Answers over the last 12 calendar months (this one included), a little denser lately.
+    first_month = today.year * 12 + today.month - 1 - 11
+    start = date(first_month // 12, first_month % 12 + 1, 1)
+    days = [start + timedelta(days=i) for i in range((today - start).days + 1)]
+    cum_weights = list(accumulate(1 + 0.8 * i / len(days) for i in range(len(days))))
+    months = sorted({(d.year, d.month) for d in days})
+    drift = _monthly_drift(rng, months)
+
+    def moment_on(day: date) -> datetime:
+        moment = _local(rng, day, tz)
+        return moment if moment < now - timedelta(minutes=5) else now - timedelta(minutes=rng.randint(5, 240))
+
+    answers = [moment_on(day) for day in rng.choices(days, cum_weights=cum_weights, k=RESPONSE_COUNT)]
+    pending_times = [moment_on(today - timedelta(days=rng.randint(0, 13))) for _ in range(PENDING_COUNT)]
+    timeline = sorted([(t, True) for t in answers] + [(t, False) for t in pending_times])
+
+    by_since = sorted(range(len(customers)), key=lambda i: customers[i].customer_since)
+    since_list = [customers[i].customer_since for i in by_since]
+    last_invited: dict[int, datetime] = {}
+    gap = timedelta(days=MIN_DAYS_BETWEEN_INVITATIONS)
+
+    def rested(index: int, at: datetime) -> bool:
+        return index not in last_invited or at - last_invited[index] >= gap
+
+    def choose_customer(at: datetime) -> tuple[int, str, datetime | None]:
+        """A customer to survey at `at`: after a recent purchase if possible, else anyone rested."""
+        if rng.random() < 0.6:
+            low = bisect_left(purchase_times, at - timedelta(days=12))
+            high = bisect_right(purchase_times, at - timedelta(days=2))
+            for _ in range(min(8, high - low)):
+                purchase = purchases[rng.randrange(low, high)]
+                if rested(purchase.customer, at):
+                    return purchase.customer, POST_PURCHASE, purchase.purchased_at
+        eligible = max(1, bisect_right(since_list, at.date() - timedelta(days=7)))
+        tried = [by_since[rng.randrange(eligible)] for _ in range(25)]
+        for index in tried:
+            if rested(index, at):
+                return index, RELATIONSHIP, None
+        return min(tried, key=lambda i: last_invited[i]), RELATIONSHIP, None
+
+    responses, pending = [], []
+    for at, answered in timeline:
+        index, survey, purchased_at = choose_customer(at)
+        customer = customers[index]
+        last_invited[index] = at
+        if not answered:
+            pending.append(InvitationSpec(index, survey, at))
+            continue
+        low, high = rng.choices(((3, 360), (360, 1800), (1800, 4300)), weights=(50, 35, 15))[0]
+        delay = timedelta(minutes=rng.uniform(low, high))  # most people answer the same day
+        if purchased_at is not None:  # the survey goes out after the delivery, at least a day after the purchase
+            delay = min(delay, (at - purchased_at - timedelta(days=1)) * rng.uniform(0.1, 0.9))
+        invitation = InvitationSpec(index, survey, at - delay)
+        score = _score(rng, customer.mood, drift[(at.astimezone(tz).year, at.astimezone(tz).month)])
+        segment = scoring.segment_for(score)
+        comment = ""
+        if rng.random() < COMMENT_RATE[segment]:
+            comment = rng.choice(COMMENTS[(segment, customer.language)])
+        ticket = None
+        if segment == Segment.DETRACTOR:
+            ticket = plan_ticket(
+                rng, submitted_at=at, hours=SURVEYS[survey][1], now=now, owner=customer.account_owner
+            )
+            # A won-back customer answers the next survey more kindly; a lost one less so.
+            customer.mood += {Outcome.RECOVERED: 1.2, Outcome.NOT_RECOVERABLE: -0.6}.get(ticket.outcome, 0.0)
+        responses.append(ResponseSpec(invitation, at, score, comment, customer.language, ticket))
+    return DemoPlan(customers=customers, purchases=purchases, responses=responses, pending=pending)
