@@ -542,8 +542,8 @@ def _monthly_drift(rng: random.Random, months: list[tuple[int, int]]) -> dict[tu
 
 
 def _score(rng: random.Random, mood: float, drift: float) -> int:
-    p_promoter = max(0.05, min(0.9, 0.47 + drift + 0.07 * mood))
-    p_detractor = max(0.03, min(0.8, 0.22 - 0.8 * drift - 0.06 * mood))
+    p_promoter = max(0.05, min(0.9, 0.45 + drift + 0.07 * mood))
+    p_detractor = max(0.03, min(0.8, 0.21 - 0.8 * drift - 0.06 * mood))
     draw = rng.random()
     if draw < p_promoter:
         return rng.choices((9, 10), weights=(45, 55))[0]
@@ -670,7 +670,7 @@ def build_plan(*, seed: int, now: datetime, tz) -> DemoPlan:
     first_month = today.year * 12 + today.month - 1 - 11
     start = date(first_month // 12, first_month % 12 + 1, 1)
     days = [start + timedelta(days=i) for i in range((today - start).days + 1)]
-    cum_weights = list(accumulate(1 + 0.8 * i / len(days) for i in range(len(days))))
+    cum_weights = list(accumulate(1 + 1.2 * i / len(days) for i in range(len(days))))
     months = sorted({(d.year, d.month) for d in days})
     drift = _monthly_drift(rng, months)
 
@@ -692,10 +692,10 @@ def build_plan(*, seed: int, now: datetime, tz) -> DemoPlan:
 
     def choose_customer(at: datetime) -> tuple[int, str, datetime | None]:
         """A customer to survey at `at`: after a recent purchase if possible, else anyone rested."""
-        if rng.random() < 0.6:
-            low = bisect_left(purchase_times, at - timedelta(days=12))
+        if rng.random() < 0.75:
+            low = bisect_left(purchase_times, at - timedelta(days=14))
             high = bisect_right(purchase_times, at - timedelta(days=2))
-            for _ in range(min(8, high - low)):
+            for _ in range(min(12, high - low)):
                 purchase = purchases[rng.randrange(low, high)]
                 if rested(purchase.customer, at):
                     return purchase.customer, POST_PURCHASE, purchase.purchased_at
@@ -719,7 +719,10 @@ def build_plan(*, seed: int, now: datetime, tz) -> DemoPlan:
         if purchased_at is not None:  # the survey goes out after the delivery, at least a day after the purchase
             delay = min(delay, (at - purchased_at - timedelta(days=1)) * rng.uniform(0.1, 0.9))
         invitation = InvitationSpec(index, survey, at - delay)
-        score = _score(rng, customer.mood, drift[(at.astimezone(tz).year, at.astimezone(tz).month)])
+        local = at.astimezone(tz)
+        # A carrier problem over the last ten days: more detractors, so the inbox has work in it.
+        incident = -0.07 if now - at < timedelta(days=10) else 0.0
+        score = _score(rng, customer.mood, drift[(local.year, local.month)] + incident)
         segment = scoring.segment_for(score)
         comment = ""
         if rng.random() < COMMENT_RATE[segment]:
