@@ -52,10 +52,11 @@ def ticket_for_user(*, user, public_id) -> Ticket:
     return ticket
 
 
-def ticket_counts(*, now=None) -> dict:
+def ticket_counts(*, survey=None, now=None) -> dict:
     """Open and overdue tickets, one query."""
     now = now or timezone.now()
-    return Ticket.objects.aggregate(
+    tickets = Ticket.objects.all() if survey is None else Ticket.objects.filter(survey=survey)
+    return tickets.aggregate(
         open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
         overdue=Count("id", filter=overdue_q(now)),
     )

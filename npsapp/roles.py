@@ -17,7 +17,6 @@ ALL_ROLES = (AGENT, MANAGER, ADMIN)
 # Which roles may do what. A superuser may do everything.
 CAN_WORK_CASES = {AGENT, MANAGER, ADMIN}
 CAN_SEE_DASHBOARD = {MANAGER, ADMIN}
-CAN_SEE_ALL_CASES = {MANAGER, ADMIN}
 
 
 def user_roles(user) -> set[str]:

@@ -132,6 +132,6 @@ def dashboard(request):
                 for row in trend
             ],
         },
-        "ticket_counts": ticket_counts(),
+        "ticket_counts": ticket_counts(survey=survey),
     }
     return render(request, "surveys/dashboard.html", context)

@@ -105,7 +105,6 @@
 
   function drawTrend(canvas, rows, palette) {
     var npsLabel = canvas.dataset.labelNps || "NPS";
-    var nLabel = canvas.dataset.labelN || "answers";
     var noneLabel = canvas.dataset.labelNone || "no answers";
     return new window.Chart(canvas, {
       type: "line",
@@ -139,7 +138,7 @@
                 if (row.nps === null) {
                   return noneLabel;
                 }
-                return npsLabel + " " + signed(row.nps) + " (n = " + row.n + " " + nLabel + ")";
+                return npsLabel + " " + signed(row.nps) + " (n = " + row.n + ")";
               }
             }
           }

@@ -65,3 +65,15 @@ def test_dashboard_query_count_does_not_grow_with_data(client, manager, django_a
         ResponseFactory(score=score, survey=SurveyFactory())
     with django_assert_num_queries(8):
         client.get(URL)
+
+
+def test_case_counts_follow_the_survey_filter(client, manager):
+    from followups.services import ticket_open_for_response
+
+    wanted, other = SurveyFactory(name="Wanted"), SurveyFactory(name="Other")
+    ticket_open_for_response(response=ResponseFactory(score=1, survey=wanted, invitation__survey=wanted))
+    for _ in range(2):
+        ticket_open_for_response(response=ResponseFactory(score=1, survey=other, invitation__survey=other))
+    client.force_login(manager)
+    assert client.get(URL).context["ticket_counts"]["open"] == 3
+    assert client.get(URL, {"survey": str(wanted.public_id)}).context["ticket_counts"]["open"] == 1
