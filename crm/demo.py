@@ -11,10 +11,11 @@ from __future__ import annotations
 import random
 import unicodedata
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from itertools import accumulate
+from itertools import accumulate, cycle
 
 from crm.choices import AgeBand, Gender, Plan
 from followups import sla
@@ -45,7 +46,7 @@ EXTERNAL_ID_REGEX = r"^C[0-9]{4}$"
 CUSTOMER_COUNT = 300
 RESPONSE_COUNT = 2000
 PENDING_COUNT = 150
-MIN_DAYS_BETWEEN_INVITATIONS = 30  # contact fatigue: at most one survey a month per customer
+MIN_DAYS_BETWEEN_INVITATIONS = 14  # contact fatigue: at most one survey a fortnight per customer
 
 FR_FEMALE = (
     "Camille Léa Manon Chloé Emma Inès Sarah Juliette Louise Alice Clara Marie Anne Sophie Isabelle "
@@ -444,6 +445,10 @@ def _ascii(text: str) -> str:
     return "".join(ch for ch in folded.lower() if ch.isalnum())
 
 
+def staff_email(first_name: str, last_name: str) -> str:
+    return f"{_ascii(first_name)}.{_ascii(last_name)}@{STAFF_EMAIL_DOMAIN}"
+
+
 def _iso(moment: datetime) -> str:
     # The services store timezone.now() (UTC) through isoformat(); write history the same way.
     return moment.astimezone(UTC).isoformat()
@@ -505,7 +510,7 @@ def _customers(rng: random.Random, today: date) -> list[CustomerSpec]:
     return customers
 
 
-def _purchases(rng: random.Random, customers: list[CustomerSpec], today: date, now: datetime, tz):
+def _purchases(rng: random.Random, customers: list[CustomerSpec], today: date, now: datetime, tz) -> list[PurchaseSpec]:
     purchases = []
     for index, customer in enumerate(customers):
         tenure_days = (today - customer.customer_since).days
@@ -533,12 +538,13 @@ def _purchases(rng: random.Random, customers: list[CustomerSpec], today: date, n
 
 
 def _monthly_drift(rng: random.Random, months: list[tuple[int, int]]) -> dict[tuple[int, int], float]:
-    """A random walk around a slight improvement: the NPS moves a few points month to month."""
-    drift, level = {}, -0.02
-    for i, month in enumerate(months):
-        level = max(-0.06, min(0.06, level + rng.gauss(0, 0.025)))
-        drift[month] = level + 0.003 * i
-    return drift
+    """A wander around a slow improvement, centred so the year's NPS stays near its base."""
+    levels, level = [], 0.0
+    for i in range(len(months)):
+        level = 0.6 * level + rng.gauss(0, 0.03)
+        levels.append(level + 0.004 * i)
+    mean = sum(levels) / len(levels)
+    return {month: value - mean for month, value in zip(months, levels, strict=True)}
 
 
 def _score(rng: random.Random, mood: float, drift: float) -> int:
@@ -552,8 +558,33 @@ def _score(rng: random.Random, mood: float, drift: float) -> int:
     return rng.choices((7, 8), weights=(45, 55))[0]
 
 
+# The few cases of the last five days are dealt these states in turn rather than drawn at
+# random, so that with any seed the inbox shows new, assigned, contacted and overdue rows.
+RECENT_FATES = {
+    False: (
+        "new",
+        "assigned",
+        "new",
+        "contacted",
+        "new",
+        "assigned",
+        "new",
+        "contacted",
+        "resolved",
+    ),  # before the deadline
+    True: ("overdue", "contacted", "overdue", "resolved", "overdue"),  # past the deadline
+}
+
+
 def plan_ticket(
-    rng: random.Random, *, submitted_at: datetime, hours: int, now: datetime, owner: str | None
+    rng: random.Random,
+    *,
+    submitted_at: datetime,
+    hours: int,
+    now: datetime,
+    owner: str | None,
+    tz,
+    dealt: dict[bool, Iterator[str]] | None = None,
 ) -> TicketPlan:
     """Where a detractor's case stands now: old cases mostly handled, recent ones a mix."""
     opened = submitted_at + timedelta(seconds=rng.randint(3, 90))
@@ -567,15 +598,23 @@ def plan_ticket(
         elif age > timedelta(days=21):
             fate = "closed_uncontacted"
         else:
-            fate = rng.choice(("waiting", "overdue"))
+            fate = rng.choice(("waiting", "overdue", "overdue"))  # contacted and waiting, or forgotten
     elif latest - opened < timedelta(minutes=45):
         fate = "new"
-    elif now < due:
-        fate = rng.choices(("new", "assigned", "contacted", "resolved"), weights=(30, 25, 30, 15))[0]
     else:
-        fate = rng.choices(("overdue", "contacted", "resolved"), weights=(45, 30, 25))[0]
+        past_due = now >= due
+        fate = rng.choice(RECENT_FATES[past_due]) if dealt is None else next(dealt[past_due])
 
     assignee = owner if owner and rng.random() < 0.8 else rng.choice(AGENTS)
+
+    def working(moment: datetime) -> datetime:
+        """Staff act in office hours: a time outside 8:00–19:00 moves to the next morning."""
+        local = moment.astimezone(tz)
+        if 8 <= local.hour < 19:
+            return moment
+        day = local.date() + timedelta(days=0 if local.hour < 8 else 1)
+        snapped = datetime.combine(day, time(8, local.minute, local.second), tzinfo=tz) + timedelta(minutes=30)
+        return snapped if snapped <= latest else moment
 
     def change(at, actor, field_name, old, new):
         plan.events.append(EventSpec(at, actor, EventKind.FIELD_CHANGED, field_name, old, new))
@@ -588,12 +627,12 @@ def plan_ticket(
         return plan
     if fate in ("overdue", "assigned"):
         if fate == "assigned" or rng.random() < 0.5:
-            assign(opened + (latest - opened) * rng.uniform(0.05, 0.6))
+            assign(working(opened + (latest - opened) * rng.uniform(0.05, 0.6)))
         return plan
     if fate == "closed_uncontacted":
-        closed_at = opened + timedelta(days=rng.uniform(3, 10))
+        closed_at = working(opened + timedelta(days=rng.uniform(3, 10)))
         if rng.random() < 0.5:
-            assign(opened + timedelta(hours=rng.uniform(1, 24)))
+            assign(working(opened + timedelta(hours=rng.uniform(1, 24))))
         outcome = _pick(rng, {Outcome.NO_REPLY: 60, Outcome.NOT_RECOVERABLE: 40})
         body = rng.choice(UNCONTACTED_NOTES[outcome])
         _resolve(plan, at=closed_at, actor=plan.assignee or MANAGER, outcome=outcome, body=body)
@@ -606,7 +645,11 @@ def plan_ticket(
         contacted_at = due + timedelta(hours=rng.uniform(1, 60))
     if contacted_at > latest:
         contacted_at = opened + (latest - opened) * rng.uniform(0.3, 0.9)
-    assign(opened + (contacted_at - opened) * rng.uniform(0.05, 0.5))
+    contacted_at = working(contacted_at)
+    assigned_at = working(opened + (contacted_at - opened) * rng.uniform(0.05, 0.5))
+    if assigned_at > contacted_at:  # claimed it first thing in the morning, just before contacting
+        assigned_at = max(opened, contacted_at - timedelta(minutes=rng.uniform(1, 20)))
+    assign(assigned_at)
     channel = ContactChannel.PHONE if rng.random() < 0.35 else ContactChannel.EMAIL
     plan.status, plan.first_contacted_at, plan.contact_channel = TicketStatus.CONTACTED, contacted_at, channel
     change(contacted_at, assignee, "status", TicketStatus.NEW, TicketStatus.CONTACTED)
@@ -636,15 +679,18 @@ def plan_ticket(
     room = latest - contacted_at
     if longest > room:
         steps = [None if s is None else s * (room / longest) for s in steps]
-    wait, note, resolution = steps
+    wait, note, resolution = (None if s is None else working(contacted_at + s) for s in steps)
+    if resolution is not None:  # office hours must not reorder the steps
+        wait = None if wait is None else min(wait, resolution)
+        note = None if note is None else min(note, resolution)
     if note is not None:
-        plan.events.append(EventSpec(contacted_at + note, assignee, EventKind.NOTE, body=rng.choice(INTERNAL_NOTES)))
+        plan.events.append(EventSpec(note, assignee, EventKind.NOTE, body=rng.choice(INTERNAL_NOTES)))
     if wait is not None:
         plan.status = TicketStatus.WAITING
-        change(contacted_at + wait, assignee, "status", TicketStatus.CONTACTED, TicketStatus.WAITING)
+        change(wait, assignee, "status", TicketStatus.CONTACTED, TicketStatus.WAITING)
     if resolution is not None:
         body = rng.choice(RESOLUTION_NOTES[outcome]) if rng.random() < 0.75 else ""
-        _resolve(plan, at=contacted_at + resolution, actor=assignee, outcome=outcome, body=body)
+        _resolve(plan, at=resolution, actor=assignee, outcome=outcome, body=body)
     plan.events.sort(key=lambda e: e.at)
     return plan
 
@@ -670,7 +716,7 @@ def build_plan(*, seed: int, now: datetime, tz) -> DemoPlan:
     first_month = today.year * 12 + today.month - 1 - 11
     start = date(first_month // 12, first_month % 12 + 1, 1)
     days = [start + timedelta(days=i) for i in range((today - start).days + 1)]
-    cum_weights = list(accumulate(1 + 1.2 * i / len(days) for i in range(len(days))))
+    cum_weights = list(accumulate(1 + 0.8 * i / len(days) + 0.6 * (len(days) - i <= 14) for i in range(len(days))))
     months = sorted({(d.year, d.month) for d in days})
     drift = _monthly_drift(rng, months)
 
@@ -706,6 +752,7 @@ def build_plan(*, seed: int, now: datetime, tz) -> DemoPlan:
                 return index, RELATIONSHIP, None
         return min(tried, key=lambda i: last_invited[i]), RELATIONSHIP, None
 
+    dealt = {past_due: cycle(fates) for past_due, fates in RECENT_FATES.items()}
     responses, pending = [], []
     for at, answered in timeline:
         index, survey, purchased_at = choose_customer(at)
@@ -721,7 +768,7 @@ def build_plan(*, seed: int, now: datetime, tz) -> DemoPlan:
         invitation = InvitationSpec(index, survey, at - delay)
         local = at.astimezone(tz)
         # A carrier problem over the last ten days: more detractors, so the inbox has work in it.
-        incident = -0.07 if now - at < timedelta(days=10) else 0.0
+        incident = -0.09 if now - at < timedelta(days=10) else 0.0
         score = _score(rng, customer.mood, drift[(local.year, local.month)] + incident)
         segment = scoring.segment_for(score)
         comment = ""
@@ -730,7 +777,13 @@ def build_plan(*, seed: int, now: datetime, tz) -> DemoPlan:
         ticket = None
         if segment == Segment.DETRACTOR:
             ticket = plan_ticket(
-                rng, submitted_at=at, hours=SURVEYS[survey][1], now=now, owner=customer.account_owner
+                rng,
+                submitted_at=at,
+                hours=SURVEYS[survey][1],
+                now=now,
+                owner=customer.account_owner,
+                tz=tz,
+                dealt=dealt,
             )
             # A won-back customer answers the next survey more kindly; a lost one less so.
             customer.mood += {Outcome.RECOVERED: 1.2, Outcome.NOT_RECOVERABLE: -0.6}.get(ticket.outcome, 0.0)

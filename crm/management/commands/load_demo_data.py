@@ -1,0 +1,269 @@
+"""Load a year of realistic demo data (Maison Dupont) into an empty database.
+
+The data itself is drawn in crm/demo.py; this command only writes it, in bulk, in one
+transaction. Demo logins all use the password "demo": never run this on a real install.
+"""
+
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.utils import timezone
+
+from crm import demo
+from crm.models import Customer, Purchase
+from followups import selectors as followup_selectors
+from followups.choices import EventKind, TicketStatus
+from followups.models import Ticket, TicketEvent
+from followups.services import ticket_open_for_response
+from surveys import selectors as survey_selectors
+from surveys.choices import Channel
+from surveys.models import Brand, Invitation, Response, Survey
+
+DEMO_PASSWORD = "demo"  # noqa: S105 - demo logins only, printed at the end on purpose
+TICKET_HISTORY_FIELDS = [
+    "opened_at",
+    "status",
+    "assignee",
+    "first_contacted_at",
+    "contact_channel",
+    "resolved_at",
+    "outcome",
+]
+
+
+class Command(BaseCommand):
+    help = (
+        "Load demo data into an empty database: staff logins, the Maison Dupont brand and two surveys, "
+        f"{demo.CUSTOMER_COUNT} customers with purchases, {demo.RESPONSE_COUNT} responses over twelve months "
+        "and the follow-up cases of the detractors. Every demo login has the password 'demo'."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=42, help="Random seed (default 42): same seed, same data.")
+        parser.add_argument(
+            "--reset", action="store_true", help="Delete previously loaded demo data first, then load it again."
+        )
+        parser.add_argument(
+            "--skip-if-loaded",
+            action="store_true",
+            help="Do nothing (and succeed) when the database already holds data, demo or not: for `make run`.",
+        )
+
+    def handle(self, *args, seed: int, reset: bool, skip_if_loaded: bool, **options):
+        if skip_if_loaded and not reset and (Brand.objects.exists() or Customer.objects.exists()):
+            self.stdout.write("The database already holds data: demo data not loaded again.")
+            return
+        started = time.monotonic()
+        now = timezone.now()
+        with transaction.atomic():
+            if reset:
+                self._delete_demo()
+            self._refuse_unless_empty()
+            users = self._create_users()
+            brand, surveys = self._create_surveys()
+            plan = demo.build_plan(seed=seed, now=now, tz=timezone.get_current_timezone())
+            customers = self._load_customers(plan, users)
+            responses = self._load_responses(plan, customers, surveys)
+            self._load_tickets(plan, responses, users, brand)
+        self._print_summary(brand, elapsed=time.monotonic() - started)
+
+    def _delete_demo(self) -> None:
+        surveys = Survey.objects.filter(brand__name=demo.BRAND_NAME)
+        Ticket.objects.filter(survey__in=surveys).delete()  # their events go with them
+        Response.objects.filter(survey__in=surveys).delete()
+        Invitation.objects.filter(survey__in=surveys).delete()
+        surveys.delete()
+        Brand.objects.filter(name=demo.BRAND_NAME).delete()
+        customers = Customer.objects.filter(
+            external_id__regex=demo.EXTERNAL_ID_REGEX, email__endswith=f"@{demo.CUSTOMER_EMAIL_DOMAIN}"
+        )
+        Purchase.objects.filter(customer__in=customers).delete()
+        customers.delete()
+        get_user_model().objects.filter(
+            username__in=[username for username, *_ in demo.STAFF], email__endswith=f"@{demo.STAFF_EMAIL_DOMAIN}"
+        ).delete()
+
+    def _refuse_unless_empty(self) -> None:
+        if Brand.objects.filter(name=demo.BRAND_NAME).exists():
+            raise CommandError(
+                f'Demo data is already loaded (the brand "{demo.BRAND_NAME}" exists). '
+                "Run with --reset to delete it and load it again."
+            )
+        if Customer.objects.exists() or Response.objects.exists():
+            raise CommandError(
+                "This database already holds customers or responses: demo data loads only into an empty one."
+            )
+        usernames = [username for username, *_ in demo.STAFF]
+        taken = sorted(get_user_model().objects.filter(username__in=usernames).values_list("username", flat=True))
+        if taken:
+            raise CommandError(f"These users already exist and are not demo users: {', '.join(taken)}.")
+
+    def _create_users(self) -> dict:
+        users, password_hash = {}, None
+        for username, first_name, last_name, role in demo.STAFF:
+            is_admin = role == "admin"
+            user = get_user_model()(
+                username=username,
+                first_name=first_name,
+                last_name=last_name,
+                email=demo.staff_email(first_name, last_name),
+                is_staff=is_admin,
+                is_superuser=is_admin,
+            )
+            if password_hash is None:
+                user.set_password(DEMO_PASSWORD)
+                password_hash = user.password
+            else:
+                # Same password: reuse the hash rather than pay a full key derivation per user.
+                user.password = password_hash
+            user.save()
+            user.groups.add(Group.objects.get(name=role))
+            users[username] = user
+        return users
+
+    def _create_surveys(self) -> tuple[Brand, dict[str, Survey]]:
+        brand = Brand.objects.create(name=demo.BRAND_NAME, colour=demo.BRAND_COLOUR)
+        surveys = {
+            key: Survey.objects.create(brand=brand, name=name, first_contact_hours=hours)
+            for key, (name, hours) in demo.SURVEYS.items()
+        }
+        return brand, surveys
+
+    def _load_customers(self, plan: demo.DemoPlan, users: dict) -> list[Customer]:
+        customers = Customer.objects.bulk_create(
+            Customer(
+                external_id=spec.external_id,
+                email=spec.email,
+                first_name=spec.first_name,
+                last_name=spec.last_name,
+                phone=spec.phone,
+                language=spec.language,
+                customer_since=spec.customer_since,
+                newsletter_subscribed=spec.newsletter_subscribed,
+                age_band=spec.age_band,
+                gender=spec.gender,
+                region=spec.region,
+                plan=spec.plan,
+                account_owner=users.get(spec.account_owner),
+            )
+            for spec in plan.customers
+        )
+        Purchase.objects.bulk_create(
+            (
+                Purchase(
+                    customer=customers[spec.customer],
+                    purchased_at=spec.purchased_at,
+                    amount=spec.amount,
+                    product_category=spec.product_category,
+                    channel=spec.channel,
+                )
+                for spec in plan.purchases
+            ),
+            batch_size=1000,
+        )
+        return customers
+
+    def _load_responses(self, plan: demo.DemoPlan, customers, surveys) -> list[Response]:
+        valid_for = timedelta(days=settings.NPSAPP_LINK_VALID_DAYS)
+        specs = [response.invitation for response in plan.responses] + plan.pending
+        invitations = Invitation.objects.bulk_create(
+            (
+                Invitation(
+                    survey=surveys[spec.survey],
+                    customer=customers[spec.customer],
+                    channel=Channel.EMAIL,
+                    created_at=spec.invited_at,
+                    expires_at=spec.invited_at + valid_for,
+                )
+                for spec in specs
+            ),
+            batch_size=1000,
+        )
+        return Response.objects.bulk_create(
+            (
+                Response(
+                    survey=invitation.survey,
+                    invitation=invitation,
+                    customer=invitation.customer,
+                    channel=invitation.channel,
+                    score=spec.score,
+                    comment=spec.comment,
+                    language=spec.language,
+                    submitted_at=spec.submitted_at,
+                )
+                for spec, invitation in zip(plan.responses, invitations[: len(plan.responses)], strict=True)
+            ),
+            batch_size=1000,
+        )
+
+    def _load_tickets(self, plan: demo.DemoPlan, responses: list[Response], users: dict, brand: Brand) -> None:
+        # Tickets are opened by the real service, so they get its deadline, priority and
+        # 'opened' event. Their later history is written directly, fields and audit events
+        # alike, because the services stamp the current time and this history is in the past.
+        tickets, events = [], []
+        for spec, response in zip(plan.responses, responses, strict=True):
+            if spec.ticket is None:
+                continue
+            ticket = ticket_open_for_response(response=response)
+            history = spec.ticket
+            ticket.opened_at = history.opened_at
+            ticket.status = history.status
+            ticket.assignee = users.get(history.assignee)
+            ticket.first_contacted_at = history.first_contacted_at
+            ticket.contact_channel = history.contact_channel
+            ticket.resolved_at = history.resolved_at
+            ticket.outcome = history.outcome
+            tickets.append(ticket)
+            events.extend(
+                TicketEvent(
+                    ticket=ticket,
+                    actor=users.get(event.actor),
+                    kind=event.kind,
+                    field=event.field,
+                    old_value=event.old_value,
+                    new_value=event.new_value,
+                    body=event.body,
+                    created_at=event.at,
+                )
+                for event in history.events
+            )
+        # One UPDATE per ticket: bulk_update's CASE over hundreds of rows is slower on SQLite.
+        for ticket in tickets:
+            history = {name: getattr(ticket, name) for name in TICKET_HISTORY_FIELDS}
+            Ticket.objects.filter(pk=ticket.pk).update(**history)
+        TicketEvent.objects.filter(kind=EventKind.OPENED, ticket__survey__brand=brand).update(
+            created_at=Subquery(Ticket.objects.filter(pk=OuterRef("ticket_id")).values("opened_at")[:1])
+        )
+        TicketEvent.objects.bulk_create(events, batch_size=1000)
+
+    def _print_summary(self, brand: Brand, *, elapsed: float) -> None:
+        out = self.stdout.write
+        nps = survey_selectors.nps_summary()
+        pending = Invitation.objects.filter(survey__brand=brand, response__isnull=True)
+        by_status = dict(Ticket.objects.order_by().values_list("status").annotate(n=Count("id")))
+        counts = followup_selectors.ticket_counts()
+        out(self.style.SUCCESS(f"Demo data for {brand.name} loaded in {elapsed:.1f} s."))
+        out(f"  customers:   {Customer.objects.count()}")
+        out(f"  purchases:   {Purchase.objects.count()}")
+        out(
+            f"  responses:   {nps.n}  (NPS {nps.score:+.0f} ± {nps.margin:.0f}; "
+            f"{nps.pct_promoters:.0f} % promoters, {nps.pct_detractors:.0f} % detractors)"
+        )
+        out(f"  pending invitations: {pending.count()}")
+        out(f"  cases:       {sum(by_status.values())}  (open {counts['open']}, overdue {counts['overdue']})")
+        for status, label in TicketStatus.choices:
+            out(f"    {label}: {by_status.get(status, 0)}")
+        out("Logins (password for all: demo):")
+        for username, first_name, last_name, role in demo.STAFF:
+            out(f"  {username:<8} {DEMO_PASSWORD:<5} {role:<8} {first_name} {last_name}")
+        out("Survey links waiting for an answer:")
+        newest = pending.select_related("customer").order_by("-created_at")
+        examples = [*newest.filter(customer__language="fr")[:2], *newest.filter(customer__language="en")[:1]]
+        for invitation in examples:
+            out(f"  {invitation.url}  ({invitation.customer}, {invitation.customer.get_language_display()})")
