@@ -56,6 +56,16 @@ def _require_real_stack():
         pytest.skip(f"real stack not available: {missing}")
 
 
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def record_timing(line: str) -> None:
+    """Keep measured timings where CI prints them (test-artifacts/real-stack-timings.txt)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    with open(ARTIFACTS / "real-stack-timings.txt", "a") as timings:
+        timings.write(line + "\n")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -10,7 +10,7 @@ from npsapp import celery_app
 from surveys.models import Response
 from surveys.services import invitation_create
 from tests.factories import CustomerFactory, SurveyFactory
-from tests.integration.conftest import closed_port, wait_for
+from tests.integration.conftest import closed_port, record_timing, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -32,7 +32,7 @@ def test_detractor_answer_reaches_the_inbox_through_the_real_worker(stack, brows
     wait_for(lambda: Ticket.objects.filter(response__invitation=invitation).exists(), timeout=20,
              what="the worker to open the ticket")
     latency = time.perf_counter() - submitted
-    print(f"\nsubmit took {seconds * 1000:.0f} ms; ticket visible {latency * 1000:.0f} ms after the thank-you page")
+    record_timing(f"detractor submit: {seconds * 1000:.0f} ms; ticket visible {latency * 1000:.0f} ms after it")
     ticket = Ticket.objects.get(response__invitation=invitation)
     assert ticket.priority == "high"
     assert ticket.first_contact_due_at == ticket.response.submitted_at + timedelta(hours=48)
@@ -50,6 +50,7 @@ def test_nothing_is_lost_when_the_broker_is_down(stack, browser):
         )
         assert status == 302, stack.log("web-broker-down")
         assert seconds < 1.0, f"submit took {seconds:.2f}s with the broker down"
+        record_timing(f"submit with the broker down (score {score}): {seconds * 1000:.0f} ms")
     assert Response.objects.count() == 6
     assert "could not publish" in stack.log("web-broker-down")
     assert Ticket.objects.count() == 0
