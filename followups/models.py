@@ -8,6 +8,21 @@ from django.utils.translation import gettext_lazy as _
 from followups.choices import OPEN_STATUSES, ContactChannel, EventKind, Outcome, Priority, TicketStatus
 
 
+class Team(models.Model):
+    """A group of agents; a survey routes its follow-up cases to one team."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("members"), blank=True, related_name="teams")
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Ticket(models.Model):
     """A follow-up case opened for a detractor's response, with a first-contact deadline."""
 
@@ -17,6 +32,9 @@ class Ticket(models.Model):
     survey = models.ForeignKey("surveys.Survey", on_delete=models.PROTECT, related_name="tickets")
     customer = models.ForeignKey(
         "crm.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
     )
     status = models.CharField(_("status"), max_length=20, choices=TicketStatus.choices, default=TicketStatus.NEW)
     priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)

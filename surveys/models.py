@@ -55,6 +55,15 @@ class Survey(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(24 * 30)],
         help_text=_("Detractors get a follow-up case that must be first contacted within this many hours."),
     )
+    team = models.ForeignKey(
+        "followups.Team",
+        verbose_name=_("follow-up team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="surveys",
+        help_text=_("The team whose agents handle this survey's follow-up cases."),
+    )
     is_anonymous = models.BooleanField(
         _("anonymous"), default=False, help_text=_("Responses are not linked to the customer's identity.")
     )
@@ -146,3 +155,81 @@ class Response(models.Model):
     @property
     def is_critical(self) -> bool:
         return scoring.is_critical(self.score)
+
+
+class Theme(models.Model):
+    """A reason customers give (delivery, price, support…), tagged by hand or by keyword rules."""
+
+    name = models.CharField(_("name (English)"), max_length=100, unique=True)
+    name_fr = models.CharField(_("name (French)"), max_length=100, blank=True)
+    keywords_en = models.TextField(
+        _("English keywords"), blank=True, help_text=_("One word or phrase per line; a comment containing one gets the theme.")
+    )
+    keywords_fr = models.TextField(_("French keywords"), blank=True, help_text=_("One word or phrase per line."))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("theme")
+        verbose_name_plural = _("themes")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ThemeSource(models.TextChoices):
+    MANUAL = "manual", _("Tagged by staff")
+    RULE = "rule", _("Keyword rule")
+
+
+class ResponseTheme(models.Model):
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="theme_links")
+    theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="response_links")
+    source = models.CharField(max_length=10, choices=ThemeSource.choices)
+    tagged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["response", "theme"], name="response_theme_once")]
+        indexes = [models.Index(fields=["theme", "response"])]
+
+
+class DailyNps(models.Model):
+    """How many answers gave each score, per local day, survey and channel.
+
+    Long trends, the headline and the distribution read this instead of raw rows when the
+    dashboard has no CRM filter. A beat task keeps it within a minute of new answers;
+    `manage.py rebuild_nps_rollup` rebuilds it from the responses.
+    """
+
+    day = models.DateField()
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    score_0 = models.PositiveIntegerField(default=0)
+    score_1 = models.PositiveIntegerField(default=0)
+    score_2 = models.PositiveIntegerField(default=0)
+    score_3 = models.PositiveIntegerField(default=0)
+    score_4 = models.PositiveIntegerField(default=0)
+    score_5 = models.PositiveIntegerField(default=0)
+    score_6 = models.PositiveIntegerField(default=0)
+    score_7 = models.PositiveIntegerField(default=0)
+    score_8 = models.PositiveIntegerField(default=0)
+    score_9 = models.PositiveIntegerField(default=0)
+    score_10 = models.PositiveIntegerField(default=0)
+
+    SCORE_FIELDS = tuple(f"score_{score}" for score in range(scoring.SCORE_MIN, scoring.SCORE_MAX + 1))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "survey", "channel"], name="daily_nps_once")]
+
+    @property
+    def score_counts(self) -> list[int]:
+        return [getattr(self, name) for name in self.SCORE_FIELDS]
+
+
+class RollupCursor(models.Model):
+    """How far the roll-up has read the responses table (by id)."""
+
+    name = models.CharField(max_length=50, unique=True)
+    last_response_id = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)

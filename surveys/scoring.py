@@ -146,3 +146,34 @@ def band_key(nps: float | None) -> str | None:
 def band_label(nps: float | None):
     key = band_key(nps)
     return None if key is None else _BAND_LABELS[key]
+
+
+def standard_error(result: NpsResult) -> float | None:
+    """Standard error of an NPS, in NPS points."""
+    margin = result.margin
+    return None if margin is None else margin / Z_95
+
+
+def change_is_significant(current: NpsResult, previous: NpsResult) -> bool | None:
+    """Whether two independent NPS differ by more than the noise (two-sided, 95 %).
+
+    None when either has no answers. Two identical samples never differ significantly, and
+    a difference between two unanimous samples (zero variance) is always real.
+    """
+    se_current, se_previous = standard_error(current), standard_error(previous)
+    if se_current is None or se_previous is None:
+        return None
+    difference = abs(current.score - previous.score)
+    combined = math.sqrt(se_current**2 + se_previous**2)
+    if combined == 0:
+        return difference > 0
+    return difference > Z_95 * combined
+
+
+def without(total: NpsResult, part: NpsResult) -> NpsResult:
+    """The answers in `total` that are not in `part` ("the rest" of a breakdown)."""
+    return NpsResult(
+        promoters=total.promoters - part.promoters,
+        passives=total.passives - part.passives,
+        detractors=total.detractors - part.detractors,
+    )

@@ -94,3 +94,26 @@ def test_percentages_always_accompany_the_score():
     result = scoring.NpsResult(promoters=45, passives=40, detractors=15)
     assert (result.pct_promoters, result.pct_passives, result.pct_detractors) == (45, 40, 15)
     assert result.n == 100
+
+
+def test_a_small_change_on_small_samples_is_noise():
+    assert scoring.change_is_significant(scoring.NpsResult(12, 5, 3), scoring.NpsResult(10, 6, 4)) is False
+
+
+def test_a_large_change_on_large_samples_is_significant():
+    assert scoring.change_is_significant(scoring.NpsResult(600, 300, 100), scoring.NpsResult(400, 300, 300)) is True
+
+
+def test_significance_uses_both_standard_errors():
+    current, previous = scoring.NpsResult(450, 400, 150), scoring.NpsResult(400, 400, 200)
+    se = math.sqrt(scoring.standard_error(current) ** 2 + scoring.standard_error(previous) ** 2)
+    difference = current.score - previous.score
+    assert scoring.change_is_significant(current, previous) is (difference > 1.96 * se)
+
+
+def test_no_comparison_without_answers():
+    assert scoring.change_is_significant(scoring.NpsResult(0, 0, 0), scoring.NpsResult(5, 0, 0)) is None
+
+
+def test_the_rest_of_a_breakdown():
+    assert scoring.without(scoring.NpsResult(10, 5, 5), scoring.NpsResult(4, 1, 0)) == scoring.NpsResult(6, 4, 5)

@@ -1,0 +1,265 @@
+"""The dashboard's filters: parsed from the URL (so a view can be shared), applied to every figure.
+
+`DashboardFilterForm` validates the query string; `ResponseFilter` is the clean result and
+knows how to narrow responses and tickets, and the previous period to compare with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+
+from django import forms
+from django.db.models import Case, CharField, Exists, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.choices import AgeBand, Gender, Plan
+from crm.models import Customer, Purchase
+from surveys.choices import Channel
+from surveys.models import Response, Survey
+
+MAX_PERIOD_DAYS = 366 * 10
+
+
+class Tenure:
+    """Customer tenure bands, from `Customer.customer_since`."""
+
+    UNDER_1 = "lt1"
+    FROM_1_TO_3 = "1to3"
+    OVER_3 = "3plus"
+    UNKNOWN = "unknown"
+    CHOICES = [
+        (UNDER_1, _("Under 1 year")),
+        (FROM_1_TO_3, _("1 to 3 years")),
+        (OVER_3, _("Over 3 years")),
+        (UNKNOWN, _("Unknown")),
+    ]
+
+    @staticmethod
+    def _limits(today: date) -> tuple[date, date]:
+        return today - timedelta(days=365), today - timedelta(days=3 * 365)
+
+    @classmethod
+    def q(cls, band: str, today: date, prefix: str = "customer__") -> Q:
+        one_year, three_years = cls._limits(today)
+        field = f"{prefix}customer_since"
+        return {
+            cls.UNDER_1: Q(**{f"{field}__gt": one_year}),
+            cls.FROM_1_TO_3: Q(**{f"{field}__gt": three_years, f"{field}__lte": one_year}),
+            cls.OVER_3: Q(**{f"{field}__lte": three_years}),
+            cls.UNKNOWN: Q(**{f"{field}__isnull": True}),
+        }[band]
+
+    @classmethod
+    def expression(cls, today: date, prefix: str = "customer__") -> Case:
+        return Case(
+            *(When(cls.q(band, today, prefix), then=Value(band)) for band, _label in cls.CHOICES),
+            output_field=CharField(),
+        )
+
+
+# Breakdown dimensions: name → (label, the response field or None when computed).
+DIMENSIONS = {
+    "survey": (_("Survey"), "survey__name"),
+    "channel": (_("Channel"), "channel"),
+    "age_band": (_("Age band"), "customer__age_band"),
+    "gender": (_("Gender"), "customer__gender"),
+    "region": (_("Region"), "customer__region"),
+    "tenure": (_("Customer for"), None),
+    "plan": (_("Plan"), "customer__plan"),
+    "category": (_("Product category bought"), "customer__purchases__product_category"),
+}
+CRM_FILTERS = ("age_band", "gender", "region", "tenure", "plan", "category")
+
+
+def _blank(choices) -> list:
+    return [("", _("All"))] + list(choices)
+
+
+class DashboardFilterForm(forms.Form):
+    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    survey = forms.ModelChoiceField(
+        label=_("Survey"),
+        queryset=Survey.objects.order_by("name"),
+        to_field_name="public_id",
+        required=False,
+        empty_label=_("All surveys"),
+        error_messages={"invalid_choice": _("That survey does not exist.")},
+    )
+    channel = forms.ChoiceField(label=_("Channel"), choices=_blank(Channel.choices), required=False)
+    age_band = forms.ChoiceField(label=_("Age band"), choices=_blank(AgeBand.choices), required=False)
+    gender = forms.ChoiceField(label=_("Gender"), choices=_blank(Gender.choices), required=False)
+    region = forms.ChoiceField(label=_("Region"), required=False)
+    tenure = forms.ChoiceField(label=_("Customer for"), choices=_blank(Tenure.CHOICES), required=False)
+    plan = forms.ChoiceField(label=_("Plan"), choices=_blank(Plan.choices), required=False)
+    category = forms.ChoiceField(label=_("Product category bought"), required=False)
+    latest_only = forms.BooleanField(
+        label=_("Count each customer's latest answer only (relationship NPS)"), required=False
+    )
+    grain = forms.ChoiceField(
+        label=_("Trend by"), choices=[("month", _("Month")), ("week", _("Week"))], required=False
+    )
+    dimension = forms.ChoiceField(
+        label=_("Break down by"), choices=[(key, label) for key, (label, _f) in DIMENSIONS.items()], required=False
+    )
+
+    def __init__(self, *args, regions=(), categories=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = _blank((r, r) for r in regions)
+        self.fields["category"].choices = _blank((c, c) for c in categories)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and end < start:
+            raise forms.ValidationError(_("The end date is before the start date."))
+        if start and end and (end - start).days > MAX_PERIOD_DAYS:
+            raise forms.ValidationError(_("Choose a period of at most ten years."))
+        return cleaned
+
+
+def default_start(today: date) -> date:
+    """The first day of the month eleven months ago: twelve calendar months with this one."""
+    index = today.year * 12 + today.month - 1 - 11
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+@dataclass(frozen=True)
+class ResponseFilter:
+    start: date
+    end: date  # inclusive
+    survey: Survey | None = None
+    channel: str = ""
+    age_band: str = ""
+    gender: str = ""
+    region: str = ""
+    tenure: str = ""
+    plan: str = ""
+    category: str = ""
+    latest_only: bool = False
+    grain: str = "month"
+    dimension: str = "survey"
+    today: date | None = None
+
+    @classmethod
+    def from_form(cls, form: DashboardFilterForm, *, today: date) -> ResponseFilter:
+        data = form.cleaned_data
+        end = data.get("end") or today
+        start = data.get("start") or default_start(end)
+        return cls(
+            start=start,
+            end=end,
+            survey=data.get("survey"),
+            channel=data.get("channel") or "",
+            age_band=data.get("age_band") or "",
+            gender=data.get("gender") or "",
+            region=data.get("region") or "",
+            tenure=data.get("tenure") or "",
+            plan=data.get("plan") or "",
+            category=data.get("category") or "",
+            latest_only=bool(data.get("latest_only")),
+            grain=data.get("grain") or "month",
+            dimension=data.get("dimension") or "survey",
+            today=today,
+        )
+
+    @property
+    def starts_at(self) -> datetime:
+        return _local_midnight(self.start)
+
+    @property
+    def ends_before(self) -> datetime:
+        return _local_midnight(self.end + timedelta(days=1))
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def has_crm_filter(self) -> bool:
+        return any(getattr(self, name) for name in CRM_FILTERS)
+
+    @property
+    def can_use_rollup(self) -> bool:
+        """The daily roll-up counts by day, survey and channel only."""
+        return not self.has_crm_filter and not self.latest_only
+
+    def previous(self) -> ResponseFilter:
+        """The same filters over the period of equal length just before."""
+        return replace(self, start=self.start - timedelta(days=self.days), end=self.start - timedelta(days=1))
+
+    def _crm_q(self, prefix: str) -> Q:
+        q = Q()
+        for name in ("age_band", "gender", "region", "plan"):
+            value = getattr(self, name)
+            if value:
+                q &= Q(**{f"{prefix}{name}": value})
+        if self.tenure:
+            q &= Tenure.q(self.tenure, self.today or timezone.localdate(), prefix)
+        return q
+
+    def responses(self, *, period: bool = True) -> QuerySet[Response]:
+        """The responses these filters select (in the period unless `period=False`)."""
+        responses = Response.objects.all()
+        if period:
+            responses = responses.filter(submitted_at__gte=self.starts_at, submitted_at__lt=self.ends_before)
+        if self.survey is not None:
+            responses = responses.filter(survey=self.survey)
+        if self.channel:
+            responses = responses.filter(channel=self.channel)
+        if self.has_crm_filter:
+            responses = responses.filter(self._crm_q("customer__"))
+        if self.category:
+            responses = responses.filter(
+                Exists(Purchase.objects.filter(customer=OuterRef("customer"), product_category=self.category))
+            )
+        if self.latest_only:
+            # Relationship NPS: a response counts only if the same customer gave no later one
+            # (within the same survey and channel filters, in the period).
+            later = Response.objects.filter(customer=OuterRef("customer"), submitted_at__gt=OuterRef("submitted_at"))
+            later = later.filter(submitted_at__lt=self.ends_before) if period else later
+            if self.survey is not None:
+                later = later.filter(survey=self.survey)
+            if self.channel:
+                later = later.filter(channel=self.channel)
+            responses = responses.filter(Q(customer__isnull=True) | ~Exists(later))
+        return responses
+
+    def query_string(self, **overrides) -> str:
+        from urllib.parse import urlencode
+
+        values = {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "survey": str(self.survey.public_id) if self.survey else "",
+            "channel": self.channel,
+            "age_band": self.age_band,
+            "gender": self.gender,
+            "region": self.region,
+            "tenure": self.tenure,
+            "plan": self.plan,
+            "category": self.category,
+            "latest_only": "on" if self.latest_only else "",
+            "grain": self.grain,
+            "dimension": self.dimension,
+        }
+        values.update(overrides)
+        return urlencode({k: v for k, v in values.items() if v})
+
+
+def filter_choices() -> dict:
+    """The open-ended choices (regions, product categories) present in the data: two queries."""
+    regions = Customer.objects.exclude(region="").order_by("region").values_list("region", flat=True).distinct()
+    categories = (
+        Purchase.objects.exclude(product_category="")
+        .order_by("product_category")
+        .values_list("product_category", flat=True)
+        .distinct()
+    )
+    return {"regions": list(regions), "categories": list(categories)}
