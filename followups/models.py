@@ -12,7 +12,9 @@ class Team(models.Model):
     """A group of agents; a survey routes its follow-up cases to one team."""
 
     name = models.CharField(_("name"), max_length=100, unique=True)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("members"), blank=True, related_name="teams")
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("members"), blank=True, related_name="teams"
+    )
 
     class Meta:
         verbose_name = _("team")

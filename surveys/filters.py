@@ -98,9 +98,7 @@ class DashboardFilterForm(forms.Form):
     latest_only = forms.BooleanField(
         label=_("Count each customer's latest answer only (relationship NPS)"), required=False
     )
-    grain = forms.ChoiceField(
-        label=_("Trend by"), choices=[("month", _("Month")), ("week", _("Week"))], required=False
-    )
+    grain = forms.ChoiceField(label=_("Trend by"), choices=[("month", _("Month")), ("week", _("Week"))], required=False)
     dimension = forms.ChoiceField(
         label=_("Break down by"), choices=[(key, label) for key, (label, _f) in DIMENSIONS.items()], required=False
     )

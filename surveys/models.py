@@ -163,7 +163,9 @@ class Theme(models.Model):
     name = models.CharField(_("name (English)"), max_length=100, unique=True)
     name_fr = models.CharField(_("name (French)"), max_length=100, blank=True)
     keywords_en = models.TextField(
-        _("English keywords"), blank=True, help_text=_("One word or phrase per line; a comment containing one gets the theme.")
+        _("English keywords"),
+        blank=True,
+        help_text=_("One word or phrase per line; a comment containing one gets the theme."),
     )
     keywords_fr = models.TextField(_("French keywords"), blank=True, help_text=_("One word or phrase per line."))
     is_active = models.BooleanField(_("active"), default=True)
@@ -186,12 +188,17 @@ class ResponseTheme(models.Model):
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="theme_links")
     theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="response_links")
     source = models.CharField(max_length=10, choices=ThemeSource.choices)
-    tagged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    tagged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["response", "theme"], name="response_theme_once")]
         indexes = [models.Index(fields=["theme", "response"])]
+
+    def __str__(self) -> str:
+        return f"{self.theme} ({self.get_source_display()})"
 
 
 class DailyNps(models.Model):
@@ -222,6 +229,9 @@ class DailyNps(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["day", "survey", "channel"], name="daily_nps_once")]
 
+    def __str__(self) -> str:
+        return f"{self.day} {self.survey_id} {self.channel}"
+
     @property
     def score_counts(self) -> list[int]:
         return [getattr(self, name) for name in self.SCORE_FIELDS]
@@ -233,3 +243,6 @@ class RollupCursor(models.Model):
     name = models.CharField(max_length=50, unique=True)
     last_response_id = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} at response {self.last_response_id}"

@@ -91,8 +91,9 @@ def test_customer_text_is_escaped_for_agents(client, agent):
 def test_case_page_shows_answer_crm_and_timeline(client, agent):
     customer = CustomerFactory(first_name="Jeanne", last_name="Moreau")
     PurchaseFactory(customer=customer, amount="120.00")
-    ResponseFactory(score=9, customer=customer, invitation__customer=customer,
-                    submitted_at=timezone.now() - timedelta(days=300))
+    ResponseFactory(
+        score=9, customer=customer, invitation__customer=customer, submitted_at=timezone.now() - timedelta(days=300)
+    )
     ticket = _ticket(score=1, comment="Worst service", customer=customer, invitation__customer=customer)
     client.force_login(agent)
     page = client.get(_case_url(ticket))

@@ -111,22 +111,30 @@ class Stack:
 
     def worker(self):
         return self.start(
-            "worker", [str(BIN / "celery"), "-A", "npsapp", "worker", "--concurrency=2", "--loglevel=INFO",
-                       "--without-gossip", "--without-mingle", "-n", f"test-worker-{os.getpid()}@%h"]
+            "worker",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "npsapp",
+                "worker",
+                "--concurrency=2",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "-n",
+                f"test-worker-{os.getpid()}@%h",
+            ],
         )
 
     def beat(self):
         schedule = self.tmp_path / "celerybeat-schedule"
-        return self.start(
-            "beat", [str(BIN / "celery"), "-A", "npsapp", "beat", "--loglevel=INFO", "-s", str(schedule)]
-        )
+        return self.start("beat", [str(BIN / "celery"), "-A", "npsapp", "beat", "--loglevel=INFO", "-s", str(schedule)])
 
     def web(self, name: str, **env) -> str:
         port = free_port()
         self.start(
             name,
-            [str(BIN / "gunicorn"), "npsapp.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "2",
-             "--timeout", "30"],
+            [str(BIN / "gunicorn"), "npsapp.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "2", "--timeout", "30"],
             **env,
         )
         base = f"http://127.0.0.1:{port}"
@@ -167,9 +175,7 @@ class Browser:
     """A cookie-keeping HTTP client that answers a survey like a customer's browser does."""
 
     def __init__(self):
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(CookieJar()), _NoRedirect()
-        )
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()), _NoRedirect())
 
     def get(self, url: str):
         with self.opener.open(url, timeout=10) as reply:

@@ -29,8 +29,11 @@ def test_detractor_answer_reaches_the_inbox_through_the_real_worker(stack, brows
     status, seconds = browser.submit_survey(web + f"/s/{invitation.token}/", score=1, comment="Arrived broken")
     submitted = time.perf_counter()
     assert status == 302, stack.log("web")
-    wait_for(lambda: Ticket.objects.filter(response__invitation=invitation).exists(), timeout=20,
-             what="the worker to open the ticket")
+    wait_for(
+        lambda: Ticket.objects.filter(response__invitation=invitation).exists(),
+        timeout=20,
+        what="the worker to open the ticket",
+    )
     latency = time.perf_counter() - submitted
     record_timing(f"detractor submit: {seconds * 1000:.0f} ms; ticket visible {latency * 1000:.0f} ms after it")
     ticket = Ticket.objects.get(response__invitation=invitation)
@@ -59,8 +62,11 @@ def test_nothing_is_lost_when_the_broker_is_down(stack, browser):
     stack.worker()
     stack.beat()
     detractors = Response.objects.filter(score__lte=6)
-    wait_for(lambda: Ticket.objects.count() == detractors.count(), timeout=40,
-             what="the reconciliation to open the missing tickets")
+    wait_for(
+        lambda: Ticket.objects.count() == detractors.count(),
+        timeout=40,
+        what="the reconciliation to open the missing tickets",
+    )
     time.sleep(3)  # several more beats: nothing may be opened twice
     assert Ticket.objects.count() == 4
     assert sorted(Ticket.objects.values_list("response__score", flat=True)) == [0, 2, 3, 6]

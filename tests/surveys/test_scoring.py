@@ -8,8 +8,14 @@ from surveys.choices import Segment
 
 @pytest.mark.parametrize(
     ("score", "segment"),
-    [(0, Segment.DETRACTOR), (6, Segment.DETRACTOR), (7, Segment.PASSIVE), (8, Segment.PASSIVE),
-     (9, Segment.PROMOTER), (10, Segment.PROMOTER)],
+    [
+        (0, Segment.DETRACTOR),
+        (6, Segment.DETRACTOR),
+        (7, Segment.PASSIVE),
+        (8, Segment.PASSIVE),
+        (9, Segment.PROMOTER),
+        (10, Segment.PROMOTER),
+    ],
 )
 def test_segment_boundaries(score, segment):
     assert scoring.segment_for(score) == segment
@@ -76,8 +82,18 @@ def test_margin_shrinks_with_sample_size():
 
 @pytest.mark.parametrize(
     ("nps", "key"),
-    [(-100, "needs-work"), (0, "needs-work"), (0.1, "good"), (20, "good"), (20.5, "favourable"),
-     (50, "favourable"), (51, "excellent"), (80, "excellent"), (81, "world-class"), (None, None)],
+    [
+        (-100, "needs-work"),
+        (0, "needs-work"),
+        (0.1, "good"),
+        (20, "good"),
+        (20.5, "favourable"),
+        (50, "favourable"),
+        (51, "excellent"),
+        (80, "excellent"),
+        (81, "world-class"),
+        (None, None),
+    ],
 )
 def test_band_boundaries(nps, key):
     assert scoring.band_key(nps) == key
