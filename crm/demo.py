@@ -31,6 +31,7 @@ SURVEYS = {  # key: (name, first-contact deadline in hours)
     POST_PURCHASE: ("Post-purchase survey", 48),
     RELATIONSHIP: ("Relationship survey", 72),
 }
+TEAM_NAME = "Customer care"
 MANAGER = "manager"
 AGENTS = ("agent1", "agent2")
 STAFF = (  # username, first name, last name, role
@@ -789,3 +790,34 @@ def build_plan(*, seed: int, now: datetime, tz) -> DemoPlan:
             customer.mood += {Outcome.RECOVERED: 1.2, Outcome.NOT_RECOVERABLE: -0.6}.get(ticket.outcome, 0.0)
         responses.append(ResponseSpec(invitation, at, score, comment, customer.language, ticket))
     return DemoPlan(customers=customers, purchases=purchases, responses=responses, pending=pending)
+
+
+# Themes with keyword rules: (English name, French name, English keywords, French keywords).
+THEMES = (
+    ("Delivery", "Livraison", "delivery\nlate\ndriver\nparcel\ntracking", "livraison\nretard\nlivreur\ncolis"),
+    (
+        "Damaged item",
+        "Article abîmé",
+        "broken\nscratched\nchipped\nmissing\nruined",
+        "cassé\nrayé\nabîmé\nébréché\nmanquant",
+    ),
+    (
+        "Refund and returns",
+        "Remboursement et retours",
+        "refund\nreturn\ncharged twice",
+        "rembours\nretour\ndébité deux fois",
+    ),
+    (
+        "Customer service",
+        "Service client",
+        "support\ncustomer service\nrude\ncall back\nemails",
+        "service client\nimpoli\nrappel\nsav",
+    ),
+    ("Price", "Prix", "expensive\nprice\nfees", "cher\nprix\nfrais"),
+    (
+        "Product quality",
+        "Qualité du produit",
+        "quality\nwobbles\nrusted\nfaded\nthinner",
+        "qualité\nbancal\nrouillé\ndéteint",
+    ),
+)

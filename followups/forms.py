@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from followups.choices import ContactChannel, Outcome
 from followups.services import NOTE_MAX_LENGTH
+from surveys.models import Theme
 
 
 class NoteForm(forms.Form):
@@ -29,4 +30,21 @@ class ResolveForm(forms.Form):
     )
     body = forms.CharField(
         label=_("Closing note"), required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ThemeChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.label
+
+
+class ThemeForm(forms.Form):
+    theme = ThemeChoiceField(
+        label=_("Theme"),
+        queryset=Theme.objects.filter(is_active=True),
+        empty_label="—",
+        error_messages={
+            "required": _("Choose a theme."),
+            "invalid_choice": _("That theme does not exist or is no longer active. Reload the page and try again."),
+        },
     )

@@ -7,7 +7,7 @@ from django.utils import timezone
 from followups.choices import OPEN_STATUSES
 from followups.models import Ticket
 from npsapp import roles
-from surveys.models import Response
+from surveys.models import Response, ResponseTheme
 from surveys.selectors import DETRACTOR_Q
 
 INBOX_VIEWS = ("open", "mine", "unassigned", "overdue", "resolved")
@@ -68,3 +68,13 @@ def detractor_responses_without_ticket(*, submitted_before) -> QuerySet[Response
         .select_related("survey")
         .order_by("submitted_at")
     )
+
+
+def ticket_theme_links(*, ticket: Ticket) -> list[ResponseTheme]:
+    """The active themes of the case's response with who tagged them, one query, by display name."""
+    links = (
+        ResponseTheme.objects.filter(response_id=ticket.response_id, theme__is_active=True)
+        .select_related("theme", "tagged_by")
+        .order_by()
+    )
+    return sorted(links, key=lambda link: link.theme.label.casefold())

@@ -9,8 +9,9 @@ from followups import sla
 from followups.choices import OPEN_STATUSES, ContactChannel, EventKind, Outcome, Priority, TicketStatus
 from followups.models import Ticket, TicketEvent
 from surveys import scoring
+from surveys import services as survey_services
 from surveys.choices import Segment
-from surveys.models import Response
+from surveys.models import Response, ResponseTheme, Theme, ThemeSource
 
 NOTE_MAX_LENGTH = 10_000
 
@@ -60,6 +61,7 @@ def ticket_open_for_response(*, response: Response) -> Ticket | None:
     ticket = Ticket(
         response=response,
         survey=survey,
+        team_id=survey.team_id,
         customer=response.customer,
         priority=Priority.HIGH if scoring.is_critical(response.score) else Priority.NORMAL,
         opened_at=timezone.now(),
@@ -129,3 +131,35 @@ def ticket_resolve(*, ticket: Ticket, actor, outcome: str, body: str = "") -> Ti
     if body.strip():
         ticket_add_note(ticket=ticket, actor=actor, body=body)
     return ticket
+
+
+def _theme_event(*, ticket: Ticket, actor, old: str, new: str) -> TicketEvent:
+    return TicketEvent.objects.create(
+        ticket=ticket,
+        actor=actor,
+        kind=EventKind.FIELD_CHANGED,
+        field="theme",
+        old_value=old[:200],
+        new_value=new[:200],
+    )
+
+
+@transaction.atomic
+def ticket_tag_theme(*, ticket: Ticket, actor, theme: Theme) -> TicketEvent | None:
+    """Tag the case's response with `theme` by hand; confirming a keyword-rule tag counts as a change."""
+    source = (
+        ResponseTheme.objects.filter(response_id=ticket.response_id, theme=theme)
+        .values_list("source", flat=True)
+        .first()
+    )
+    if source == ThemeSource.MANUAL:
+        return None
+    survey_services.response_tag_theme(response=ticket.response, theme=theme, actor=actor)
+    return _theme_event(ticket=ticket, actor=actor, old="", new=theme.name)
+
+
+@transaction.atomic
+def ticket_untag_theme(*, ticket: Ticket, actor, theme: Theme) -> TicketEvent | None:
+    if not survey_services.response_untag_theme(response=ticket.response, theme=theme, actor=actor):
+        return None
+    return _theme_event(ticket=ticket, actor=actor, old=theme.name, new="")

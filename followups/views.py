@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from crm.selectors import customer_crm_summary
 from followups import selectors, services
-from followups.forms import ContactForm, NoteForm, ResolveForm
+from followups.forms import ContactForm, NoteForm, ResolveForm, ThemeForm
 from npsapp import roles
 from npsapp.roles import role_required
 
@@ -37,12 +37,16 @@ ACTIONS = {
     "note": (NoteForm, services.ticket_add_note),
     "contact": (ContactForm, services.ticket_mark_contacted),
     "resolve": (ResolveForm, services.ticket_resolve),
+    "tag": (ThemeForm, services.ticket_tag_theme),
+    "untag": (ThemeForm, services.ticket_untag_theme),
 }
 DONE_MESSAGES = {
     "claim": gettext_lazy("You now own this case."),
     "note": gettext_lazy("Note added."),
     "contact": gettext_lazy("Contact recorded."),
     "resolve": gettext_lazy("Case resolved."),
+    "tag": gettext_lazy("Theme added."),
+    "untag": gettext_lazy("Theme removed."),
 }
 
 
@@ -51,7 +55,7 @@ DONE_MESSAGES = {
 def ticket_detail(request, public_id):
     """One case: the answer, the CRM panel, the timeline, and the actions on it."""
     ticket = selectors.ticket_for_user(user=request.user, public_id=public_id)
-    forms = {"note": NoteForm(), "contact": ContactForm(), "resolve": ResolveForm()}
+    forms = {"note": NoteForm(), "contact": ContactForm(), "resolve": ResolveForm(), "tag": ThemeForm()}
     status = 200
     if request.method == "POST":
         action = request.POST.get("action", "")
@@ -73,6 +77,10 @@ def ticket_detail(request, public_id):
                 return HttpResponseRedirect(request.path)
         forms[action] = form
         status = 400
+    theme_links = selectors.ticket_theme_links(ticket=ticket)
+    # Offer only the themes the answer does not have yet.
+    tag_field = forms["tag"].fields["theme"]
+    tag_field.queryset = tag_field.queryset.exclude(id__in=[link.theme_id for link in theme_links])
     context = {
         "ticket": ticket,
         "response": ticket.response,
@@ -80,6 +88,7 @@ def ticket_detail(request, public_id):
         if ticket.customer
         else None,
         "events": ticket.events.select_related("actor").all(),
+        "theme_links": theme_links,
         "forms": forms,
         "now": timezone.now(),
         "inbox_url": reverse("followups:inbox"),

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -209,6 +210,19 @@ CELERY_BEAT_SCHEDULE = {
     "tickets-reconcile": {
         "task": "followups.tasks.tickets_reconcile_task",
         "schedule": NPSAPP_BEAT_INTERVAL_SECONDS,
+    },
+    "nps-rollup-refresh": {
+        "task": "surveys.tasks.nps_rollup_refresh_task",
+        "schedule": NPSAPP_BEAT_INTERVAL_SECONDS,
+    },
+    "themes-tag-new-responses": {
+        "task": "surveys.tasks.responses_tag_new_with_themes_task",
+        "schedule": NPSAPP_BEAT_INTERVAL_SECONDS,
+    },
+    # Monday 07:00 in TIME_ZONE (CELERY_TIMEZONE).
+    "weekly-digest": {
+        "task": "surveys.tasks.weekly_digest_task",
+        "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
     },
 }
 

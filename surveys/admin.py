@@ -1,6 +1,11 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from surveys.models import Brand, Invitation, Response, Survey
+from npsapp.publish import publish
+from surveys.models import Brand, Invitation, Response, Survey, Theme
+from surveys.tasks import theme_reapply_rules_task
 
 
 @admin.register(Brand)
@@ -38,3 +43,47 @@ class ResponseAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(Theme)
+class ThemeAdmin(admin.ModelAdmin):
+    list_display = ("name", "name_fr", "is_active", "response_count")
+    list_filter = ("is_active",)
+    search_fields = ("name", "name_fr")
+    actions = ("reapply_keyword_rules",)
+
+    def get_queryset(self, request):
+        # The count is one GROUP BY on the list page, not one query per row.
+        return super().get_queryset(request).annotate(response_count=Count("response_links"))
+
+    @admin.display(description=_("responses"), ordering="response_count")
+    def response_count(self, theme):
+        return theme.response_count
+
+    @admin.action(description=_("Re-apply keyword rules"))
+    def reapply_keyword_rules(self, request, queryset):
+        theme_ids = list(queryset.values_list("id", flat=True))
+        failed = sum(1 for theme_id in theme_ids if not publish(theme_reapply_rules_task, theme_id))
+        sent = len(theme_ids) - failed
+        if sent:
+            self.message_user(
+                request,
+                ngettext(
+                    "Keyword rules will be re-applied for %(count)d theme in the background.",
+                    "Keyword rules will be re-applied for %(count)d themes in the background.",
+                    sent,
+                )
+                % {"count": sent},
+                messages.SUCCESS,
+            )
+        if failed:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d theme could not be queued: the task queue is unavailable. Try again later.",
+                    "%(count)d themes could not be queued: the task queue is unavailable. Try again later.",
+                    failed,
+                )
+                % {"count": failed},
+                messages.WARNING,
+            )

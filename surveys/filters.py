@@ -77,10 +77,20 @@ def _blank(choices) -> list:
     return [("", _("All"))] + list(choices)
 
 
+class SurveyChoiceField(forms.ModelChoiceField):
+    """Chooses a survey by its public id; anything that is not one is simply an unknown survey."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError as exc:
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from exc
+
+
 class DashboardFilterForm(forms.Form):
     start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    survey = forms.ModelChoiceField(
+    survey = SurveyChoiceField(
         label=_("Survey"),
         queryset=Survey.objects.order_by("name"),
         to_field_name="public_id",

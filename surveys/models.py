@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from surveys import scoring
@@ -176,6 +177,13 @@ class Theme(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
+        return self.name
+
+    @property
+    def label(self) -> str:
+        """The name in the active language: French when set, else English."""
+        if (get_language() or "").split("-")[0] == "fr" and self.name_fr:
+            return self.name_fr
         return self.name
 
 

@@ -83,6 +83,10 @@ class NpsResult:
         return band_label(self.score)
 
     @property
+    def band_key(self) -> str | None:
+        return band_key(self.score)
+
+    @property
     def is_small_sample(self) -> bool:
         from django.conf import settings
 
@@ -157,8 +161,9 @@ def standard_error(result: NpsResult) -> float | None:
 def change_is_significant(current: NpsResult, previous: NpsResult) -> bool | None:
     """Whether two independent NPS differ by more than the noise (two-sided, 95 %).
 
-    None when either has no answers. Two identical samples never differ significantly, and
-    a difference between two unanimous samples (zero variance) is always real.
+    None when either has no answers. When both samples are unanimous (zero variance) the
+    normal approximation says nothing: a difference then counts only between samples that are
+    not small, and small ones get no verdict.
     """
     se_current, se_previous = standard_error(current), standard_error(previous)
     if se_current is None or se_previous is None:
@@ -166,6 +171,8 @@ def change_is_significant(current: NpsResult, previous: NpsResult) -> bool | Non
     difference = abs(current.score - previous.score)
     combined = math.sqrt(se_current**2 + se_previous**2)
     if combined == 0:
+        if current.is_small_sample or previous.is_small_sample:
+            return None
         return difference > 0
     return difference > Z_95 * combined
 
@@ -177,3 +184,10 @@ def without(total: NpsResult, part: NpsResult) -> NpsResult:
         passives=total.passives - part.passives,
         detractors=total.detractors - part.detractors,
     )
+
+
+def result_from_score_counts(counts) -> NpsResult:
+    """The NPS of answers counted per score: counts[s] answers gave score s (0–10)."""
+    if len(counts) != SCORE_MAX - SCORE_MIN + 1:
+        raise ValueError("expected one count per score from 0 to 10")
+    return NpsResult(promoters=sum(counts[9:11]), passives=sum(counts[7:9]), detractors=sum(counts[0:7]))

@@ -2,12 +2,12 @@
 
 from datetime import date
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from surveys import scoring
-from surveys.models import Response
+from surveys.models import Response, ResponseTheme
 
 PROMOTER_Q = Q(score__gte=9)
 PASSIVE_Q = Q(score__gte=7, score__lte=8)
@@ -80,3 +80,24 @@ def nps_by_month(responses: QuerySet[Response], *, months: int = 12, today: date
         )
         trend.append({"month": month, "result": result})
     return trend
+
+
+def verbatims(responses: QuerySet[Response], *, limit: int = 20) -> list[Response]:
+    """The latest comments, with their survey, customer and themes: three queries."""
+    return list(
+        responses.exclude(comment="")
+        .select_related("survey", "customer")
+        .prefetch_related(Prefetch("theme_links", queryset=ResponseTheme.objects.select_related("theme")))
+        .order_by("-submitted_at")[:limit]
+    )
+
+
+def top_themes(responses: QuerySet[Response], *, limit: int = 8) -> list[dict]:
+    """The themes most often given by these responses' detractors, one query."""
+    rows = (
+        ResponseTheme.objects.filter(response__in=responses.filter(DETRACTOR_Q).values("id"))
+        .values("theme_id", "theme__name", "theme__name_fr")
+        .annotate(count=Count("response_id", distinct=True))
+        .order_by("-count", "theme__name")[:limit]
+    )
+    return list(rows)

@@ -8,3 +8,10 @@ urlpatterns = [
     path("s/<str:token>/thanks/", views.thanks, name="thanks"),
     path("dashboard/", views.dashboard, name="dashboard"),
 ]
+
+from surveys import export_views  # noqa: E402  (appended so concurrent edits above do not conflict)
+
+urlpatterns += [
+    path("dashboard/export/responses.csv", export_views.export_responses, name="export_responses"),
+    path("dashboard/export/cases.csv", export_views.export_cases, name="export_cases"),
+]

@@ -1,19 +1,20 @@
-from datetime import datetime
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from followups.selectors import ticket_counts
-from npsapp import roles
+from followups.metrics import followup_report
+from followups.models import Ticket
+from npsapp import celery_app, roles
 from npsapp.roles import role_required
-from surveys import scoring, selectors, services
+from surveys import reports, rollup, scoring, selectors, services
+from surveys.filters import DashboardFilterForm, ResponseFilter, filter_choices
 from surveys.forms import ResponseForm
-from surveys.models import Invitation, Survey
+from surveys.models import Invitation
 
 
 def _get_invitation(token: str) -> Invitation:
@@ -95,43 +96,55 @@ def thanks(request, token: str):
     return render(request, "surveys/thanks.html", context)
 
 
+def _chart_data(dashboard) -> dict:
+    return {
+        "distribution": dashboard.distribution,
+        "trend": [
+            {
+                "start": bucket.start.isoformat(),
+                "nps": bucket.result.score,
+                "margin": bucket.result.margin,
+                "promoters": bucket.result.pct_promoters,
+                "detractors": bucket.result.pct_detractors,
+                "n": bucket.result.n,
+            }
+            for bucket in dashboard.trend
+        ],
+    }
+
+
 @role_required(roles.CAN_SEE_DASHBOARD)
 @require_http_methods(["GET"])
 def dashboard(request):
-    """The manager's dashboard over the last 12 months, optionally for one survey."""
-    surveys = list(Survey.objects.order_by("name"))
-    survey = None
-    survey_param = request.GET.get("survey", "")
-    error = ""
-    if survey_param:
-        survey = next((s for s in surveys if str(s.public_id) == survey_param), None)
-        if survey is None:
-            error = _("That survey does not exist; showing all surveys.")
-    trend = selectors.nps_by_month(selectors.responses_in_period(survey=survey), months=12)
-    first_month = trend[0]["month"]
-    since = timezone.make_aware(datetime(first_month.year, first_month.month, 1))
-    responses = selectors.responses_in_period(start=since, survey=survey)
-    summary = selectors.nps_summary(responses)
-    distribution = selectors.score_distribution(responses)
+    """The manager's dashboard: every figure follows the filters in the URL."""
+    if celery_app.conf.task_always_eager:
+        # Embedded mode runs no beat: bring the roll-up up to date here instead.
+        rollup.rollup_refresh()
+    today = timezone.localdate()
+    # An empty query string is a valid filter (the defaults), so the form is always bound.
+    form = DashboardFilterForm(request.GET, **filter_choices())
+    if not form.is_valid():
+        context = {"form": form, "dashboard": None}
+        return render(request, "surveys/dashboard.html", context, status=400)
+    filters = ResponseFilter.from_form(form, today=today)
+    data = reports.build_dashboard(filters)
+    responses = filters.responses()
+    first_day = reports.first_answer_day()
     context = {
-        "surveys": surveys,
-        "survey": survey,
-        "error": error,
-        "since": since,
-        "summary": summary,
-        "distribution": distribution,
-        "trend": trend,
-        "chart_data": {
-            "distribution": distribution,
-            "trend": [
-                {
-                    "month": row["month"].isoformat(),
-                    "nps": row["result"].score,
-                    "n": row["result"].n,
-                }
-                for row in trend
-            ],
+        "form": form,
+        "filters": filters,
+        "dashboard": data,
+        "followup": followup_report(
+            tickets=Ticket.objects.filter(response__in=responses.values("id")), now=timezone.now()
+        ),
+        "verbatims": selectors.verbatims(responses),
+        "top_themes": selectors.top_themes(responses),
+        "chart_data": _chart_data(data),
+        "query_string": filters.query_string(),
+        "presets": {
+            "12m": filters.query_string(start="", end=""),
+            "90d": filters.query_string(start=(today - timedelta(days=89)).isoformat(), end=today.isoformat()),
+            "all": filters.query_string(start=first_day.isoformat() if first_day else "", end=today.isoformat()),
         },
-        "ticket_counts": ticket_counts(survey=survey),
     }
     return render(request, "surveys/dashboard.html", context)

@@ -1,7 +1,9 @@
 /*
- * Dashboard charts: the 0–10 distribution and the monthly NPS trend.
- * Data comes from the JSON block rendered by json_script (no inline script: the CSP forbids it).
- * The same figures are in the tables beside each chart, so the page works without this file.
+ * Dashboard charts: the 0–10 distribution and the NPS trend with its margin of error.
+ * Data comes from the JSON block rendered by json_script (no inline script: the CSP forbids it);
+ * colours from CSS custom properties in staff.css; words from data- attributes, so they are
+ * translated with the page. The same figures are in the tables beside each chart, so the page
+ * works without this file.
  */
 (function () {
   "use strict";
@@ -10,12 +12,14 @@
   var FALLBACK_COLOURS = {
     critical: "#6a1a21",
     detractor: "#b02a37",
-    passive: "#e0a800",
+    passive: "#b07d00",
     promoter: "#146c43",
     trend: "#0a58ca",
-    zero: "#495057"
+    band: "rgba(10, 88, 202, 0.16)",
+    zero: "#495057",
+    grid: "rgba(0, 0, 0, 0.1)",
+    text: "#595f66"
   };
-  var CRITICAL_MAX = 3;
 
   function cssColour(name, fallback) {
     var value = getComputedStyle(document.documentElement).getPropertyValue(name);
@@ -29,31 +33,27 @@
       passive: cssColour("--nps-chart-passive", FALLBACK_COLOURS.passive),
       promoter: cssColour("--nps-chart-promoter", FALLBACK_COLOURS.promoter),
       trend: cssColour("--nps-chart-trend", FALLBACK_COLOURS.trend),
-      zero: cssColour("--nps-chart-zero", FALLBACK_COLOURS.zero)
+      band: cssColour("--nps-chart-band", FALLBACK_COLOURS.band),
+      zero: cssColour("--nps-chart-zero", FALLBACK_COLOURS.zero),
+      grid: cssColour("--nps-chart-grid", FALLBACK_COLOURS.grid),
+      text: cssColour("--nps-chart-text", FALLBACK_COLOURS.text)
     };
-  }
-
-  function barColour(row, palette) {
-    if (row.segment === "detractor") {
-      return row.score <= CRITICAL_MAX ? palette.critical : palette.detractor;
-    }
-    return palette[row.segment] || palette.detractor;
   }
 
   function language() {
     return document.documentElement.lang || navigator.language || "en";
   }
 
-  function monthLabel(iso) {
-    // "2025-03-01" is a calendar month, not an instant: build it in local time.
-    var parts = iso.split("-");
-    var date = new Date(Number(parts[0]), Number(parts[1]) - 1, 1);
+  function numberFormat(digits) {
     try {
-      return new Intl.DateTimeFormat(language(), { month: "short", year: "numeric" }).format(date);
+      return new Intl.NumberFormat(language(), { minimumFractionDigits: digits, maximumFractionDigits: digits });
     } catch (e) {
-      return iso.slice(0, 7);
+      return { format: function (value) { return value.toFixed(digits); } };
     }
   }
+
+  var oneDecimal = numberFormat(1);
+  var noDecimal = numberFormat(0);
 
   function signed(value) {
     var rounded = Math.round(value);
@@ -63,13 +63,42 @@
     return rounded > 0 ? "+" + rounded : "\u2212" + Math.abs(rounded);
   }
 
+  function percent(value) {
+    return value === null || value === undefined ? "\u2014" : noDecimal.format(value) + "\u00a0%";
+  }
+
+  function localDate(iso) {
+    // "2025-03-01" is a calendar day, not an instant: build it in local time.
+    var parts = iso.split("-");
+    return new Date(Number(parts[0]), Number(parts[1]) - 1, Number(parts[2] || 1));
+  }
+
+  function dateLabel(iso, options) {
+    try {
+      return new Intl.DateTimeFormat(language(), options).format(localDate(iso));
+    } catch (e) {
+      return iso;
+    }
+  }
+
   function reducedMotion() {
     return window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   }
 
+  function segmentKey(row) {
+    return row.critical ? "critical" : row.segment;
+  }
+
   function drawDistribution(canvas, rows, palette) {
-    var countLabel = canvas.dataset.labelCount || "Answers";
-    var scoreLabel = canvas.dataset.labelScore || "Score";
+    var labels = canvas.dataset;
+    var countLabel = labels.labelCount || "Answers";
+    var scoreLabel = labels.labelScore || "Score";
+    var segmentLabels = {
+      critical: labels.labelCritical || "critical detractor",
+      detractor: labels.labelDetractor || "detractor",
+      passive: labels.labelPassive || "passive",
+      promoter: labels.labelPromoter || "promoter"
+    };
     return new window.Chart(canvas, {
       type: "bar",
       data: {
@@ -78,7 +107,7 @@
           {
             label: countLabel,
             data: rows.map(function (row) { return row.count; }),
-            backgroundColor: rows.map(function (row) { return barColour(row, palette); }),
+            backgroundColor: rows.map(function (row) { return palette[segmentKey(row)] || palette.detractor; }),
             borderWidth: 0
           }
         ]
@@ -88,72 +117,187 @@
         maintainAspectRatio: false,
         animation: reducedMotion() ? false : undefined,
         plugins: {
-          legend: { display: false },
+          legend: { display: false }, // The legend is HTML above the chart, with the critical shade named.
           tooltip: {
             callbacks: {
-              title: function (items) { return scoreLabel + " " + items[0].label; }
+              title: function (items) {
+                var row = rows[items[0].dataIndex];
+                return scoreLabel + " " + row.score + " (" + segmentLabels[segmentKey(row)] + ")";
+              },
+              label: function (item) { return countLabel + ": " + item.formattedValue; }
             }
           }
         },
         scales: {
           x: { title: { display: true, text: scoreLabel }, grid: { display: false } },
-          y: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: countLabel } }
+          y: {
+            beginAtZero: true,
+            ticks: { precision: 0 },
+            grid: { color: palette.grid },
+            title: { display: true, text: countLabel }
+          }
         }
       }
     });
   }
 
+  function clamp(value) {
+    return Math.max(-100, Math.min(100, value));
+  }
+
+  function bound(row, sign) {
+    // A period without answers has no score and no band: null leaves a gap, never a fake zero.
+    if (row.nps === null || row.margin === null) {
+      return null;
+    }
+    return clamp(row.nps + sign * row.margin);
+  }
+
   function drawTrend(canvas, rows, palette) {
-    var npsLabel = canvas.dataset.labelNps || "NPS";
-    var noneLabel = canvas.dataset.labelNone || "no answers";
+    var labels = canvas.dataset;
+    var weekly = labels.grain === "week";
+    var npsLabel = labels.labelNps || "NPS";
+    var marginLabel = labels.labelMargin || "95 % margin of error";
+    var promotersLabel = labels.labelPromoters || "% promoters";
+    var detractorsLabel = labels.labelDetractors || "% detractors";
+    var shareLabel = labels.labelShare || "Share of answers";
+    var noneLabel = labels.labelNone || "no answers";
+    var weekLabel = labels.labelWeek || "Week of";
+
+    function axisLabel(iso) {
+      return weekly
+        ? dateLabel(iso, { day: "numeric", month: "short" })
+        : dateLabel(iso, { month: "short", year: "numeric" });
+    }
+
+    function titleLabel(iso) {
+      return weekly
+        ? weekLabel + " " + dateLabel(iso, { day: "numeric", month: "long", year: "numeric" })
+        : dateLabel(iso, { month: "long", year: "numeric" });
+    }
+
+    var lineDefaults = { tension: 0, spanGaps: false, borderWidth: 2, pointRadius: 3, pointHoverRadius: 5 };
+
+    function line(extra) {
+      var dataset = {};
+      Object.keys(lineDefaults).forEach(function (key) { dataset[key] = lineDefaults[key]; });
+      Object.keys(extra).forEach(function (key) { dataset[key] = extra[key]; });
+      return dataset;
+    }
+
+    var datasets = [
+      {
+        // Upper edge of the margin band: drawn only as the edge the next dataset fills to.
+        label: "upper",
+        data: rows.map(function (row) { return bound(row, 1); }),
+        yAxisID: "y",
+        borderWidth: 0,
+        pointRadius: 0,
+        pointHoverRadius: 0,
+        fill: false,
+        spanGaps: false,
+        tension: 0
+      },
+      {
+        label: marginLabel,
+        data: rows.map(function (row) { return bound(row, -1); }),
+        yAxisID: "y",
+        borderWidth: 0,
+        pointRadius: 0,
+        pointHoverRadius: 0,
+        backgroundColor: palette.band,
+        borderColor: palette.band,
+        fill: "-1",
+        spanGaps: false,
+        tension: 0
+      },
+      line({
+        label: npsLabel,
+        data: rows.map(function (row) { return row.nps; }),
+        yAxisID: "y",
+        borderColor: palette.trend,
+        backgroundColor: palette.trend,
+        borderWidth: 3,
+        pointStyle: "circle",
+        fill: false
+      }),
+      line({
+        label: promotersLabel,
+        data: rows.map(function (row) { return row.promoters; }),
+        yAxisID: "pct",
+        borderColor: palette.promoter,
+        backgroundColor: palette.promoter,
+        borderDash: [6, 4],
+        pointStyle: "triangle",
+        fill: false
+      }),
+      line({
+        label: detractorsLabel,
+        data: rows.map(function (row) { return row.detractors; }),
+        yAxisID: "pct",
+        borderColor: palette.detractor,
+        backgroundColor: palette.detractor,
+        borderDash: [2, 3],
+        pointStyle: "rect",
+        fill: false
+      })
+    ];
+
     return new window.Chart(canvas, {
       type: "line",
-      data: {
-        labels: rows.map(function (row) { return monthLabel(row.month); }),
-        datasets: [
-          {
-            label: npsLabel,
-            // A month without answers has no score: null leaves a gap, never a fake zero.
-            data: rows.map(function (row) { return row.nps === null ? null : row.nps; }),
-            borderColor: palette.trend,
-            backgroundColor: palette.trend,
-            pointRadius: 4,
-            pointHoverRadius: 6,
-            tension: 0,
-            spanGaps: false
-          }
-        ]
-      },
+      data: { labels: rows.map(function (row) { return axisLabel(row.start); }), datasets: datasets },
       options: {
         responsive: true,
         maintainAspectRatio: false,
         animation: reducedMotion() ? false : undefined,
         spanGaps: false,
+        interaction: { mode: "index", intersect: false },
         plugins: {
-          legend: { display: false },
+          legend: {
+            position: "bottom",
+            labels: {
+              usePointStyle: true,
+              boxHeight: 8,
+              filter: function (item) { return item.datasetIndex !== 0; },
+              generateLabels: function (chart) {
+                // Same-sized markers: the NPS line's thicker stroke would make its marker look bigger.
+                var items = window.Chart.defaults.plugins.legend.labels.generateLabels(chart);
+                items.forEach(function (item) { item.lineWidth = 1; });
+                return items;
+              }
+            }
+          },
           tooltip: {
+            // The band's two edges are read in the NPS line's label instead.
+            filter: function (item) { return item.datasetIndex >= 2; },
             callbacks: {
+              title: function (items) { return titleLabel(rows[items[0].dataIndex].start); },
               label: function (item) {
                 var row = rows[item.dataIndex];
                 if (row.nps === null) {
                   return noneLabel;
                 }
-                return npsLabel + " " + signed(row.nps) + " (n = " + row.n + ")";
+                if (item.datasetIndex === 2) {
+                  return npsLabel + " " + signed(row.nps) + " \u00b1 " + oneDecimal.format(row.margin) + " (n = " + row.n + ")";
+                }
+                if (item.datasetIndex === 3) {
+                  return promotersLabel + ": " + percent(row.promoters);
+                }
+                return detractorsLabel + ": " + percent(row.detractors);
               }
             }
           }
         },
         scales: {
+          x: { grid: { display: false }, ticks: { autoSkip: true, maxRotation: 0 } },
           y: {
+            position: "left",
             min: -100,
             max: 100,
-            ticks: {
-              stepSize: 25,
-              callback: function (value) { return signed(value); }
-            },
+            ticks: { stepSize: 25, callback: function (value) { return signed(value); } },
             grid: {
               color: function (context) {
-                return context.tick && context.tick.value === 0 ? palette.zero : "rgba(0, 0, 0, 0.1)";
+                return context.tick && context.tick.value === 0 ? palette.zero : palette.grid;
               },
               lineWidth: function (context) {
                 return context.tick && context.tick.value === 0 ? 2 : 1;
@@ -161,7 +305,14 @@
             },
             title: { display: true, text: npsLabel }
           },
-          x: { grid: { display: false } }
+          pct: {
+            position: "right",
+            min: 0,
+            max: 100,
+            ticks: { stepSize: 25, callback: function (value) { return value + "\u00a0%"; } },
+            grid: { drawOnChartArea: false },
+            title: { display: true, text: shareLabel }
+          }
         }
       }
     });
@@ -179,6 +330,7 @@
       return;
     }
     var palette = colours();
+    window.Chart.defaults.color = palette.text;
     var distributionCanvas = document.getElementById("distribution-chart");
     if (distributionCanvas && Array.isArray(data.distribution)) {
       drawDistribution(distributionCanvas, data.distribution, palette);

@@ -106,3 +106,13 @@ def test_overdue_means_open_uncontacted_and_past_due(ticket, agent):
     assert ticket.is_overdue(now=due + timedelta(minutes=1))
     services.ticket_mark_contacted(ticket=ticket, actor=agent, channel="email")
     assert not ticket.is_overdue(now=due + timedelta(minutes=1))
+
+
+def test_a_case_goes_to_the_team_of_its_survey(db):
+    from followups.models import Team
+
+    team = Team.objects.create(name="Care")
+    response = ResponseFactory(score=1)
+    response.survey.team = team
+    response.survey.save()
+    assert services.ticket_open_for_response(response=response).team == team

@@ -1,7 +1,11 @@
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from tests.factories import ResponseFactory, SurveyFactory
+from followups.services import ticket_open_for_response
+from tests.factories import CustomerFactory, ResponseFactory, SurveyFactory
 
 URL = reverse("surveys:dashboard")
 
@@ -18,62 +22,127 @@ def test_agents_and_outsiders_cannot_see_the_dashboard(client, request, actor):
     assert client.get(URL).status_code == 403
 
 
-def test_manager_sees_nps_with_n_and_shares(client, manager):
+def test_manager_sees_nps_with_n_margin_and_shares(client, manager, survey):
     for score in [10, 10, 9, 8, 7, 6, 0, 10, 9, 2]:
-        ResponseFactory(score=score)
+        ResponseFactory(score=score, survey=survey, invitation__survey=survey)
     client.force_login(manager)
     page = client.get(URL)
     assert page.status_code == 200
-    summary = page.context["summary"]
-    assert (summary.promoters, summary.passives, summary.detractors) == (5, 2, 3)
+    current = page.context["dashboard"].current
+    assert (current.promoters, current.passives, current.detractors) == (5, 2, 3)
     html = page.content.decode()
     assert "+20" in html
     assert "n = 10" in html or "n=10" in html
-    assert "50" in html and "30" in html  # % promoters, % detractors
+    assert f"{current.margin:.1f}" in html
+    assert "50 %" in html and "30 %" in html  # % promoters, % detractors beside the NPS
 
 
 def test_empty_dashboard_shows_no_score_not_zero(client, manager):
     client.force_login(manager)
     page = client.get(URL)
     assert page.status_code == 200
-    assert page.context["summary"].score is None
+    assert page.context["dashboard"].current.score is None
     assert "—" in page.content.decode()
 
 
-def test_survey_filter_and_unknown_survey(client, manager):
+def test_survey_filter(client, manager):
     wanted, other = SurveyFactory(name="Wanted"), SurveyFactory(name="Other")
     ResponseFactory(score=10, survey=wanted, invitation__survey=wanted)
     ResponseFactory(score=0, survey=other, invitation__survey=other)
     client.force_login(manager)
     page = client.get(URL, {"survey": str(wanted.public_id)})
-    assert page.context["summary"].score == 100
-    page = client.get(URL, {"survey": "not-a-survey"})
-    assert page.status_code == 200
-    assert page.context["error"]
-    assert page.context["summary"].n == 2
+    assert page.context["dashboard"].current.score == 100
 
 
-def test_dashboard_query_count_does_not_grow_with_data(client, manager, django_assert_num_queries):
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"survey": "not-a-survey"},
+        {"survey": "6f1c1c1c-0000-4000-8000-000000000000"},
+        {"start": "2026-05-01", "end": "2026-01-01"},
+        {"start": "yesterday"},
+        {"start": "2026-02-31"},
+        {"region": "Nowhere"},
+        {"grain": "decade"},
+    ],
+)
+def test_bad_filters_explain_themselves_and_show_no_figures(client, manager, query):
+    ResponseFactory(score=0)
     client.force_login(manager)
-    client.get(URL)  # warm the session
-    for score in range(11):
-        ResponseFactory(score=score)
-    # session, user, roles, surveys, trend, summary, distribution, ticket counts
-    with django_assert_num_queries(8):
-        client.get(URL)
-    for score in range(11):
-        ResponseFactory(score=score, survey=SurveyFactory())
-    with django_assert_num_queries(8):
-        client.get(URL)
+    page = client.get(URL, query)
+    assert page.status_code == 400
+    assert page.context["dashboard"] is None
+    assert page.context["form"].errors
+
+
+def test_filters_matching_nothing_show_an_empty_state(client, manager):
+    ResponseFactory(score=0)
+    client.force_login(manager)
+    page = client.get(URL, {"start": "2001-01-01", "end": "2001-02-01"})
+    assert page.status_code == 200
+    assert page.context["dashboard"].current.score is None
+
+
+def test_crm_filter_applies_to_every_figure(client, manager, survey):
+    young = CustomerFactory(age_band="18-24")
+    old = CustomerFactory(age_band="65+")
+    for customer, score in ((young, 10), (old, 0), (old, 1)):
+        response = ResponseFactory(
+            score=score, customer=customer, invitation__customer=customer, survey=survey, invitation__survey=survey
+        )
+        if score <= 6:
+            ticket_open_for_response(response=response)
+    client.force_login(manager)
+    page = client.get(URL, {"age_band": "65+"})
+    assert page.status_code == 200
+    assert page.context["dashboard"].current.detractors == 2
+    assert page.context["dashboard"].current.promoters == 0
+    assert page.context["followup"].total.opened == 2
+    assert sum(row["count"] for row in page.context["dashboard"].distribution) == 2
 
 
 def test_case_counts_follow_the_survey_filter(client, manager):
-    from followups.services import ticket_open_for_response
-
     wanted, other = SurveyFactory(name="Wanted"), SurveyFactory(name="Other")
     ticket_open_for_response(response=ResponseFactory(score=1, survey=wanted, invitation__survey=wanted))
     for _ in range(2):
         ticket_open_for_response(response=ResponseFactory(score=1, survey=other, invitation__survey=other))
     client.force_login(manager)
-    assert client.get(URL).context["ticket_counts"]["open"] == 3
-    assert client.get(URL, {"survey": str(wanted.public_id)}).context["ticket_counts"]["open"] == 1
+    assert client.get(URL).context["followup"].total.opened == 3
+    assert client.get(URL, {"survey": str(wanted.public_id)}).context["followup"].total.opened == 1
+
+
+@pytest.mark.parametrize("query", [{}, {"age_band": "65+", "latest_only": "on", "dimension": "region"}])
+def test_dashboard_query_count_does_not_grow_with_data(client, manager, django_assert_num_queries, query):
+    client.force_login(manager)
+    now = timezone.now()
+
+    def add_data(n):
+        for i in range(n):
+            customer = CustomerFactory(age_band="65+", region="Bretagne")
+            response = ResponseFactory(
+                score=i % 11,
+                customer=customer,
+                invitation__customer=customer,
+                comment=f"comment {i}",
+                submitted_at=now - timedelta(days=i * 20),
+            )
+            ticket_open_for_response(response=response)
+
+    add_data(3)
+    client.get(URL, query)  # warm: session, roll-up catch-up
+    with django_assert_num_queries(pinned := _count_queries(client, query)):
+        client.get(URL, query)
+    add_data(12)
+    client.get(URL, query)
+    with django_assert_num_queries(pinned):
+        client.get(URL, query)
+    assert pinned <= 20
+
+
+def _count_queries(client, query) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        client.get(URL, query)
+    return len(captured.captured_queries)

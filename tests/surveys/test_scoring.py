@@ -133,3 +133,9 @@ def test_no_comparison_without_answers():
 
 def test_the_rest_of_a_breakdown():
     assert scoring.without(scoring.NpsResult(10, 5, 5), scoring.NpsResult(4, 1, 0)) == scoring.NpsResult(6, 4, 5)
+
+
+def test_unanimous_samples_get_a_verdict_only_when_not_small():
+    assert scoring.change_is_significant(scoring.NpsResult(1, 0, 0), scoring.NpsResult(0, 0, 1)) is None
+    assert scoring.change_is_significant(scoring.NpsResult(40, 0, 0), scoring.NpsResult(0, 0, 40)) is True
+    assert scoring.change_is_significant(scoring.NpsResult(40, 0, 0), scoring.NpsResult(40, 0, 0)) is False

@@ -19,11 +19,12 @@ from crm import demo
 from crm.models import Customer, Purchase
 from followups import selectors as followup_selectors
 from followups.choices import EventKind, TicketStatus
-from followups.models import Ticket, TicketEvent
+from followups.models import Team, Ticket, TicketEvent
 from followups.services import ticket_open_for_response
+from surveys import rollup, services
 from surveys import selectors as survey_selectors
 from surveys.choices import Channel
-from surveys.models import Brand, Invitation, Response, Survey
+from surveys.models import Brand, Invitation, Response, Survey, Theme
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - demo logins only, printed at the end on purpose
 TICKET_HISTORY_FIELDS = [
@@ -71,7 +72,25 @@ class Command(BaseCommand):
             customers = self._load_customers(plan, users)
             responses = self._load_responses(plan, customers, surveys)
             self._load_tickets(plan, responses, users, brand)
+            self._load_themes()
+            self._load_team(users)
+            # The beat keeps these up to date in production; demo rows arrive all at once.
+            rollup.rollup_rebuild()
+            services.responses_tag_new_with_themes()
         self._print_summary(brand, elapsed=time.monotonic() - started)
+
+    def _load_team(self, users) -> None:
+        team, _ = Team.objects.get_or_create(name=demo.TEAM_NAME)
+        team.members.add(*(users[username] for username in demo.AGENTS))
+        surveys = Survey.objects.filter(brand__name=demo.BRAND_NAME)
+        surveys.update(team=team)
+        Ticket.objects.filter(survey__in=surveys).update(team=team)
+
+    def _load_themes(self) -> None:
+        for name, name_fr, keywords_en, keywords_fr in demo.THEMES:
+            Theme.objects.get_or_create(
+                name=name, defaults={"name_fr": name_fr, "keywords_en": keywords_en, "keywords_fr": keywords_fr}
+            )
 
     def _delete_demo(self) -> None:
         surveys = Survey.objects.filter(brand__name=demo.BRAND_NAME)
@@ -80,6 +99,8 @@ class Command(BaseCommand):
         Invitation.objects.filter(survey__in=surveys).delete()
         surveys.delete()
         Brand.objects.filter(name=demo.BRAND_NAME).delete()
+        Team.objects.filter(name=demo.TEAM_NAME).delete()
+        Theme.objects.filter(name__in=[name for name, *_ in demo.THEMES]).delete()
         customers = Customer.objects.filter(
             external_id__regex=demo.EXTERNAL_ID_REGEX, email__endswith=f"@{demo.CUSTOMER_EMAIL_DOMAIN}"
         )

@@ -1,0 +1,262 @@
+"""Build the bench dataset in its own PostgreSQL database, fast, with PostgreSQL itself.
+
+1 brand, 2 surveys, 50,000 customers, ~150,000 purchases, 1,000,000 invitations and
+responses over the last 3 years (ids in time order, as in real life), a case for every
+detractor, then ANALYZE and the daily roll-up rebuilt by `manage.py rebuild_nps_rollup`.
+
+    .venv/bin/python bench/dataset.py [--rebuild] [--responses N] [--customers N]
+
+Skips everything when the database already holds the responses, unless --rebuild.
+"""
+
+import argparse
+import subprocess
+import sys
+import time
+
+import psycopg2
+from benchlib import DATABASE_URL, ROOT, admin_url, bench_env, database_name, table
+
+REGIONS = [
+    "Île-de-France",
+    "Auvergne-Rhône-Alpes",
+    "Nouvelle-Aquitaine",
+    "Occitanie",
+    "Hauts-de-France",
+    "Provence-Alpes-Côte d'Azur",
+    "Bretagne",
+    "Grand Est",
+]
+FIRST_NAMES = ["Camille", "Louis", "Léa", "Hugo", "Chloé", "Jules", "Manon", "Lucas", "Inès", "Nathan", "Zoé", "Adam"]
+LAST_NAMES = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau"]
+BAD = ["Delivery was late", "Livraison en retard", "Damaged on arrival", "Service client injoignable", "Too expensive"]
+MEH = ["OK overall", "Correct, sans plus", "Delivery could be faster", "Bon produit mais cher"]
+GOOD = ["Great quality!", "Très satisfait", "Fast delivery, thanks", "Super service client", "Love the lamp"]
+# Cumulative shares of scores 0..9 (10 takes the rest): 20 % detractors, 35 % passives, 45 % promoters.
+SCORE_CUTS = [0.02, 0.03, 0.045, 0.065, 0.09, 0.13, 0.20, 0.35, 0.55, 0.77]
+
+
+def _array(values) -> str:
+    quoted = (v.replace("'", "''") for v in values)
+    return "ARRAY[" + ",".join(f"'{v}'" for v in quoted) + "]"
+
+
+def _pick(values) -> str:
+    """A uniformly random element, drawn per row."""
+    return f"({_array(values)})[1 + floor(random() * {len(values)})::int]"
+
+
+def steps(customers: int, responses: int) -> list[tuple[str, str]]:
+    purchases = customers * 3
+    return [
+        (
+            "brand, surveys",
+            """
+            INSERT INTO surveys_brand (name, colour) VALUES ('Maison Bench', '#0d6efd');
+            INSERT INTO surveys_survey (public_id, brand_id, name, question, comment_prompt, first_contact_hours,
+                                        is_anonymous, is_active, created_at)
+            SELECT gen_random_uuid(), b.id, s.name, '', '', 48, false, true, now() - interval '4 years'
+            FROM surveys_brand b, (VALUES ('After purchase'), ('Customer service')) AS s(name);
+            """,
+        ),
+        (
+            f"{customers:,} customers",
+            f"""
+            INSERT INTO crm_customer (id, public_id, external_id, email, first_name, last_name, phone, language,
+                                      customer_since, newsletter_subscribed, age_band, gender, region, plan,
+                                      created_at)
+            SELECT g, gen_random_uuid(), 'C' || lpad(g::text, 7, '0'), 'customer' || g || '@example.com',
+                   {_pick(FIRST_NAMES)}, {_pick(LAST_NAMES)}, '',
+                   CASE WHEN r1 < 0.7 THEN 'fr' WHEN r1 < 0.95 THEN 'en' ELSE '' END,
+                   since, r2 < 0.4,
+                   CASE WHEN r3 < 0.12 THEN '18-24' WHEN r3 < 0.35 THEN '25-34' WHEN r3 < 0.65 THEN '35-49'
+                        WHEN r3 < 0.87 THEN '50-64' ELSE '65+' END,
+                   CASE WHEN r4 < 0.48 THEN 'female' WHEN r4 < 0.94 THEN 'male' WHEN r4 < 0.97 THEN 'other'
+                        ELSE 'undisclosed' END,
+                   {_pick(REGIONS)},
+                   CASE WHEN r5 < 0.5 THEN 'basic' WHEN r5 < 0.85 THEN 'standard' ELSE 'premium' END,
+                   since::timestamptz
+            FROM (SELECT g, random() r1, random() r2, random() r3, random() r4, random() r5,
+                         current_date - floor(random() * 8 * 365)::int AS since
+                  FROM generate_series(1, {customers}) g) s;
+            """,
+        ),
+        (
+            f"{purchases:,} purchases",
+            f"""
+            INSERT INTO crm_purchase (customer_id, purchased_at, amount, currency, product_category, channel)
+            SELECT 1 + floor(random() * {customers})::int, now() - random() * interval '8 years',
+                   round((15 + random() * 985)::numeric, 2), 'EUR',
+                   {_pick(["Furniture", "Lighting", "Textiles", "Kitchen", "Garden"])}, {_pick(["web", "store"])}
+            FROM generate_series(1, {purchases}) g;
+            """,
+        ),
+        (
+            f"{responses:,} answers planned",
+            f"""
+            CREATE TEMP TABLE bench_plan AS
+            SELECT g AS id, 1 + floor(random() * {customers})::int AS customer_id,
+                   (SELECT min(id) FROM surveys_survey) + (random() < 0.3)::int AS survey_id,
+                   CASE WHEN random() < 0.9 THEN 'email' ELSE 'public_form' END AS channel,
+                   submitted_at,
+                   -- Scores improve a little over the three years (NPS from about +20 to +30).
+                   width_bucket(least(greatest(random() + 0.06 * (g::float / {responses} - 0.5), 0), 0.999999),
+                                ARRAY{SCORE_CUTS}::float8[]) AS score,
+                   random() < 0.4 AS commented
+            -- Spread evenly over the three years, in id order; the span in days, not months.
+            FROM (SELECT g, first + (g - random()) / {responses} * (now() - first) AS submitted_at
+                  FROM generate_series(1, {responses}) g, (SELECT now() - interval '3 years' AS first) f) s;
+            """,
+        ),
+        (
+            f"{responses:,} invitations",
+            """
+            INSERT INTO surveys_invitation (id, survey_id, customer_id, token, channel, created_at, expires_at)
+            SELECT id, survey_id, customer_id, 'bench-' || id || '-' || md5(random()::text), channel, sent,
+                   sent + interval '30 days'
+            FROM (SELECT *, submitted_at - random() * interval '2 days' AS sent FROM bench_plan) p;
+            """,
+        ),
+        (
+            f"{responses:,} responses",
+            f"""
+            INSERT INTO surveys_response (id, public_id, survey_id, invitation_id, customer_id, channel, score,
+                                          comment, language, submitted_at)
+            SELECT p.id, gen_random_uuid(), p.survey_id, p.id, p.customer_id, p.channel, p.score,
+                   CASE WHEN NOT p.commented THEN ''
+                        WHEN p.score <= 6 THEN {_pick(BAD)}
+                        WHEN p.score <= 8 THEN {_pick(MEH)}
+                        ELSE {_pick(GOOD)} END,
+                   c.language, p.submitted_at
+            FROM bench_plan p JOIN crm_customer c ON c.id = p.customer_id
+            ORDER BY p.id;
+            """,
+        ),
+        (
+            "cases for detractors",
+            """
+            INSERT INTO followups_ticket (public_id, response_id, survey_id, customer_id, status, priority, opened_at,
+                                          first_contact_due_at, first_contacted_at, contact_channel, resolved_at,
+                                          outcome)
+            SELECT gen_random_uuid(), id, survey_id, customer_id, status, CASE WHEN score <= 3 THEN 'high'
+                   ELSE 'normal' END, submitted_at + interval '5 seconds', submitted_at + interval '48 hours',
+                   contacted, CASE WHEN contacted IS NULL THEN '' WHEN r2 < 0.6 THEN 'email' ELSE 'phone' END,
+                   CASE WHEN status IN ('resolved', 'closed') THEN least(contacted + r3 * interval '7 days', now())
+                   END,
+                   CASE WHEN status NOT IN ('resolved', 'closed') THEN '' WHEN r3 < 0.4 THEN 'recovered'
+                        WHEN r3 < 0.7 THEN 'not_recoverable' ELSE 'no_reply' END
+            FROM (SELECT *, CASE WHEN status = 'new' THEN NULL
+                                 ELSE least(submitted_at + power(r1, 1.5) * interval '72 hours', now()) END AS contacted
+                  FROM (SELECT r.*,
+                               CASE WHEN r.submitted_at < now() - interval '14 days'
+                                    THEN CASE WHEN r1 < 0.85 THEN 'resolved' ELSE 'closed' END
+                                    WHEN r2 < 0.4 THEN 'new' WHEN r2 < 0.8 THEN 'contacted' ELSE 'waiting' END AS status
+                        FROM (SELECT *, random() r1, random() r2, random() r3 FROM surveys_response
+                              WHERE score <= 6) r) s) t;
+            """,
+        ),
+        (
+            "id sequences",
+            """
+            SELECT setval(pg_get_serial_sequence('crm_customer', 'id'), (SELECT max(id) FROM crm_customer));
+            SELECT setval(pg_get_serial_sequence('surveys_invitation', 'id'), (SELECT max(id) FROM surveys_invitation));
+            SELECT setval(pg_get_serial_sequence('surveys_response', 'id'), (SELECT max(id) FROM surveys_response));
+            """,
+        ),
+    ]
+
+
+def _present(responses: int) -> bool:
+    try:
+        connection = psycopg2.connect(DATABASE_URL)
+    except psycopg2.OperationalError:
+        return False
+    with connection, connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('surveys_response'), to_regclass('surveys_dailynps')")
+        if not all(cursor.fetchone()):
+            return False
+        cursor.execute("SELECT (SELECT count(*) FROM surveys_response), (SELECT count(*) FROM surveys_dailynps)")
+        count, rollup_rows = cursor.fetchone()
+    connection.close()
+    return count >= responses and rollup_rows > 0
+
+
+def _recreate_database() -> None:
+    name = database_name()
+    if "bench" not in name:
+        sys.exit(f"refusing to drop {name!r}: the bench database's name must contain 'bench'")
+    connection = psycopg2.connect(admin_url())
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+
+
+def _manage(*args: str) -> None:
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=bench_env(), cwd=ROOT, check=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rebuild", action="store_true", help="drop and rebuild the database")
+    parser.add_argument("--responses", type=int, default=1_000_000)
+    parser.add_argument("--customers", type=int, default=50_000)
+    args = parser.parse_args()
+
+    if not args.rebuild and _present(args.responses):
+        print(f"{database_name()}: dataset already present (use --rebuild to start again).")
+        return
+    timings = []
+
+    def step(label, fn):
+        started = time.perf_counter()
+        fn()
+        timings.append([label, time.perf_counter() - started])
+        print(f"{label}: {timings[-1][1]:.1f} s", flush=True)
+
+    step("create database", _recreate_database)
+    step("migrate", lambda: _manage("migrate", "--noinput", "-v", "0"))
+    connection = psycopg2.connect(DATABASE_URL)
+    with connection.cursor() as cursor:
+        # The rows are consistent by construction: skip the per-row deferred foreign-key triggers
+        # (superuser only), which would otherwise double the build time at commit.
+        cursor.execute("SET session_replication_role = replica; SET synchronous_commit = off; SET work_mem = '64MB'")
+        for label, sql in steps(args.customers, args.responses):
+            step(label, lambda sql=sql: cursor.execute(sql))
+        step("commit", connection.commit)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        # VACUUM too, so every run starts from the steady state autovacuum would reach (visibility map set).
+        step("VACUUM ANALYZE", lambda: cursor.execute("VACUUM (ANALYZE)"))
+    step("rebuild_nps_rollup", lambda: _manage("rebuild_nps_rollup"))
+
+    with connection.cursor() as cursor:
+        counts = []
+        for name in (
+            "crm_customer",
+            "crm_purchase",
+            "surveys_invitation",
+            "surveys_response",
+            "followups_ticket",
+            "surveys_dailynps",
+        ):
+            cursor.execute(f"SELECT count(*) FROM {name}")
+            counts.append([name, cursor.fetchone()[0]])
+        cursor.execute(
+            "SELECT round(100.0 * (count(*) FILTER (WHERE score >= 9) - count(*) FILTER (WHERE score <= 6))"
+            " / count(*), 1), min(submitted_at)::date, max(submitted_at)::date,"
+            " round(100.0 * count(*) FILTER (WHERE comment <> '') / count(*), 1),"
+            " round(100.0 * count(*) FILTER (WHERE channel = 'public_form') / count(*), 1) FROM surveys_response"
+        )
+        nps, first, last, commented, public = cursor.fetchone()
+    connection.close()
+    print()
+    print(table(["step", "seconds"], timings + [["total", sum(t for _, t in timings)]]))
+    print()
+    print(table(["table", "rows"], counts))
+    print(f"\nresponses {first} .. {last}; NPS {nps:+}; {commented} % commented; {public} % public_form")
+
+
+if __name__ == "__main__":
+    main()

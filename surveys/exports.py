@@ -1,0 +1,267 @@
+"""CSV exports of the dashboard's responses and follow-up cases, for spreadsheets.
+
+Each export is a generator of CSV text lines over one query, read in chunks as flat tuples
+(`values_list` + `iterator`), so memory stays flat however many rows the filters select.
+The first line starts with a UTF-8 byte order mark: without it, Excel reads UTF-8 as the
+local code page and mangles accents. Values are stable codes (`detractor`, `public_form`,
+`resolved`) so a sheet can be filtered or re-imported; the header row is in the reader's
+language. Times are ISO 8601 in the site's time zone, with the offset.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from followups.models import Ticket
+from surveys import scoring
+from surveys.filters import ResponseFilter
+
+BOM = "\ufeff"
+CHUNK_SIZE = 5000
+
+# A spreadsheet runs a cell starting with one of these as a formula ("=HYPERLINK(...)",
+# "+cmd|..."): CSV/formula injection. Text a customer wrote (comments, names, emails) is
+# prefixed with an apostrophe, which spreadsheets show as plain text; a program reading
+# the file back sees the apostrophe and should strip it from these columns.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+_SEGMENTS = {score: scoring.segment_for(score).value for score in range(scoring.SCORE_MIN, scoring.SCORE_MAX + 1)}
+
+
+class Echo:
+    """A pseudo-file whose `write` hands back the line, so `csv.writer` formats without storing."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def escape_formula(text: str) -> str:
+    """Text a customer wrote, made safe to open in a spreadsheet (see FORMULA_PREFIXES)."""
+    if text and text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def _local_iso(moment: datetime | None, tz) -> str:
+    return "" if moment is None else moment.astimezone(tz).isoformat(timespec="seconds")
+
+
+def _full_name(first: str | None, last: str | None) -> str:
+    return f"{first or ''} {last or ''}".strip()
+
+
+def _lines(header: Iterable, rows: Iterable[Iterable]) -> Iterator[str]:
+    writer = csv.writer(Echo())
+    yield BOM + writer.writerow([str(label) for label in header])
+    for row in rows:
+        yield writer.writerow(row)
+
+
+def response_columns() -> list[str]:
+    return [
+        _("Response id"),
+        _("Submitted at"),
+        _("Survey"),
+        _("Channel"),
+        _("Score"),
+        _("Segment"),
+        _("Comment"),
+        _("Language"),
+        _("Customer external id"),
+        _("Customer name"),
+        _("Customer email"),
+        _("Age band"),
+        _("Gender"),
+        _("Region"),
+        _("Plan"),
+    ]
+
+
+def response_rows(filters: ResponseFilter) -> Iterator[tuple]:
+    """One tuple per response, oldest first; identity left empty for anonymous surveys."""
+    tz = timezone.get_current_timezone()
+    rows = (
+        filters.responses()
+        .order_by("submitted_at", "id")
+        .values_list(
+            "public_id",
+            "submitted_at",
+            "survey__name",
+            "survey__is_anonymous",
+            "channel",
+            "score",
+            "comment",
+            "language",
+            "customer_id",
+            "customer__external_id",
+            "customer__first_name",
+            "customer__last_name",
+            "customer__email",
+            "customer__age_band",
+            "customer__gender",
+            "customer__region",
+            "customer__plan",
+        )
+    )
+    for (
+        public_id,
+        submitted_at,
+        survey,
+        is_anonymous,
+        channel,
+        score,
+        comment,
+        language,
+        customer_id,
+        external_id,
+        first_name,
+        last_name,
+        email,
+        age_band,
+        gender,
+        region,
+        plan,
+    ) in rows.iterator(chunk_size=CHUNK_SIZE):
+        identified = customer_id is not None and not is_anonymous
+        yield (
+            public_id,
+            _local_iso(submitted_at, tz),
+            survey,
+            channel,
+            score,
+            _SEGMENTS[score],
+            escape_formula(comment),
+            language,
+            escape_formula(external_id) if identified else "",
+            escape_formula(_full_name(first_name, last_name)) if identified else "",
+            escape_formula(email) if identified else "",
+            age_band or "",
+            gender or "",
+            escape_formula(region or ""),
+            plan or "",
+        )
+
+
+def export_responses(filters: ResponseFilter) -> Iterator[str]:
+    """The responses `filters` select, as CSV lines (the first one with the BOM)."""
+    return _lines(response_columns(), response_rows(filters))
+
+
+def case_columns() -> list[str]:
+    return [
+        _("Case reference"),
+        _("Case id"),
+        _("Opened at"),
+        _("Status"),
+        _("Priority"),
+        _("Outcome"),
+        _("Survey"),
+        _("Score"),
+        _("Comment"),
+        _("Customer external id"),
+        _("Customer name"),
+        _("Customer email"),
+        _("Assignee"),
+        _("Team"),
+        _("First contact due at"),
+        _("First contacted at"),
+        _("Met deadline"),
+        _("Minutes to first contact"),
+        _("Resolved at"),
+    ]
+
+
+def cases(filters: ResponseFilter):
+    """The follow-up cases of the responses `filters` select: one query, with a subquery."""
+    return Ticket.objects.filter(response__in=filters.responses().values("id"))
+
+
+def case_rows(filters: ResponseFilter) -> Iterator[tuple]:
+    """One tuple per case, in the order they were opened."""
+    tz = timezone.get_current_timezone()
+    rows = (
+        cases(filters)
+        .order_by("opened_at", "id")
+        .values_list(
+            "public_id",
+            "opened_at",
+            "status",
+            "priority",
+            "outcome",
+            "survey__name",
+            "survey__is_anonymous",
+            "response__score",
+            "response__comment",
+            "response__submitted_at",
+            "customer_id",
+            "customer__external_id",
+            "customer__first_name",
+            "customer__last_name",
+            "customer__email",
+            "assignee__username",
+            "team__name",
+            "first_contact_due_at",
+            "first_contacted_at",
+            "resolved_at",
+        )
+    )
+    for (
+        public_id,
+        opened_at,
+        status,
+        priority,
+        outcome,
+        survey,
+        is_anonymous,
+        score,
+        comment,
+        submitted_at,
+        customer_id,
+        external_id,
+        first_name,
+        last_name,
+        email,
+        assignee,
+        team,
+        due_at,
+        contacted_at,
+        resolved_at,
+    ) in rows.iterator(chunk_size=CHUNK_SIZE):
+        identified = customer_id is not None and not is_anonymous
+        if contacted_at is None:
+            met_deadline = minutes = ""
+        else:
+            met_deadline = "yes" if contacted_at <= due_at else "no"
+            # From the customer's answer, not from the case opening: what the customer waited.
+            minutes = int((contacted_at - submitted_at).total_seconds() // 60)
+        yield (
+            str(public_id)[:8].upper(),  # Ticket.reference
+            public_id,
+            _local_iso(opened_at, tz),
+            status,
+            priority,
+            outcome,
+            survey,
+            score,
+            escape_formula(comment),
+            escape_formula(external_id) if identified else "",
+            escape_formula(_full_name(first_name, last_name)) if identified else "",
+            escape_formula(email) if identified else "",
+            assignee or "",
+            team or "",
+            _local_iso(due_at, tz),
+            _local_iso(contacted_at, tz),
+            met_deadline,
+            minutes,
+            _local_iso(resolved_at, tz),
+        )
+
+
+def export_cases(filters: ResponseFilter) -> Iterator[str]:
+    """The follow-up cases of the responses `filters` select, as CSV lines (BOM first)."""
+    return _lines(case_columns(), case_rows(filters))

@@ -1,0 +1,235 @@
+"""What the dashboard shows, computed from the filters in a constant number of queries.
+
+Every figure is built from answers counted per score (a list of eleven counts), read either
+from the daily roll-up (one query for the whole page, when the filters are only dates,
+survey and channel) or from the raw responses (one grouped query per figure, when CRM
+filters or "latest answer only" apply).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+from django.db.models import Count, Min
+from django.db.models.functions import TruncMonth, TruncWeek
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.choices import AgeBand, Gender, Plan
+from surveys import scoring
+from surveys.choices import Channel
+from surveys.filters import DIMENSIONS, ResponseFilter, Tenure
+from surveys.models import DailyNps, Response
+
+SCORES = range(scoring.SCORE_MIN, scoring.SCORE_MAX + 1)
+
+
+def _empty() -> list[int]:
+    return [0] * len(SCORES)
+
+
+def _add(into: list[int], counts) -> None:
+    for score, count in enumerate(counts):
+        into[score] += count
+
+
+def bucket_of(day: date, grain: str) -> date:
+    """The first day of the week (Monday) or month holding `day`."""
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def buckets_between(start: date, end: date, grain: str) -> list[date]:
+    buckets, current = [], bucket_of(start, grain)
+    while current <= end:
+        buckets.append(current)
+        if grain == "week":
+            current += timedelta(days=7)
+        else:
+            current = (current.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return buckets
+
+
+@dataclass
+class Bucket:
+    start: date
+    result: scoring.NpsResult
+
+
+@dataclass
+class BreakdownRow:
+    key: str
+    label: str
+    result: scoring.NpsResult
+    # Whether this group's NPS differs from everyone else's by more than the noise.
+    differs: bool | None
+
+
+@dataclass
+class Dashboard:
+    filters: ResponseFilter
+    source: str  # "rollup" or "raw"
+    current: scoring.NpsResult
+    previous: scoring.NpsResult
+    distribution: list[dict]
+    trend: list[Bucket]
+    breakdown: list[BreakdownRow] = field(default_factory=list)
+
+    @property
+    def change(self) -> float | None:
+        if self.current.score is None or self.previous.score is None:
+            return None
+        return self.current.score - self.previous.score
+
+    @property
+    def change_is_significant(self) -> bool | None:
+        return scoring.change_is_significant(self.current, self.previous)
+
+
+def _distribution(counts: list[int]) -> list[dict]:
+    return [
+        {"score": score, "count": counts[score], "segment": scoring.segment_for(score).value, "critical": score <= 3}
+        for score in SCORES
+    ]
+
+
+class _RollupSource:
+    """Everything from the roll-up rows of the current and previous periods: one query."""
+
+    def __init__(self, filters: ResponseFilter):
+        previous = filters.previous()
+        rows = DailyNps.objects.filter(day__gte=previous.start, day__lte=filters.end)
+        if filters.survey is not None:
+            rows = rows.filter(survey=filters.survey)
+        if filters.channel:
+            rows = rows.filter(channel=filters.channel)
+        self.rows = list(rows.values("day", "survey_id", "survey__name", "channel", *DailyNps.SCORE_FIELDS))
+
+    def _counts(self, row) -> list[int]:
+        return [row[name] for name in DailyNps.SCORE_FIELDS]
+
+    def counts(self, start: date, end: date) -> list[int]:
+        total = _empty()
+        for row in self.rows:
+            if start <= row["day"] <= end:
+                _add(total, self._counts(row))
+        return total
+
+    def trend(self, start: date, end: date, grain: str) -> dict[date, list[int]]:
+        by_bucket: dict[date, list[int]] = defaultdict(_empty)
+        for row in self.rows:
+            if start <= row["day"] <= end:
+                _add(by_bucket[bucket_of(row["day"], grain)], self._counts(row))
+        return by_bucket
+
+    def breakdown(self, start: date, end: date, dimension: str) -> dict[str, list[int]]:
+        key = "survey__name" if dimension == "survey" else "channel"
+        by_value: dict[str, list[int]] = defaultdict(_empty)
+        for row in self.rows:
+            if start <= row["day"] <= end:
+                _add(by_value[row[key]], self._counts(row))
+        return by_value
+
+
+class _RawSource:
+    """Grouped counts over the raw responses: one query per figure."""
+
+    def __init__(self, filters: ResponseFilter):
+        self.filters = filters
+
+    @staticmethod
+    def _grouped(responses, key) -> dict:
+        by_key: dict = defaultdict(_empty)
+        distinct = key == DIMENSIONS["category"][1]  # a customer buys in several categories
+        for row in responses.order_by().values(key, "score").annotate(n=Count("id", distinct=distinct)):
+            by_key[row[key]][row["score"]] = row["n"]
+        return by_key
+
+    def counts(self, start: date, end: date) -> list[int]:
+        responses = replace(self.filters, start=start, end=end).responses()
+        counts = _empty()
+        for score, n in responses.order_by().values_list("score").annotate(n=Count("id")):
+            counts[score] = n
+        return counts
+
+    def trend(self, start: date, end: date, grain: str) -> dict[date, list[int]]:
+        tz = timezone.get_current_timezone()
+        trunc = TruncWeek if grain == "week" else TruncMonth
+        responses = self.filters.responses().annotate(bucket=trunc("submitted_at", tzinfo=tz))
+        grouped = self._grouped(responses, "bucket")
+        return {timezone.localtime(bucket, tz).date(): counts for bucket, counts in grouped.items()}
+
+    def breakdown(self, start: date, end: date, dimension: str) -> dict[str, list[int]]:
+        responses = self.filters.responses()
+        if dimension == "tenure":
+            today = self.filters.today or timezone.localdate()
+            return self._grouped(responses.annotate(tenure=Tenure.expression(today)), "tenure")
+        return self._grouped(responses, DIMENSIONS[dimension][1])
+
+
+def _labels(dimension: str) -> dict:
+    choices = {
+        "channel": Channel.choices,
+        "age_band": AgeBand.choices,
+        "gender": Gender.choices,
+        "plan": Plan.choices,
+        "tenure": Tenure.CHOICES,
+    }.get(dimension, [])
+    return {key: str(label) for key, label in choices}
+
+
+def _breakdown_rows(by_value: dict, total: scoring.NpsResult, dimension: str) -> list[BreakdownRow]:
+    labels = _labels(dimension)
+    rows = []
+    for key, counts in by_value.items():
+        result = scoring.result_from_score_counts(counts)
+        if result.n == 0:
+            continue
+        rest = scoring.without(total, result)
+        differs = scoring.change_is_significant(result, rest) if rest.n else None
+        if key in (None, ""):
+            label = str(_("No purchase")) if dimension == "category" else str(_("Unknown"))
+        else:
+            label = labels.get(key, key)
+        rows.append(BreakdownRow(key=key or "", label=label, result=result, differs=differs))
+    rows.sort(key=lambda row: (row.result.score is None, -(row.result.score or 0), -row.result.n))
+    return rows
+
+
+def first_answer_day() -> date | None:
+    """The day of the oldest answer, from the roll-up when it has one (for "all time")."""
+    first = DailyNps.objects.aggregate(first=Min("day"))["first"]
+    if first is None:
+        oldest = Response.objects.aggregate(first=Min("submitted_at"))["first"]
+        first = timezone.localtime(oldest).date() if oldest else None
+    return first
+
+
+def build_dashboard(filters: ResponseFilter) -> Dashboard:
+    source = _RollupSource(filters) if filters.can_use_rollup else _RawSource(filters)
+    previous = filters.previous()
+    current_counts = source.counts(filters.start, filters.end)
+    current = scoring.result_from_score_counts(current_counts)
+    by_bucket = source.trend(filters.start, filters.end, filters.grain)
+    trend = [
+        Bucket(start=bucket, result=scoring.result_from_score_counts(by_bucket.get(bucket, _empty())))
+        for bucket in buckets_between(filters.start, filters.end, filters.grain)
+    ]
+    dimension = filters.dimension
+    if filters.can_use_rollup and dimension not in ("survey", "channel"):
+        # CRM dimensions are not in the roll-up: read them raw.
+        by_value = _RawSource(filters).breakdown(filters.start, filters.end, dimension)
+    else:
+        by_value = source.breakdown(filters.start, filters.end, dimension)
+    return Dashboard(
+        filters=filters,
+        source="rollup" if filters.can_use_rollup else "raw",
+        current=current,
+        previous=scoring.result_from_score_counts(source.counts(previous.start, previous.end)),
+        distribution=_distribution(current_counts),
+        trend=trend,
+        breakdown=_breakdown_rows(by_value, current, dimension),
+    )

@@ -1,0 +1,103 @@
+"""The daily roll-up of answers (DailyNps): how it is kept up to date and rebuilt.
+
+The roll-up holds, per local day, survey and channel, how many answers gave each score.
+A beat task calls `rollup_refresh()` every minute: it reads the responses added since its
+cursor (with an overlap, because ids are assigned before commit and a slow transaction can
+commit a lower id after a higher one), and recounts every day those responses touch from the
+raw rows. Recounting whole days from the source, rather than incrementing, makes a refresh
+safe to run twice and correct after any overlap.
+"""
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+
+from django.db import transaction
+from django.db.models import Count, Max
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from surveys.models import DailyNps, Response, RollupCursor
+
+CURSOR_NAME = "daily_nps"
+# How many ids behind the cursor a refresh re-reads, for transactions that committed late.
+ID_OVERLAP = 1000
+_DAY_BATCH = 200
+
+
+def _local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+def _recount_days(days: set[date]) -> int:
+    """Replace the roll-up rows of `days` by counts from the responses. Returns rows written."""
+    written = 0
+    ordered = sorted(days)
+    tz = timezone.get_current_timezone()
+    for offset in range(0, len(ordered), _DAY_BATCH):
+        batch = ordered[offset : offset + _DAY_BATCH]
+        counts: dict[tuple, list[int]] = defaultdict(lambda: [0] * 11)
+        start, _ = _local_day_bounds(batch[0])
+        _, end = _local_day_bounds(batch[-1])
+        rows = (
+            Response.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
+            .annotate(day=TruncDate("submitted_at", tzinfo=tz))
+            .filter(day__in=batch)
+            .values("day", "survey_id", "channel", "score")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for row in rows:
+            counts[(row["day"], row["survey_id"], row["channel"])][row["score"]] = row["n"]
+        DailyNps.objects.filter(day__in=batch).delete()
+        DailyNps.objects.bulk_create(
+            DailyNps(
+                day=day,
+                survey_id=survey_id,
+                channel=channel,
+                **{name: count for name, count in zip(DailyNps.SCORE_FIELDS, score_counts, strict=True)},
+            )
+            for (day, survey_id, channel), score_counts in counts.items()
+        )
+        written += len(counts)
+    return written
+
+
+@transaction.atomic
+def rollup_refresh() -> int:
+    """Bring the roll-up up to date with new responses. Returns how many day rows were rewritten."""
+    cursor, _ = RollupCursor.objects.select_for_update().get_or_create(name=CURSOR_NAME)
+    newest = Response.objects.aggregate(newest=Max("id"))["newest"] or 0
+    if newest <= cursor.last_response_id:
+        return 0
+    tz = timezone.get_current_timezone()
+    touched = set(
+        Response.objects.filter(id__gt=max(cursor.last_response_id - ID_OVERLAP, 0))
+        .annotate(day=TruncDate("submitted_at", tzinfo=tz))
+        .order_by()
+        .values_list("day", flat=True)
+        .distinct()
+    )
+    written = _recount_days(touched)
+    cursor.last_response_id = newest
+    cursor.save(update_fields=["last_response_id", "updated_at"])
+    return written
+
+
+@transaction.atomic
+def rollup_rebuild() -> int:
+    """Recount every day from the responses (after an import, an erasure or a time-zone change)."""
+    cursor, _ = RollupCursor.objects.select_for_update().get_or_create(name=CURSOR_NAME)
+    newest = Response.objects.aggregate(newest=Max("id"))["newest"] or 0
+    DailyNps.objects.all().delete()
+    tz = timezone.get_current_timezone()
+    days = set(
+        Response.objects.annotate(day=TruncDate("submitted_at", tzinfo=tz))
+        .order_by()
+        .values_list("day", flat=True)
+        .distinct()
+    )
+    written = _recount_days(days)
+    cursor.last_response_id = newest
+    cursor.save(update_fields=["last_response_id", "updated_at"])
+    return written
