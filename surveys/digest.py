@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.defaultfilters import floatformat
 from django.template.loader import render_to_string
@@ -27,6 +28,7 @@ from followups.selectors import overdue_q, ticket_counts
 from npsapp import roles
 from surveys import scoring
 from surveys.filters import ResponseFilter
+from surveys.models import DigestDelivery
 from surveys.selectors import nps_summary
 
 logger = logging.getLogger(__name__)
@@ -186,34 +188,50 @@ class DigestNotSent(Exception):
     """No recipient could be mailed: safe to retry, nobody has it yet."""
 
 
+def _claim(week_start: date, user) -> bool:
+    try:
+        with transaction.atomic():
+            DigestDelivery.objects.create(week_start=week_start, recipient=user)
+    except IntegrityError:
+        return False
+    return True
+
+
 def digest_send_weekly(*, now: datetime | None = None) -> int:
     """Email the weekly digest to each manager and admin; returns how many emails were sent.
 
-    One message per person (no one sees who else gets it). A failure for one recipient is
-    logged and the others still get theirs. Only when nobody could be mailed does it raise
-    (DigestNotSent, or the connection error), so a retry never mails anyone twice.
+    One message per person (no one sees who else gets it). Each delivery is claimed by a
+    row (week, person) before sending and released if sending fails, so running twice, or a
+    retry after a partial failure, mails nobody twice. Only when nobody could be mailed does
+    it raise (DigestNotSent, or the connection error), so that the task retries.
     """
-    recipients = list(digest_recipients().values_list("email", flat=True))
+    recipients = list(digest_recipients())
     if not recipients:
         return 0
+    digest = digest_build(now=now)
+    week_start = digest.current.start
     # No per-user language yet: everyone gets the site's language.
-    subject, text, html = digest_render(digest_build(now=now), language=settings.LANGUAGE_CODE)
+    subject, text, html = digest_render(digest, language=settings.LANGUAGE_CODE)
     connection = mail.get_connection()
     connection.open()  # an unreachable server raises here, before anyone is mailed
-    sent = 0
+    sent = failed = 0
     try:
-        for email in recipients:
-            message = mail.EmailMultiAlternatives(subject, text, to=[email], connection=connection)
+        for user in recipients:
+            if not _claim(week_start, user):
+                continue  # already has this week's digest
+            message = mail.EmailMultiAlternatives(subject, text, to=[user.email], connection=connection)
             message.attach_alternative(html, "text/html")
             try:
                 sent += message.send()
             except (smtplib.SMTPException, OSError):
+                DigestDelivery.objects.filter(week_start=week_start, recipient=user).delete()
+                failed += 1
                 logger.exception("weekly digest not sent to one recipient")
     finally:
         try:
             connection.close()
         except (smtplib.SMTPException, OSError):
             logger.warning("mail connection not closed cleanly after the weekly digest", exc_info=True)
-    if not sent:
-        raise DigestNotSent(f"the weekly digest reached none of its {len(recipients)} recipients")
+    if failed and not sent:
+        raise DigestNotSent(f"the weekly digest reached none of its {failed} remaining recipients")
     return sent

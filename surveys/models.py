@@ -254,3 +254,17 @@ class RollupCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at response {self.last_response_id}"
+
+
+class DigestDelivery(models.Model):
+    """One weekly digest sent to one person: claimed before sending, so a retry never mails twice."""
+
+    week_start = models.DateField()
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["week_start", "recipient"], name="digest_once_a_week")]
+
+    def __str__(self) -> str:
+        return f"digest of {self.week_start} to {self.recipient_id}"

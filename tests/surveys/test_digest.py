@@ -110,3 +110,10 @@ def test_inactive_and_addressless_managers_get_nothing(manager, admin_user):
 def test_task_sends_the_digest(managers):
     weekly_digest_task.delay()
     assert len(mail.outbox) == 2
+
+
+def test_running_twice_mails_nobody_twice(managers):
+    assert digest_send_weekly() == len(mail.outbox) > 0
+    sent = len(mail.outbox)
+    assert digest_send_weekly() == 0
+    assert len(mail.outbox) == sent
