@@ -15,7 +15,7 @@ import sys
 import time
 
 import psycopg2
-from benchlib import DATABASE_URL, ROOT, admin_url, bench_env, database_name, table
+from benchlib import DATABASE_URL, ROOT, admin_url, bench_env, database_name, django_setup, table
 
 REGIONS = [
     "Île-de-France",
@@ -32,6 +32,15 @@ LAST_NAMES = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Pet
 BAD = ["Delivery was late", "Livraison en retard", "Damaged on arrival", "Service client injoignable", "Too expensive"]
 MEH = ["OK overall", "Correct, sans plus", "Delivery could be faster", "Bon produit mais cher"]
 GOOD = ["Great quality!", "Très satisfait", "Fast delivery, thanks", "Super service client", "Love the lamp"]
+FILLED_TABLES = (
+    "surveys_brand",
+    "surveys_survey",
+    "crm_customer",
+    "crm_purchase",
+    "surveys_invitation",
+    "surveys_response",
+    "followups_ticket",
+)
 # Cumulative shares of scores 0..9 (10 takes the rest): 20 % detractors, 35 % passives, 45 % promoters.
 SCORE_CUTS = [0.02, 0.03, 0.045, 0.065, 0.09, 0.13, 0.20, 0.35, 0.55, 0.77]
 
@@ -63,20 +72,22 @@ def steps(customers: int, responses: int) -> list[tuple[str, str]]:
             f"{customers:,} customers",
             f"""
             INSERT INTO crm_customer (id, public_id, external_id, email, first_name, last_name, phone, language,
-                                      customer_since, newsletter_subscribed, age_band, gender, region, plan,
-                                      created_at)
+                                      customer_since, newsletter_subscribed, birth_year, age_band, gender, region,
+                                      area, plan, created_at)
             SELECT g, gen_random_uuid(), 'C' || lpad(g::text, 7, '0'), 'customer' || g || '@example.com',
                    {_pick(FIRST_NAMES)}, {_pick(LAST_NAMES)}, '',
                    CASE WHEN r1 < 0.7 THEN 'fr' WHEN r1 < 0.95 THEN 'en' ELSE '' END,
                    since, r2 < 0.4,
-                   CASE WHEN r3 < 0.12 THEN '18-24' WHEN r3 < 0.35 THEN '25-34' WHEN r3 < 0.65 THEN '35-49'
-                        WHEN r3 < 0.87 THEN '50-64' ELSE '65+' END,
+                   extract(year FROM current_date)::int - age,
+                   CASE WHEN age < 25 THEN '18-24' WHEN age < 35 THEN '25-34' WHEN age < 50 THEN '35-49'
+                        WHEN age < 65 THEN '50-64' ELSE '65+' END,
                    CASE WHEN r4 < 0.48 THEN 'female' WHEN r4 < 0.94 THEN 'male' WHEN r4 < 0.97 THEN 'other'
                         ELSE 'undisclosed' END,
-                   {_pick(REGIONS)},
+                   {_pick(REGIONS)}, CASE WHEN r3 < 0.7 THEN 'urban' ELSE 'rural' END,
                    CASE WHEN r5 < 0.5 THEN 'basic' WHEN r5 < 0.85 THEN 'standard' ELSE 'premium' END,
                    since::timestamptz
             FROM (SELECT g, random() r1, random() r2, random() r3, random() r4, random() r5,
+                         18 + floor(power(random(), 1.3) * 68)::int AS age,
                          current_date - floor(random() * 8 * 365)::int AS since
                   FROM generate_series(1, {customers}) g) s;
             """,
@@ -166,6 +177,31 @@ def steps(customers: int, responses: int) -> list[tuple[str, str]]:
     ]
 
 
+def _python_defaults(*, set_them: bool) -> None:
+    """Give the filled tables' NOT NULL columns the models' Python-only defaults as database
+    defaults (as `migrate` does while adding a column), or drop them again, so that columns
+    added by work in progress get the value the app would write without this file naming them."""
+    from django.apps import apps
+    from django.db import connection
+    from django.db.models import NOT_PROVIDED
+
+    with connection.schema_editor() as editor:
+        for model in apps.get_models():
+            if model._meta.db_table not in FILLED_TABLES:
+                continue
+            for field in model._meta.local_concrete_fields:
+                if field.null or field.primary_key or field.unique or field.db_default is not NOT_PROVIDED:
+                    continue
+                default = editor.effective_default(field)
+                if default is None:
+                    continue
+                alter = f"ALTER TABLE {editor.quote_name(model._meta.db_table)} ALTER {editor.quote_name(field.column)}"
+                if set_them:
+                    editor.execute(f"{alter} SET DEFAULT %s", [default])
+                else:
+                    editor.execute(f"{alter} DROP DEFAULT")
+
+
 def _present(responses: int) -> bool:
     try:
         connection = psycopg2.connect(DATABASE_URL)
@@ -204,8 +240,11 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=50_000)
     args = parser.parse_args()
 
+    django_setup()
     if not args.rebuild and _present(args.responses):
-        print(f"{database_name()}: dataset already present (use --rebuild to start again).")
+        # Still brought up to the code's schema: migrate fills the columns it adds.
+        _manage("migrate", "--noinput", "-v", "0")
+        print(f"{database_name()}: dataset already present and migrated (use --rebuild to start again).")
         return
     timings = []
 
@@ -217,6 +256,7 @@ def main() -> None:
 
     step("create database", _recreate_database)
     step("migrate", lambda: _manage("migrate", "--noinput", "-v", "0"))
+    step("database defaults", lambda: _python_defaults(set_them=True))
     connection = psycopg2.connect(DATABASE_URL)
     with connection.cursor() as cursor:
         # The rows are consistent by construction: skip the per-row deferred foreign-key triggers
@@ -225,6 +265,7 @@ def main() -> None:
         for label, sql in steps(args.customers, args.responses):
             step(label, lambda sql=sql: cursor.execute(sql))
         step("commit", connection.commit)
+    _python_defaults(set_them=False)
     connection.autocommit = True
     with connection.cursor() as cursor:
         # VACUUM too, so every run starts from the steady state autovacuum would reach (visibility map set).

@@ -21,3 +21,29 @@ class Plan(models.TextChoices):
     BASIC = "basic", _("Basic")
     STANDARD = "standard", _("Standard")
     PREMIUM = "premium", _("Premium")
+
+
+class Area(models.TextChoices):
+    URBAN = "urban", _("Urban")
+    RURAL = "rural", _("Rural")
+
+
+class EventKind(models.TextChoices):
+    SITE_VISIT = "site_visit", _("Site visit")
+    CART_ABANDONED = "cart_abandoned", _("Cart abandoned")
+    NEWSLETTER_UNSUBSCRIBED = "newsletter_unsubscribed", _("Newsletter unsubscribed")
+    SUPPORT_CONTACT = "support_contact", _("Support contact")
+
+
+class AttributeType(models.TextChoices):
+    TEXT = "text", _("Text")
+    NUMBER = "number", _("Number")
+    DATE = "date", _("Date")
+    CHOICE = "choice", _("Choice")
+
+
+class PrivacyAction(models.TextChoices):
+    EXPORT = "export", _("Personal data exported")
+    ERASE = "erase", _("Customer erased")
+    RETENTION = "retention", _("Old responses anonymised")
+    IMPORT = "import", _("Customers imported")

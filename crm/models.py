@@ -2,9 +2,10 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.choices import AgeBand, Gender, Plan
+from crm.choices import AgeBand, Area, AttributeType, EventKind, Gender, Plan, PrivacyAction
 
 
 class Customer(models.Model):
@@ -23,9 +24,12 @@ class Customer(models.Model):
     )
     customer_since = models.DateField(_("customer since"), null=True, blank=True)
     newsletter_subscribed = models.BooleanField(_("newsletter subscribed"), default=False)
+    birth_year = models.PositiveSmallIntegerField(_("birth year"), null=True, blank=True)
     age_band = models.CharField(_("age band"), max_length=8, choices=AgeBand.choices, blank=True)
     gender = models.CharField(_("gender"), max_length=12, choices=Gender.choices, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
     region = models.CharField(_("region"), max_length=100, blank=True)
+    area = models.CharField(_("urban or rural"), max_length=10, choices=Area.choices, blank=True)
     plan = models.CharField(_("plan"), max_length=20, choices=Plan.choices, blank=True)
     account_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -35,7 +39,11 @@ class Customer(models.Model):
         on_delete=models.SET_NULL,
         related_name="owned_customers",
     )
+    custom_attributes = models.JSONField(_("custom attributes"), default=dict, blank=True)
+    # Set when the customer's identity was erased (GDPR): the row stays for the aggregates.
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("customer")
@@ -66,3 +74,87 @@ class Purchase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer} {self.amount} {self.currency} on {self.purchased_at:%Y-%m-%d}"
+
+
+class CustomerEvent(models.Model):
+    """Behaviour from other systems: visits, abandoned carts, unsubscribes, support contacts."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("kind"), max_length=30, choices=EventKind.choices)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("customer event")
+        verbose_name_plural = _("customer events")
+        ordering = ["-occurred_at"]
+        indexes = [models.Index(fields=["customer", "kind", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer} {self.kind} {self.occurred_at:%Y-%m-%d}"
+
+
+class CustomAttribute(models.Model):
+    """A customer attribute an admin declares (stored in Customer.custom_attributes), usable as a segment."""
+
+    key = models.SlugField(_("key"), max_length=50, unique=True)
+    label = models.CharField(_("label"), max_length=100)
+    type = models.CharField(_("type"), max_length=10, choices=AttributeType.choices, default=AttributeType.TEXT)
+    choices = models.TextField(_("choices"), blank=True, help_text=_("For a choice attribute: one value per line."))
+
+    class Meta:
+        verbose_name = _("custom attribute")
+        verbose_name_plural = _("custom attributes")
+        ordering = ["label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def choice_list(self) -> list[str]:
+        return [line.strip() for line in self.choices.splitlines() if line.strip()]
+
+
+class AtRiskPolicy(models.Model):
+    """The rules that flag silent detractors. One row (the first) is used."""
+
+    inactivity_factor = models.DecimalField(
+        _("no purchase for longer than k × the usual interval (k)"), max_digits=4, decimal_places=1, default=2
+    )
+    min_purchases_for_interval = models.PositiveSmallIntegerField(
+        _("purchases needed to know the usual interval"), default=3
+    )
+    cart_abandoned_days = models.PositiveSmallIntegerField(
+        _("cart abandoned without purchase in the last (days)"), default=14
+    )
+    unsubscribed_days = models.PositiveSmallIntegerField(_("newsletter unsubscribe in the last (days)"), default=30)
+    detractor_days = models.PositiveSmallIntegerField(_("detractor answer in the last (days)"), default=90)
+
+    class Meta:
+        verbose_name = _("at-risk policy")
+        verbose_name_plural = _("at-risk policy")
+
+    def __str__(self) -> str:
+        return str(_("At-risk rules"))
+
+
+class PrivacyEvent(models.Model):
+    """Audit of staff actions on personal data."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=PrivacyAction.choices)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="privacy_events"
+    )
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("privacy event")
+        verbose_name_plural = _("privacy events")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.created_at:%Y-%m-%d}"

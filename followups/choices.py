@@ -34,3 +34,8 @@ class EventKind(models.TextChoices):
     FIELD_CHANGED = "changed", _("Changed")
     NOTE = "note", _("Internal note")
     CONTACTED = "contacted", _("Customer contacted")
+
+
+class TicketKind(models.TextChoices):
+    DETRACTOR = "detractor", _("Detractor follow-up")
+    OUTREACH = "outreach", _("Outreach to an at-risk customer")

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from followups.choices import OPEN_STATUSES, ContactChannel, EventKind, Outcome, Priority, TicketStatus
+from followups.choices import OPEN_STATUSES, ContactChannel, EventKind, Outcome, Priority, TicketKind, TicketStatus
 
 
 class Team(models.Model):
@@ -29,8 +29,13 @@ class Ticket(models.Model):
     """A follow-up case opened for a detractor's response, with a first-contact deadline."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    # One ticket per response, whatever happens: the database enforces it.
-    response = models.OneToOneField("surveys.Response", on_delete=models.CASCADE, related_name="ticket")
+    kind = models.CharField(_("kind"), max_length=20, choices=TicketKind.choices, default=TicketKind.DETRACTOR)
+    # One ticket per response, whatever happens: the database enforces it. Outreach cases
+    # (at-risk customers who did not answer) have no response.
+    response = models.OneToOneField(
+        "surveys.Response", null=True, blank=True, on_delete=models.CASCADE, related_name="ticket"
+    )
+    reason = models.TextField(_("reason"), blank=True, help_text=_("Why an outreach case was opened."))
     survey = models.ForeignKey("surveys.Survey", on_delete=models.PROTECT, related_name="tickets")
     customer = models.ForeignKey(
         "crm.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
@@ -51,6 +56,8 @@ class Ticket(models.Model):
     opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
     first_contact_due_at = models.DateTimeField(_("first contact due"), db_index=True)
     first_contacted_at = models.DateTimeField(_("first contacted at"), null=True, blank=True)
+    # Set once, by the beat task, when the first-contact deadline passes uncontacted.
+    breached_at = models.DateTimeField(_("deadline missed at"), null=True, blank=True)
     contact_channel = models.CharField(max_length=10, choices=ContactChannel.choices, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
