@@ -223,6 +223,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "surveys.tasks.responses_tag_new_with_themes_task",
         "schedule": NPSAPP_BEAT_INTERVAL_SECONDS,
     },
+    "cases-mark-breached": {
+        "task": "followups.tasks.tickets_mark_breached_task",
+        "schedule": NPSAPP_BEAT_INTERVAL_SECONDS,
+    },
+    "webhooks-retry": {
+        "task": "integrations.tasks.webhook_deliveries_retry_task",
+        "schedule": NPSAPP_BEAT_INTERVAL_SECONDS,
+    },
+    "responses-retention": {
+        "task": "crm.tasks.responses_retention_task",
+        "schedule": crontab(minute=30, hour=3),
+    },
     # Monday 07:00 in TIME_ZONE (CELERY_TIMEZONE).
     "weekly-digest": {
         "task": "surveys.tasks.weekly_digest_task",

@@ -13,4 +13,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("surveys.urls")),
     path("", include("followups.urls")),
+    path("crm/", include("crm.urls")),
 ]
