@@ -1,12 +1,47 @@
-"""Reads over the CRM."""
+"""Reads over the CRM: the customer panel and page, the customer list, the at-risk list. No N+1."""
 
+from __future__ import annotations
+
+import datetime as dt
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Max, Min, Sum
+from django.db.models import (
+    Count,
+    ExpressionWrapper,
+    FloatField,
+    Func,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
 
-from crm.models import Customer
+from crm import atrisk
+from crm.choices import AttributeType, EventKind
+from crm.models import AtRiskPolicy, CustomAttribute, Customer, CustomerEvent, Purchase
+from followups.choices import OPEN_STATUSES, TicketKind
+from followups.models import Ticket
+from surveys.models import Invitation, Response
+from surveys.selectors import DETRACTOR_Q
+
+LATEST_ROWS = 20
+CENTS = Decimal("0.01")
+
+
+@dataclass
+class EventSummary:
+    kind: str
+    label: str
+    count: int
+    last_at: dt.datetime
 
 
 @dataclass
@@ -14,9 +49,15 @@ class CrmSummary:
     customer: Customer
     purchase_count: int
     total_spend: Decimal
-    first_purchase_at: datetime | None
-    last_purchase_at: datetime | None
+    first_purchase_at: dt.datetime | None
+    last_purchase_at: dt.datetime | None
     earlier_responses: list = field(default_factory=list)
+    # Categories bought, most bought first.
+    product_categories: list[str] = field(default_factory=list)
+    # One row per kind of event, in the order of EventKind.
+    events: list[EventSummary] = field(default_factory=list)
+    earlier_cases: list = field(default_factory=list)
+    today: dt.date | None = None
 
     @property
     def customer_since(self):
@@ -24,23 +65,341 @@ class CrmSummary:
             return self.customer.customer_since
         return self.first_purchase_at.date() if self.first_purchase_at else None
 
+    @property
+    def purchase_interval_days(self) -> float | None:
+        """Purchase frequency: the mean number of days between two purchases (None under two)."""
+        return self._signals.mean_interval_days
 
-def customer_crm_summary(*, customer: Customer, exclude_response_id: int | None = None) -> CrmSummary:
-    """The CRM panel beside a case: tenure, purchases, spend, earlier answers. Two queries."""
-    figures = customer.purchases.aggregate(
-        purchase_count=Count("id"),
-        total_spend=Sum("amount"),
-        first_purchase_at=Min("purchased_at"),
-        last_purchase_at=Max("purchased_at"),
+    @property
+    def days_since_last_purchase(self) -> int | None:
+        if self.last_purchase_at is None:
+            return None
+        today = self.today or timezone.localdate()
+        return (today - timezone.localtime(self.last_purchase_at).date()).days
+
+    @property
+    def newsletter_subscribed(self) -> bool:
+        return self.customer.newsletter_subscribed
+
+    @property
+    def last_unsubscribed_at(self) -> dt.datetime | None:
+        return self._event_last(EventKind.NEWSLETTER_UNSUBSCRIBED)
+
+    def _event_last(self, kind: str) -> dt.datetime | None:
+        return next((event.last_at for event in self.events if event.kind == kind), None)
+
+    @property
+    def _signals(self) -> atrisk.Signals:
+        return atrisk.Signals(
+            purchase_count=self.purchase_count,
+            first_purchase_at=self.first_purchase_at,
+            last_purchase_at=self.last_purchase_at,
+        )
+
+
+def customer_crm_summary(
+    *,
+    customer: Customer,
+    exclude_response_id: int | None = None,
+    exclude_ticket_id: int | None = None,
+    today: dt.date | None = None,
+) -> CrmSummary:
+    """The CRM panel beside a case and on the customer page. Four queries.
+
+    Tenure, purchases (count, spend, frequency, last, categories), newsletter and web
+    activity, earlier answers and earlier cases.
+    """
+    by_category = list(
+        customer.purchases.order_by()
+        .values("product_category")
+        .annotate(n=Count("id"), spend=Sum("amount"), first=Min("purchased_at"), last=Max("purchased_at"))
     )
+    categories = sorted(
+        (row for row in by_category if row["product_category"]), key=lambda r: (-r["n"], r["product_category"])
+    )
+    events = customer.events.order_by().values("kind").annotate(n=Count("id"), last=Max("occurred_at"))
+    by_kind = {row["kind"]: row for row in events}
     earlier = customer.responses.select_related("survey").order_by("-submitted_at")
     if exclude_response_id is not None:
         earlier = earlier.exclude(id=exclude_response_id)
+    cases = customer.tickets.select_related("survey", "response").order_by("-opened_at", "-id")
+    if exclude_ticket_id is not None:
+        cases = cases.exclude(id=exclude_ticket_id)
     return CrmSummary(
         customer=customer,
-        purchase_count=figures["purchase_count"],
-        total_spend=figures["total_spend"] or Decimal("0"),
-        first_purchase_at=figures["first_purchase_at"],
-        last_purchase_at=figures["last_purchase_at"],
-        earlier_responses=list(earlier[:20]),
+        purchase_count=sum(row["n"] for row in by_category),
+        total_spend=sum((row["spend"] for row in by_category), Decimal("0")),
+        first_purchase_at=min((row["first"] for row in by_category), default=None),
+        last_purchase_at=max((row["last"] for row in by_category), default=None),
+        earlier_responses=list(earlier[:LATEST_ROWS]),
+        product_categories=[row["product_category"] for row in categories],
+        events=[
+            EventSummary(kind=kind, label=str(label), count=by_kind[kind]["n"], last_at=by_kind[kind]["last"])
+            for kind, label in EventKind.choices
+            if kind in by_kind
+        ],
+        earlier_cases=list(cases[:LATEST_ROWS]),
+        today=today,
     )
+
+
+# The customer list and page ------------------------------------------------------------
+
+
+def customer_search(*, query: str = "") -> QuerySet[Customer]:
+    """Customers whose name, email or external id contain every word of `query`."""
+    customers = Customer.objects.select_related("account_owner").order_by("last_name", "first_name", "id")
+    for word in query.split():
+        customers = customers.filter(
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(email__icontains=word)
+            | Q(external_id__icontains=word)
+        )
+    return customers
+
+
+def customer_by_public_id(*, public_id) -> Customer:
+    customer = Customer.objects.select_related("account_owner").filter(public_id=public_id).first()
+    if customer is None:
+        raise Http404
+    return customer
+
+
+def customer_latest_purchases(*, customer: Customer) -> list[Purchase]:
+    return list(customer.purchases.order_by("-purchased_at", "-id")[:LATEST_ROWS])
+
+
+def customer_latest_events(*, customer: Customer) -> list[CustomerEvent]:
+    return list(customer.events.order_by("-occurred_at", "-id")[:LATEST_ROWS])
+
+
+@dataclass
+class AttributeValue:
+    key: str
+    label: str
+    type: str
+    value: object  # a date for a valid date attribute, else the stored value; None when unset
+
+
+def _typed(attribute_type: str, value):
+    if attribute_type == AttributeType.DATE and isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+def customer_custom_attributes(*, customer: Customer) -> list[AttributeValue]:
+    """The declared attributes with their labels (unset ones too), then any undeclared keys. One query."""
+    values = customer.custom_attributes or {}
+    declared = list(CustomAttribute.objects.order_by("label", "key"))
+    rows = [
+        AttributeValue(key=a.key, label=a.label, type=a.type, value=_typed(a.type, values.get(a.key))) for a in declared
+    ]
+    known = {a.key for a in declared}
+    rows += [
+        AttributeValue(key=key, label=key, type=AttributeType.TEXT, value=value)
+        for key, value in sorted(values.items())
+        if key not in known
+    ]
+    return rows
+
+
+# At risk ------------------------------------------------------------------------------
+
+
+def at_risk_policy() -> AtRiskPolicy:
+    """The rules in force: the first row, or the defaults when an admin saved none. One query."""
+    return AtRiskPolicy.objects.order_by("id").first() or AtRiskPolicy()
+
+
+@dataclass
+class AtRiskRow:
+    customer: Customer
+    reasons: list[atrisk.Reason]
+    total_spend: Decimal
+    last_purchase_at: dt.datetime | None
+    last_invited_at: dt.datetime | None
+    open_outreach: Ticket | None = None
+
+    @property
+    def reason_codes(self) -> set[str]:
+        return {reason.code for reason in self.reasons}
+
+
+def _per_customer(queryset: QuerySet, aggregate) -> Subquery:
+    """One aggregate over the customer's rows of `queryset`, as a correlated subquery."""
+    grouped = queryset.filter(customer=OuterRef("pk")).order_by().values("customer")
+    return Subquery(grouped.annotate(value=aggregate).values("value")[:1])
+
+
+def _latest(queryset: QuerySet, order_field: str, value_field: str) -> Subquery:
+    return Subquery(queryset.filter(customer=OuterRef("pk")).order_by(f"-{order_field}").values(value_field)[:1])
+
+
+def with_signals(customers: QuerySet[Customer]) -> QuerySet[Customer]:
+    """Each customer annotated with what the at-risk rules read: one query for any number."""
+    purchases = Purchase.objects.all()
+    carts = CustomerEvent.objects.filter(kind=EventKind.CART_ABANDONED)
+    unsubscribes = CustomerEvent.objects.filter(kind=EventKind.NEWSLETTER_UNSUBSCRIBED)
+    detractor_answers = Response.objects.filter(DETRACTOR_Q)
+    return customers.annotate(
+        signal_purchase_count=Coalesce(_per_customer(purchases, Count("id")), 0),
+        signal_first_purchase_at=_per_customer(purchases, Min("purchased_at")),
+        signal_last_purchase_at=_per_customer(purchases, Max("purchased_at")),
+        signal_total_spend=_per_customer(purchases, Sum("amount")),
+        signal_last_cart_abandoned_at=_per_customer(carts, Max("occurred_at")),
+        signal_last_unsubscribed_at=_per_customer(unsubscribes, Max("occurred_at")),
+        signal_last_detractor_at=_latest(detractor_answers, "submitted_at", "submitted_at"),
+        signal_last_detractor_score=_latest(detractor_answers, "submitted_at", "score"),
+        signal_last_invited_at=_per_customer(Invitation.objects.all(), Max("created_at")),
+    )
+
+
+def signals_of(customer: Customer, tz=None) -> atrisk.Signals:
+    """The Signals of a customer annotated by `with_signals`, in local time."""
+    tz = tz or timezone.get_current_timezone()
+
+    def local(moment):
+        return moment.astimezone(tz) if moment is not None else None
+
+    return atrisk.Signals(
+        purchase_count=customer.signal_purchase_count,
+        first_purchase_at=local(customer.signal_first_purchase_at),
+        last_purchase_at=local(customer.signal_last_purchase_at),
+        last_cart_abandoned_at=local(customer.signal_last_cart_abandoned_at),
+        last_unsubscribed_at=local(customer.signal_last_unsubscribed_at),
+        last_detractor_at=local(customer.signal_last_detractor_at),
+        last_detractor_score=customer.signal_last_detractor_score,
+    )
+
+
+def customer_at_risk_reasons(*, customer: Customer, policy: AtRiskPolicy, today: dt.date | None = None) -> list:
+    """Why one customer is at risk (empty when not). One query."""
+    if customer.erased_at is not None:
+        return []
+    annotated = with_signals(Customer.objects.filter(pk=customer.pk)).first()
+    if annotated is None:
+        return []
+    return atrisk.at_risk_reasons(signals=signals_of(annotated), policy=policy, today=today or timezone.localdate())
+
+
+class _Epoch(Func):
+    """Seconds since 1970 of a datetime, as a float: gaps between datetimes become plain numbers."""
+
+    output_field = FloatField()
+    template = "CAST(EXTRACT(EPOCH FROM %(expressions)s) AS double precision)"
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # SQLite stores datetimes as ISO text in UTC; 2440587.5 is the Julian day of 1970-01-01.
+        return self.as_sql(
+            compiler, connection, template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)", **extra_context
+        )
+
+
+# The database keeps a little more than the rules flag (a slack of two days against the
+# difference between "days ago" on the calendar and elapsed seconds), and the rules decide.
+SLACK_SECONDS = 2 * 86400
+
+
+def _inactive_candidates(*, policy: AtRiskPolicy, now: dt.datetime) -> QuerySet:
+    """Customers who may be past k × their usual purchase interval, found by one grouped scan."""
+    factor = float(policy.inactivity_factor)
+    last, first = _Epoch(Max("purchased_at")), _Epoch(Min("purchased_at"))
+    idle = Value(now.timestamp() + SLACK_SECONDS, output_field=FloatField()) - last
+    return (
+        Purchase.objects.order_by()
+        .values("customer_id")
+        .annotate(
+            n=Count("id"),
+            idle=ExpressionWrapper(idle, output_field=FloatField()),
+            overdue_by=ExpressionWrapper(
+                idle * (Count("id") - 1) - Value(factor) * (last - first), output_field=FloatField()
+            ),
+        )
+        .filter(
+            n__gte=max(2, policy.min_purchases_for_interval),
+            idle__gt=factor * atrisk.MIN_INTERVAL_DAYS * 86400,
+            overdue_by__gt=0,
+        )
+        .values("customer_id")
+    )
+
+
+def _window_start(today: dt.date, days: int) -> dt.datetime:
+    """The first moment that is at most `days` calendar days before `today`, local time."""
+    return timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=days), dt.time.min))
+
+
+def _candidates_q(*, policy: AtRiskPolicy, today: dt.date, now: dt.datetime) -> Q | None:
+    parts = []
+    if policy.cart_abandoned_days:
+        since = _window_start(today, policy.cart_abandoned_days)
+        carts = CustomerEvent.objects.filter(kind=EventKind.CART_ABANDONED, occurred_at__gte=since)
+        parts.append(Q(id__in=carts.values("customer_id")))
+    if policy.unsubscribed_days:
+        since = _window_start(today, policy.unsubscribed_days)
+        unsubscribes = CustomerEvent.objects.filter(kind=EventKind.NEWSLETTER_UNSUBSCRIBED, occurred_at__gte=since)
+        parts.append(Q(id__in=unsubscribes.values("customer_id")))
+    if policy.detractor_days:
+        since = _window_start(today, policy.detractor_days)
+        answers = Response.objects.filter(DETRACTOR_Q, submitted_at__gte=since, customer__isnull=False)
+        parts.append(Q(id__in=answers.values("customer_id")))
+    if policy.inactivity_factor and policy.inactivity_factor > 0:
+        parts.append(Q(id__in=_inactive_candidates(policy=policy, now=now)))
+    if not parts:
+        return None
+    q = parts[0]
+    for part in parts[1:]:
+        q |= part
+    return q
+
+
+def at_risk_customers(
+    *, policy: AtRiskPolicy, reason: str = "", today: dt.date | None = None, now: dt.datetime | None = None
+) -> list[AtRiskRow]:
+    """Customers the rules flag, with their reasons; most valuable first. One query.
+
+    Erased customers are left out: there is nobody left to contact. `reason` keeps only
+    customers flagged for that reason.
+    """
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
+    q = _candidates_q(policy=policy, today=today, now=now)
+    if q is None:
+        return []
+    # Only what a row shows: the list may read thousands of candidates.
+    shown = ("id", "public_id", "external_id", "first_name", "last_name", "email", "erased_at")
+    candidates = with_signals(Customer.objects.filter(q, erased_at__isnull=True).only(*shown))
+    tz = timezone.get_current_timezone()
+    rows = []
+    for customer in candidates:
+        reasons = atrisk.at_risk_reasons(signals=signals_of(customer, tz), policy=policy, today=today)
+        if not reasons or (reason and reason not in {r.code for r in reasons}):
+            continue
+        rows.append(
+            AtRiskRow(
+                customer=customer,
+                reasons=reasons,
+                # SQLite sums decimals as floats: back to cents.
+                total_spend=(customer.signal_total_spend or Decimal("0")).quantize(CENTS),
+                last_purchase_at=customer.signal_last_purchase_at,
+                last_invited_at=customer.signal_last_invited_at,
+            )
+        )
+    rows.sort(key=lambda row: (-row.total_spend, -len(row.reasons), row.customer.last_name, row.customer.id))
+    return rows
+
+
+def attach_open_outreach(rows: list[AtRiskRow]) -> None:
+    """Set each row's open outreach case, if any: one query for the rows of a page."""
+    if not rows:
+        return
+    open_cases = Ticket.objects.filter(
+        kind=TicketKind.OUTREACH, status__in=OPEN_STATUSES, customer_id__in=[row.customer.id for row in rows]
+    ).order_by("opened_at")
+    by_customer = {ticket.customer_id: ticket for ticket in open_cases}
+    for row in rows:
+        row.open_outreach = by_customer.get(row.customer.id)

@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401 - patterns are added by the CRM pages
+from django.urls import path
+
+from crm import views
 
 app_name = "crm"
-urlpatterns: list = []
+urlpatterns = [
+    path("customers/", views.customer_list, name="customers"),
+    path("customers/<uuid:public_id>/", views.customer_detail, name="customer"),
+    path("at-risk/", views.at_risk_list, name="at_risk"),
+    path("import/", views.customer_import, name="import"),
+    path("import/template.csv", views.import_template, name="import_template"),
+]

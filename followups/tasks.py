@@ -32,3 +32,12 @@ def tickets_reconcile_task(limit: int = 1000) -> int:
     if opened:
         logger.info("reconciliation opened %d missing follow-up tickets", opened)
     return opened
+
+
+@shared_task
+def tickets_mark_breached_task() -> int:
+    """Every minute (beat): mark the cases that missed their first-contact deadline. Safe to overlap."""
+    marked = services.tickets_mark_breached()
+    if marked:
+        logger.info("marked %d follow-up cases as past their first-contact deadline", marked)
+    return marked

@@ -84,7 +84,10 @@ def ticket_detail(request, public_id):
     context = {
         "ticket": ticket,
         "response": ticket.response,
-        "crm": customer_crm_summary(customer=ticket.customer, exclude_response_id=ticket.response_id)
+        # An outreach case has no response (response_id None): every earlier answer is shown.
+        "crm": customer_crm_summary(
+            customer=ticket.customer, exclude_response_id=ticket.response_id, exclude_ticket_id=ticket.id
+        )
         if ticket.customer
         else None,
         "events": ticket.events.select_related("actor").all(),

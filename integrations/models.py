@@ -1,6 +1,8 @@
 import secrets
+import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -63,8 +65,28 @@ class WebhookSubscription(models.Model):
     def wants(self, event: str) -> bool:
         return self.is_active and event in self.events
 
+    def clean(self) -> None:
+        from integrations import webhooks
+
+        errors = {}
+        if not isinstance(self.events, list) or not self.events:
+            errors["events"] = _("Choose at least one event.")
+        elif unknown := sorted(set(self.events) - set(WebhookEvent.values)):
+            errors["events"] = _("Unknown events: %(events)s.") % {"events": ", ".join(map(str, unknown))}
+        if self.url:
+            try:
+                webhooks.url_check(self.url, allow_private=self.allow_private_addresses)
+            except webhooks.AddressRefused as exc:
+                errors["url"] = str(exc)
+            except OSError:
+                errors["url"] = _("This host name does not resolve. Check the URL.")
+        if errors:
+            raise ValidationError(errors)
+
 
 class WebhookDelivery(models.Model):
+    # Sent as X-Npsapp-Delivery; the payload's "id" is that of the first delivery of the event.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
     event = models.CharField(max_length=40, choices=WebhookEvent.choices)
     payload = models.JSONField()
@@ -74,6 +96,17 @@ class WebhookDelivery(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # When the next attempt is due, scanned every minute by the beat task; null once finished.
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True, db_index=True)
+    replay_of = models.ForeignKey(
+        "self",
+        verbose_name=_("replay of"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replays",
+        editable=False,
+    )
 
     class Meta:
         verbose_name = _("webhook delivery")

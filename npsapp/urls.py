@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from integrations.api_support import not_found
 from npsapp import views
 
 urlpatterns = [
@@ -14,4 +16,13 @@ urlpatterns = [
     path("", include("surveys.urls")),
     path("", include("followups.urls")),
     path("crm/", include("crm.urls")),
+    path("api/v1/", include("npsapp.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="integrations/api_docs.html"),
+        name="api-docs",
+    ),
+    # Any other address under /api/ answers a JSON 404, not the HTML page.
+    re_path(r"^api/", not_found),
 ]

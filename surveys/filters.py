@@ -10,16 +10,19 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from django import forms
-from django.db.models import Case, CharField, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Exists, OuterRef, Q, QuerySet, TextField, Value, When
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.choices import AgeBand, Gender, Plan
-from crm.models import Customer, Purchase
+from crm.choices import AgeBand, AttributeType, Gender, Plan
+from crm.models import CustomAttribute, Customer, Purchase
 from surveys.choices import Channel
 from surveys.models import Response, Survey
 
 MAX_PERIOD_DAYS = 366 * 10
+MIN_DATE, MAX_DATE = date(1900, 1, 1), date(2200, 12, 31)
 
 
 class Tenure:
@@ -72,6 +75,29 @@ DIMENSIONS = {
 }
 CRM_FILTERS = ("age_band", "gender", "region", "tenure", "plan", "category")
 
+# Custom attributes (declared by an admin, stored in Customer.custom_attributes) that can be
+# segments: a filter `attr_<key>=<value>` and a breakdown dimension `attr:<key>`. Numbers and
+# dates are left out: one group per distinct value is not a segment.
+SEGMENT_ATTRIBUTE_TYPES = (AttributeType.CHOICE, AttributeType.TEXT)
+ATTRIBUTE_FIELD_PREFIX = "attr_"
+ATTRIBUTE_DIMENSION_PREFIX = "attr:"
+
+
+def attribute_key(dimension: str) -> str | None:
+    """The custom attribute key of a breakdown dimension `attr:<key>`, else None."""
+    if dimension.startswith(ATTRIBUTE_DIMENSION_PREFIX):
+        return dimension[len(ATTRIBUTE_DIMENSION_PREFIX) :] or None
+    return None
+
+
+def attribute_value(key: str, prefix: str = "customer__") -> Cast:
+    """A custom attribute's value as text (NULL when unset), the same on SQLite and PostgreSQL.
+
+    An explicit key transform, not a `custom_attributes__<key>` lookup, so that a key named
+    like a lookup ("contains", "in") is still read as a key.
+    """
+    return Cast(KeyTextTransform(key, f"{prefix}custom_attributes"), output_field=TextField())
+
 
 def _blank(choices) -> list:
     return [("", _("All"))] + list(choices)
@@ -113,14 +139,45 @@ class DashboardFilterForm(forms.Form):
         label=_("Break down by"), choices=[(key, label) for key, (label, _f) in DIMENSIONS.items()], required=False
     )
 
-    def __init__(self, *args, regions=(), categories=(), **kwargs):
+    def __init__(self, *args, regions=(), categories=(), attributes=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["region"].choices = _blank((r, r) for r in regions)
         self.fields["category"].choices = _blank((c, c) for c in categories)
+        # One filter field and one breakdown dimension per segment attribute.
+        self.attribute_keys = []
+        for attribute in attributes:
+            if attribute.type not in SEGMENT_ATTRIBUTE_TYPES:
+                continue
+            name = f"{ATTRIBUTE_FIELD_PREFIX}{attribute.key}"
+            if attribute.type == AttributeType.CHOICE:
+                self.fields[name] = forms.ChoiceField(
+                    label=attribute.label, choices=_blank((c, c) for c in attribute.choice_list), required=False
+                )
+            else:
+                self.fields[name] = forms.CharField(label=attribute.label, max_length=200, required=False)
+            self.attribute_keys.append(attribute.key)
+            self.fields["dimension"].choices = [
+                *self.fields["dimension"].choices,
+                (f"{ATTRIBUTE_DIMENSION_PREFIX}{attribute.key}", attribute.label),
+            ]
+
+    @property
+    def attribute_fields(self) -> list:
+        """The bound filter fields of the custom attributes, for the template."""
+        return [self[f"{ATTRIBUTE_FIELD_PREFIX}{key}"] for key in self.attribute_keys]
+
+    @property
+    def attribute_filters_open(self) -> bool:
+        """Whether a custom attribute filter is set or wrong (its part of the form is shown open)."""
+        return any(field.value() or field.errors for field in self.attribute_fields)
 
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("start"), cleaned.get("end")
+        for name, value in (("start", start), ("end", end)):
+            if value and not MIN_DATE <= value <= MAX_DATE:
+                self.add_error(name, _("Choose a date between 1900 and 2200."))
+                return cleaned
         if start and end and end < start:
             raise forms.ValidationError(_("The end date is before the start date."))
         if start and end and (end - start).days > MAX_PERIOD_DAYS:
@@ -154,6 +211,8 @@ class ResponseFilter:
     grain: str = "month"
     dimension: str = "survey"
     today: date | None = None
+    # Custom attribute filters: (key, value) pairs, each an exact match on the customer's value.
+    custom: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_form(cls, form: DashboardFilterForm, *, today: date) -> ResponseFilter:
@@ -175,6 +234,11 @@ class ResponseFilter:
             grain=data.get("grain") or "month",
             dimension=data.get("dimension") or "survey",
             today=today,
+            custom=tuple(
+                (key, data[f"{ATTRIBUTE_FIELD_PREFIX}{key}"])
+                for key in getattr(form, "attribute_keys", ())
+                if data.get(f"{ATTRIBUTE_FIELD_PREFIX}{key}")
+            ),
         )
 
     @property
@@ -191,7 +255,7 @@ class ResponseFilter:
 
     @property
     def has_crm_filter(self) -> bool:
-        return any(getattr(self, name) for name in CRM_FILTERS)
+        return any(getattr(self, name) for name in CRM_FILTERS) or bool(self.custom)
 
     @property
     def can_use_rollup(self) -> bool:
@@ -212,6 +276,12 @@ class ResponseFilter:
             q &= Tenure.q(self.tenure, self.today or timezone.localdate(), prefix)
         return q
 
+    def _with_custom(self, responses: QuerySet[Response]) -> QuerySet[Response]:
+        for index, (key, value) in enumerate(self.custom):
+            alias = f"_attr_{index}"
+            responses = responses.alias(**{alias: attribute_value(key)}).filter(**{alias: value})
+        return responses
+
     def responses(self, *, period: bool = True) -> QuerySet[Response]:
         """The responses these filters select (in the period unless `period=False`)."""
         responses = Response.objects.all()
@@ -223,6 +293,8 @@ class ResponseFilter:
             responses = responses.filter(channel=self.channel)
         if self.has_crm_filter:
             responses = responses.filter(self._crm_q("customer__"))
+        if self.custom:
+            responses = self._with_custom(responses)
         if self.category:
             responses = responses.filter(
                 Exists(Purchase.objects.filter(customer=OuterRef("customer"), product_category=self.category))
@@ -257,12 +329,16 @@ class ResponseFilter:
             "grain": self.grain,
             "dimension": self.dimension,
         }
+        values.update({f"{ATTRIBUTE_FIELD_PREFIX}{key}": value for key, value in self.custom})
         values.update(overrides)
         return urlencode({k: v for k, v in values.items() if v})
 
 
 def filter_choices() -> dict:
-    """The open-ended choices (regions, product categories) present in the data: two queries."""
+    """The open-ended choices: regions and product categories in the data, declared custom attributes.
+
+    Three queries.
+    """
     regions = Customer.objects.exclude(region="").order_by("region").values_list("region", flat=True).distinct()
     categories = (
         Purchase.objects.exclude(product_category="")
@@ -270,4 +346,5 @@ def filter_choices() -> dict:
         .values_list("product_category", flat=True)
         .distinct()
     )
-    return {"regions": list(regions), "categories": list(categories)}
+    attributes = CustomAttribute.objects.filter(type__in=SEGMENT_ATTRIBUTE_TYPES).order_by("label", "key")
+    return {"regions": list(regions), "categories": list(categories), "attributes": list(attributes)}

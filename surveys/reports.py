@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from crm.choices import AgeBand, Gender, Plan
 from surveys import scoring
 from surveys.choices import Channel
-from surveys.filters import DIMENSIONS, ResponseFilter, Tenure
+from surveys.filters import DIMENSIONS, ResponseFilter, Tenure, attribute_key, attribute_value
 from surveys.models import DailyNps, Response
 
 SCORES = range(scoring.SCORE_MIN, scoring.SCORE_MAX + 1)
@@ -167,6 +167,10 @@ class _RawSource:
         if dimension == "tenure":
             today = self.filters.today or timezone.localdate()
             return self._grouped(responses.annotate(tenure=Tenure.expression(today)), "tenure")
+        key = attribute_key(dimension)
+        if key is not None:
+            # A custom attribute: grouped by its value as text (None when the customer has none).
+            return self._grouped(responses.annotate(attribute_value=attribute_value(key)), "attribute_value")
         return self._grouped(responses, DIMENSIONS[dimension][1])
 
 

@@ -8,6 +8,9 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from integrations import events as webhook_events
+from integrations import webhooks
+from integrations.choices import WebhookEvent
 from npsapp.publish import publish_on_commit
 from surveys import themes as theme_rules
 from surveys.choices import Segment
@@ -68,6 +71,8 @@ def response_submit(*, invitation: Invitation, score: int, comment: str = "", la
         from followups.tasks import ticket_open_for_response_task
 
         publish_on_commit(ticket_open_for_response_task, response.id)
+    # Rows only, in this transaction; the HTTP calls happen in tasks after the commit.
+    webhook_events.emit(WebhookEvent.RESPONSE_CREATED, webhooks.response_event_data(response))
     return response
 
 

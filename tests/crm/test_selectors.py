@@ -1,9 +1,13 @@
 from datetime import date, timedelta
 from decimal import Decimal
 
+import time_machine
 from django.utils import timezone
 
-from crm.selectors import customer_crm_summary
+from crm import atrisk
+from crm.choices import EventKind
+from crm.models import Customer, CustomerEvent, Purchase
+from crm.selectors import at_risk_customers, at_risk_policy, customer_crm_summary, signals_of, with_signals
 from tests.factories import CustomerFactory, PurchaseFactory, ResponseFactory
 
 
@@ -16,7 +20,8 @@ def test_crm_summary_figures(db, django_assert_num_queries):
     earlier = ResponseFactory(
         score=9, customer=customer, invitation__customer=customer, submitted_at=now - timedelta(days=200)
     )
-    with django_assert_num_queries(2):
+    # purchases by category, events by kind, earlier answers, earlier cases
+    with django_assert_num_queries(4):
         summary = customer_crm_summary(customer=customer, exclude_response_id=current.id)
     assert summary.purchase_count == 2
     assert summary.total_spend == Decimal("100.00")
@@ -29,3 +34,70 @@ def test_crm_summary_of_a_customer_without_purchases(db):
     summary = customer_crm_summary(customer=CustomerFactory())
     assert (summary.purchase_count, summary.total_spend, summary.last_purchase_at) == (0, Decimal("0"), None)
     assert summary.customer_since is None
+
+
+def test_crm_summary_frequency_categories_newsletter_events_and_cases(db, agent, survey):
+    from followups import services as followups
+    from tests.factories import SurveyFactory
+
+    customer = CustomerFactory(newsletter_subscribed=False)
+    now = timezone.now()
+    for days, category in ((100, "Garden"), (60, "Kitchen"), (20, "Garden")):
+        PurchaseFactory(customer=customer, purchased_at=now - timedelta(days=days), product_category=category)
+    CustomerEvent.objects.create(customer=customer, kind=EventKind.SITE_VISIT, occurred_at=now - timedelta(days=3))
+    CustomerEvent.objects.create(customer=customer, kind=EventKind.SITE_VISIT, occurred_at=now - timedelta(days=1))
+    unsubscribed_at = now - timedelta(days=8)
+    CustomerEvent.objects.create(customer=customer, kind=EventKind.NEWSLETTER_UNSUBSCRIBED, occurred_at=unsubscribed_at)
+    detractor = ResponseFactory(score=1, customer=customer, invitation__customer=customer)
+    current = followups.ticket_open_for_response(response=detractor)
+    outreach = followups.ticket_open_outreach(customer=customer, survey=SurveyFactory(), reason="cart", actor=agent)
+
+    summary = customer_crm_summary(customer=customer, exclude_ticket_id=current.id, today=timezone.localdate(now))
+    assert summary.purchase_interval_days == 40
+    assert summary.days_since_last_purchase == 20
+    assert summary.product_categories == ["Garden", "Kitchen"]  # most bought first
+    assert summary.newsletter_subscribed is False
+    assert summary.last_unsubscribed_at == unsubscribed_at
+    assert [(e.kind, e.count, e.last_at) for e in summary.events] == [
+        ("site_visit", 2, now - timedelta(days=1)),
+        ("newsletter_unsubscribed", 1, unsubscribed_at),
+    ]
+    assert summary.earlier_cases == [outreach]
+    assert summary.earlier_responses == [detractor]
+
+
+@time_machine.travel("2025-06-30 10:00 +0000", tick=False)
+def test_at_risk_list_flags_exactly_whom_the_rules_flag(db):
+    """The database narrows the candidates; the rules decide. Nobody the rules flag may be lost."""
+    policy = at_risk_policy()
+    now = timezone.now()
+    shapes = [
+        (every, count, idle)
+        for every in (0, 1, 7, 30)
+        for count in (1, 2, 3, 6)
+        for idle in (0, 1, 2, 3, 13, 14, 15, 59, 60, 61, 62, 200)
+    ]
+    customers = Customer.objects.bulk_create(Customer(external_id=f"G{i:04d}") for i in range(len(shapes)))
+    Purchase.objects.bulk_create(
+        Purchase(customer=customer, amount=10, purchased_at=now - timedelta(days=idle + i * every))
+        for customer, (every, count, idle) in zip(customers, shapes, strict=True)
+        for i in range(count)
+    )
+    for i, customer in enumerate(customers[::7]):
+        kind = (EventKind.CART_ABANDONED, EventKind.NEWSLETTER_UNSUBSCRIBED)[i % 2]
+        CustomerEvent.objects.create(customer=customer, kind=kind, occurred_at=now - timedelta(days=i % 40))
+    for i, customer in enumerate(customers[::11]):
+        ResponseFactory(
+            score=i % 11, customer=customer, invitation__customer=customer, submitted_at=now - timedelta(days=i * 9)
+        )
+
+    flagged = {row.customer.id: [r.code for r in row.reasons] for row in at_risk_customers(policy=policy)}
+    expected = {}
+    for customer in with_signals(Customer.objects.all()):
+        reasons = atrisk.at_risk_reasons(signals=signals_of(customer), policy=policy, today=timezone.localdate())
+        if reasons:
+            expected[customer.id] = [r.code for r in reasons]
+    assert flagged == expected
+    assert {"inactive", "cart_abandoned", "unsubscribed", "detractor"} <= {
+        c for codes in flagged.values() for c in codes
+    }

@@ -1,0 +1,207 @@
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from crm import atrisk, selectors
+from crm.forms import IMPORT_MAX_BYTES, ImportForm
+from crm.importer import ImportFileError, import_customers_csv, template_csv
+from crm.models import CustomAttribute, Customer
+from followups import services as followup_services
+from npsapp import roles
+from npsapp.roles import role_required
+from surveys import services as survey_services
+from surveys.models import Survey
+
+# Customers and at-risk customers -------------------------------------------------------
+
+PAGE_SIZE = 50
+SEARCH_MAX_LENGTH = 200
+
+
+@role_required(roles.CAN_WORK_CASES)
+@require_http_methods(["GET"])
+def customer_list(request):
+    """Every customer, searchable by name, email or external id."""
+    query = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
+    page = Paginator(selectors.customer_search(query=query), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "crm/customer_list.html", {"page": page, "query": query})
+
+
+@role_required(roles.CAN_WORK_CASES)
+@require_http_methods(["GET"])
+def customer_detail(request, public_id):
+    """One customer: profile, figures, purchases, events, answers, cases and why they may be at risk."""
+    customer = selectors.customer_by_public_id(public_id=public_id)
+    today = timezone.localdate()
+    context = {
+        "customer": customer,
+        "erased": customer.erased_at is not None,
+        "crm": selectors.customer_crm_summary(customer=customer, today=today),
+        "attributes": selectors.customer_custom_attributes(customer=customer),
+        "purchases": selectors.customer_latest_purchases(customer=customer),
+        "events": selectors.customer_latest_events(customer=customer),
+        "reasons": selectors.customer_at_risk_reasons(
+            customer=customer, policy=selectors.at_risk_policy(), today=today
+        ),
+        "latest_rows": selectors.LATEST_ROWS,
+    }
+    return render(request, "crm/customer_detail.html", context)
+
+
+class SurveyByPublicIdField(forms.ModelChoiceField):
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValidationError as exc:
+            # A malformed id is just a survey that does not exist.
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from exc
+
+
+class AtRiskActionForm(forms.Form):
+    """One row's action on the at-risk list: invite the customer to a survey, or open an outreach case."""
+
+    action = forms.ChoiceField(
+        choices=[("invite", gettext_lazy("Invite to a survey")), ("outreach", gettext_lazy("Open an outreach case"))]
+    )
+    customer = forms.UUIDField(error_messages={"invalid": gettext_lazy("That customer does not exist.")})
+    survey = SurveyByPublicIdField(
+        queryset=Survey.objects.filter(is_active=True),
+        to_field_name="public_id",
+        error_messages={
+            "required": gettext_lazy("Choose a survey."),
+            "invalid_choice": gettext_lazy("That survey does not exist or is no longer active."),
+        },
+    )
+
+
+def _at_risk_url(reason: str = "", page: str = "") -> str:
+    """The at-risk list with its filter and page, from values checked here (never echoed raw)."""
+    query = {}
+    if reason in dict(atrisk.REASONS):
+        query["reason"] = reason
+    if page.isdigit():
+        query["page"] = page
+    url = reverse("crm:at_risk")
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def _at_risk_action(request):
+    back = _at_risk_url(request.POST.get("reason", ""), request.POST.get("page", ""))
+    form = AtRiskActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(error) for errors in form.errors.values() for error in errors))
+        return HttpResponseRedirect(back)
+    data = form.cleaned_data
+    customer = Customer.objects.filter(public_id=data["customer"]).first()
+    if customer is None:
+        messages.error(request, _("That customer does not exist."))
+        return HttpResponseRedirect(back)
+    if customer.erased_at is not None:
+        messages.error(request, _("This customer's personal data was erased: there is nobody to contact."))
+        return HttpResponseRedirect(back)
+    survey = data["survey"]
+    if data["action"] == "invite":
+        try:
+            invitation = survey_services.invitation_create(survey=survey, customer=customer)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return HttpResponseRedirect(back)
+        messages.success(
+            request,
+            _("Invitation to “%(survey)s” created for %(customer)s. Send them this personal link: %(url)s")
+            % {"survey": survey.name, "customer": customer, "url": invitation.url},
+        )
+        return HttpResponseRedirect(back)
+    # The reasons are worked out again here: what the page showed may be out of date.
+    reasons = selectors.customer_at_risk_reasons(customer=customer, policy=selectors.at_risk_policy())
+    if not reasons:
+        messages.error(request, _("%(customer)s is no longer flagged at risk.") % {"customer": customer})
+        return HttpResponseRedirect(back)
+    try:
+        ticket = followup_services.ticket_open_outreach(
+            customer=customer, survey=survey, reason="\n".join(reason.text for reason in reasons), actor=request.user
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return HttpResponseRedirect(back)
+    messages.success(request, _("Outreach case opened."))
+    return HttpResponseRedirect(reverse("followups:ticket", args=[ticket.public_id]))
+
+
+@role_required(roles.CAN_WORK_CASES)
+@require_http_methods(["GET", "POST"])
+def at_risk_list(request):
+    """Silent detractors: customers the behaviour rules flag, with why, and what to do about it."""
+    if request.method == "POST":
+        return _at_risk_action(request)
+    reason = request.GET.get("reason", "")
+    if reason not in dict(atrisk.REASONS):
+        reason = ""
+    rows = selectors.at_risk_customers(policy=selectors.at_risk_policy(), reason=reason)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    selectors.attach_open_outreach(page.object_list)
+    context = {
+        "page": page,
+        "reason": reason,
+        "reasons": atrisk.REASONS,
+        "surveys": list(Survey.objects.filter(is_active=True).order_by("name")),
+    }
+    return render(request, "crm/at_risk.html", context)
+
+
+# Customer import (admins) ----------------------------------------------------------------
+
+IMPORT_ERRORS_SHOWN = 1000
+
+
+@role_required({roles.ADMIN})
+@require_http_methods(["GET", "POST"])
+def customer_import(request):
+    """Upload a customer CSV (crm/importer.py); the answer is the report: counts and each refused line."""
+    form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
+    report = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        upload.seek(0)
+        try:
+            report = import_customers_csv(
+                upload.file,
+                actor=request.user,
+                dry_run=form.cleaned_data["dry_run"],
+                source="upload",
+                filename=upload.name,
+            )
+        except ImportFileError as exc:
+            for message in exc.messages:
+                form.add_error("file", message)
+    context = {
+        "form": form,
+        "report": report,
+        "dry_run": request.method == "POST" and form.cleaned_data.get("dry_run", False),
+        "shown_errors": report.errors[:IMPORT_ERRORS_SHOWN] if report else [],
+        "hidden_errors": max(report.invalid - IMPORT_ERRORS_SHOWN, 0) if report else 0,
+        "attribute_keys": list(CustomAttribute.objects.order_by("key").values_list("key", flat=True)),
+        "max_bytes": IMPORT_MAX_BYTES,
+    }
+    return render(request, "crm/import.html", context, status=400 if form.errors else 200)
+
+
+@role_required({roles.ADMIN})
+@require_http_methods(["GET"])
+def import_template(request):
+    """A CSV with every column the import reads (declared custom attributes included) and one example line."""
+    attributes = [(a.key, a.type, a.choice_list) for a in CustomAttribute.objects.order_by("key")]
+    # The byte-order mark makes spreadsheets open it as UTF-8; the import accepts it.
+    response = HttpResponse("\ufeff" + template_csv(attributes), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="customers-template.csv"'
+    return response

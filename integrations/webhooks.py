@@ -1,0 +1,278 @@
+"""Outgoing webhooks: payloads, signatures, the address check and the HTTP call. No database.
+
+Each delivery is one HTTP POST of a compact JSON body (sorted keys, no spaces)::
+
+    {"created_at": "2026-11-22T16:36:00+00:00", "data": {...}, "event": "case.opened", "id": "<uuid>"}
+
+with these headers:
+
+    Content-Type: application/json
+    X-Npsapp-Event: case.opened
+    X-Npsapp-Delivery: <uuid of this delivery>
+    X-Npsapp-Timestamp: <unix seconds when it was sent>
+    X-Npsapp-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>
+
+The payload's `id` names the event: retries and replays of it carry the same `id`, so a
+receiver can ignore one it has already processed. `X-Npsapp-Delivery` is new on every replay.
+
+How a receiver verifies a request (the secret is shown on the subscription in Django admin)::
+
+    import hashlib, hmac, time
+
+    def verify(secret: str, body: bytes, timestamp: str, signature: str) -> bool:
+        if abs(time.time() - int(timestamp)) > 300:  # refuse old messages (replayed by a third party)
+            return False
+        signed = timestamp.encode() + b"." + body  # the raw body bytes, before any JSON parsing
+        expected = "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+        return hmac.compare_digest(expected, signature)
+
+Any reply 2xx counts as delivered. Anything else (a redirect too: they are not followed) or
+no reply within the timeouts is retried with exponential backoff, up to `MAX_ATTEMPTS` in all.
+"""
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import socket
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import requests
+from django.utils.translation import gettext as _
+
+ALLOWED_SCHEMES = ("http", "https")
+CONNECT_TIMEOUT_SECONDS = 3
+READ_TIMEOUT_SECONDS = 10
+MAX_ATTEMPTS = 8
+FIRST_RETRY_DELAY = timedelta(minutes=1)
+MAX_RETRY_DELAY = timedelta(hours=6)
+ERROR_MAX_LENGTH = 1000
+USER_AGENT = "npsapp-webhooks/1"
+
+
+class AddressRefused(Exception):
+    """The URL may not be called: wrong scheme, no host, or a private or loopback address."""
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    delivered: bool
+    status_code: int | None = None
+    error: str = ""
+    # True when trying again cannot help (the address is refused): no retry.
+    permanent: bool = False
+
+
+# --- Payloads ------------------------------------------------------------------------------------
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _survey_data(survey) -> dict:
+    return {"id": str(survey.public_id), "name": survey.name}
+
+
+def _customer_data(customer) -> dict | None:
+    """The CRM id only; none for anonymous answers or erased customers."""
+    if customer is None or customer.erased_at is not None:
+        return None
+    return {"external_id": customer.external_id}
+
+
+def _response_data(response) -> dict:
+    return {
+        "id": str(response.public_id),
+        "score": response.score,
+        "segment": str(response.segment),
+        "comment": response.comment,
+        "channel": response.channel,
+        "language": response.language,
+        "submitted_at": _iso(response.submitted_at),
+    }
+
+
+def response_event_data(response) -> dict:
+    """`data` of response.created. `customer` is left out for anonymous surveys."""
+    data = {"response": _response_data(response), "survey": _survey_data(response.survey)}
+    customer = _customer_data(response.customer)
+    if customer is not None:
+        data["customer"] = customer
+    return data
+
+
+def case_event_data(ticket) -> dict:
+    """`data` of case.opened, case.breached and case.resolved. An outreach case has no `response`."""
+    data = {
+        "case": {
+            "id": str(ticket.public_id),
+            "reference": ticket.reference,
+            "kind": ticket.kind,
+            "status": ticket.status,
+            "priority": ticket.priority,
+            "opened_at": _iso(ticket.opened_at),
+            "first_contact_due_at": _iso(ticket.first_contact_due_at),
+            "first_contacted_at": _iso(ticket.first_contacted_at),
+            "breached_at": _iso(ticket.breached_at),
+            "resolved_at": _iso(ticket.resolved_at),
+            "outcome": ticket.outcome or None,
+        },
+        "survey": _survey_data(ticket.survey),
+    }
+    if ticket.response_id is not None:
+        data["response"] = _response_data(ticket.response)
+    customer = _customer_data(ticket.customer)
+    if customer is not None:
+        data["customer"] = customer
+    return data
+
+
+def payload_build(*, event_id: str, event: str, created_at, data: dict) -> dict:
+    return {"id": event_id, "event": event, "created_at": _iso(created_at), "data": data}
+
+
+def body_encode(payload: dict) -> bytes:
+    """The exact bytes sent and signed: compact JSON with sorted keys."""
+    return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+
+
+# --- Signature -----------------------------------------------------------------------------------
+
+
+def signature(*, secret: str, timestamp: int, body: bytes) -> str:
+    signed = str(timestamp).encode() + b"." + body
+    return "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+
+
+def headers_build(*, secret: str, event: str, delivery_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Npsapp-Event": event,
+        "X-Npsapp-Delivery": delivery_id,
+        "X-Npsapp-Timestamp": str(timestamp),
+        "X-Npsapp-Signature": signature(secret=secret, timestamp=timestamp, body=body),
+    }
+
+
+# --- Retry schedule --------------------------------------------------------------------------------
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Wait after the `attempts`-th failed attempt: 1 min, 2, 4, 8… capped at 6 hours."""
+    return min(FIRST_RETRY_DELAY * 2 ** max(attempts - 1, 0), MAX_RETRY_DELAY)
+
+
+# --- Address check (SSRF) ----------------------------------------------------------------------------
+
+
+NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a 6to4 or NAT64 address leads to (IPv4-mapped ones are never global)."""
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in NAT64_PREFIX:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def address_is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    # is_global alone lets multicast through.
+    public = address.is_global and not (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+    )
+    if public and address.version == 6 and (embedded := _embedded_ipv4(address)) is not None:
+        return address_is_public(embedded)
+    return public
+
+
+def _resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """Every address `host` resolves to. Raises OSError (socket.gaierror) when it does not resolve."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    # An IPv6 sockaddr may carry a scope ("fe80::1%eth0"): drop it before parsing.
+    return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+
+
+def url_check(url: str, *, allow_private: bool) -> None:
+    """Refuse a URL the server must not call.
+
+    Raises AddressRefused for a scheme other than http(s), a missing host, or a host with ANY
+    address that is private, loopback, link-local, multicast, reserved or unspecified (unless
+    `allow_private`). Raises OSError when the host does not resolve (may be temporary).
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise AddressRefused(_("This URL is not valid.")) from exc
+    if parts.scheme not in ALLOWED_SCHEMES:
+        raise AddressRefused(_("Only http and https URLs can receive webhooks."))
+    if not parts.hostname:
+        raise AddressRefused(_("This URL has no host name."))
+    if allow_private:
+        return
+    port = port or (443 if parts.scheme == "https" else 80)
+    refused = sorted({str(a) for a in _resolve(parts.hostname, port) if not address_is_public(a)})
+    if refused:
+        raise AddressRefused(
+            _(
+                "%(host)s resolves to a private, loopback or reserved address (%(addresses)s). "
+                "Allow private addresses on the subscription if this receiver is inside your network."
+            )
+            % {"host": parts.hostname, "addresses": ", ".join(refused)}
+        )
+
+
+# --- The HTTP call ----------------------------------------------------------------------------------
+
+
+def _truncate(text: str) -> str:
+    return text if len(text) <= ERROR_MAX_LENGTH else text[: ERROR_MAX_LENGTH - 1] + "…"
+
+
+def post(*, url: str, body: bytes, headers: dict[str, str], allow_private: bool) -> AttemptResult:
+    """Check the address, then POST once. Never raises: every failure is in the result.
+
+    Limitation (DNS rebinding): the address is checked, then requests resolves the host again
+    to connect. A DNS server answering a public address to the check and a private one to
+    the connection a moment later could slip through; pinning the checked address would need
+    a custom transport adapter (TLS verification is by host name).
+    """
+    try:
+        url_check(url, allow_private=allow_private)
+    except AddressRefused as exc:
+        return AttemptResult(delivered=False, error=_truncate(str(exc)), permanent=True)
+    except OSError as exc:
+        return AttemptResult(delivered=False, error=_truncate(_("Host name lookup failed: %s") % exc))
+    try:
+        # stream=True: only the status line and headers are read, so a huge or endless
+        # reply body cannot hold the worker or its memory.
+        reply = requests.post(
+            url,
+            data=body,
+            headers=headers,
+            timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
+            allow_redirects=False,
+            stream=True,
+        )
+    except Exception as exc:  # noqa: BLE001 - any failure of the call is stored on the delivery
+        return AttemptResult(delivered=False, error=_truncate(f"{type(exc).__name__}: {exc}"))
+    status_code = reply.status_code
+    reason = reply.reason or ""
+    reply.close()
+    if 200 <= status_code < 300:
+        return AttemptResult(delivered=True, status_code=status_code)
+    error = f"HTTP {status_code} {reason}".strip()
+    if 300 <= status_code < 400:
+        error += " " + _("(redirects are not followed: use the final URL)")
+    return AttemptResult(delivered=False, status_code=status_code, error=_truncate(error))

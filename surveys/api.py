@@ -1,0 +1,383 @@
+"""REST API for surveys: invitations in; responses and the NPS summary out."""
+
+import logging
+import smtplib
+
+from django import forms
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response as ApiResponse
+
+from crm.choices import AgeBand, Gender, Plan
+from crm.models import Customer
+from integrations.api_support import (
+    BAD_REQUEST,
+    NOT_FOUND,
+    YEAR_MAX,
+    YEAR_MIN,
+    ApiModelSerializer,
+    CursorPagination,
+    DateTimeFilter,
+    JsonApiMixin,
+    JsonApiView,
+)
+from npsapp import celery_app
+from surveys import reports, rollup, scoring, services
+from surveys.choices import Channel, Segment
+from surveys.filters import DIMENSIONS, DashboardFilterForm, ResponseFilter, Tenure, filter_choices
+from surveys.invitation_email import invitation_email_send
+from surveys.models import Invitation, Response, ResponseTheme, Survey
+from surveys.selectors import DETRACTOR_Q, PASSIVE_Q, PROMOTER_Q
+
+logger = logging.getLogger(__name__)
+
+SEGMENT_Q = {Segment.PROMOTER: PROMOTER_Q, Segment.PASSIVE: PASSIVE_Q, Segment.DETRACTOR: DETRACTOR_Q}
+BAND_KEYS = ["world-class", "excellent", "favourable", "good", "needs-work"]
+
+
+# --- Invitations ---------------------------------------------------------------------------------
+
+
+class InvitationCreateSerializer(serializers.Serializer):
+    customer = serializers.CharField(max_length=100, help_text=_("The customer's external id."))
+    survey = serializers.UUIDField(help_text=_("The survey's public id."))
+    send = serializers.BooleanField(
+        default=False, help_text=_("Also email the link to the customer, in their language.")
+    )
+
+    def validate_customer(self, value):
+        customer = Customer.objects.filter(external_id=value).first()
+        if customer is None:
+            raise serializers.ValidationError(_("No customer has this external id."))
+        if customer.erased_at is not None:
+            raise serializers.ValidationError(_("This customer was erased: they cannot be surveyed."))
+        return customer
+
+    def validate_survey(self, value):
+        survey = Survey.objects.select_related("brand").filter(public_id=value).first()
+        if survey is None:
+            raise serializers.ValidationError(_("No survey has this id."))
+        if not survey.is_active:
+            raise serializers.ValidationError(_("This survey is not active."))
+        return survey
+
+    def validate(self, attrs):
+        # Checked before anything is created, so a refused request leaves nothing behind.
+        if attrs["send"] and not attrs["customer"].email:
+            raise serializers.ValidationError(
+                {"customer": _("This customer has no email address: add one, or create the link without sending it.")}
+            )
+        return attrs
+
+
+class InvitationSerializer(ApiModelSerializer):
+    url = serializers.URLField(read_only=True, help_text=_("The customer's personal survey link."))
+    survey = serializers.UUIDField(source="survey.public_id", read_only=True)
+    customer = serializers.CharField(source="customer.external_id", read_only=True)
+    sent = serializers.SerializerMethodField(help_text=_("Whether the link was emailed to the customer."))
+
+    class Meta:
+        model = Invitation
+        fields = ["url", "survey", "customer", "channel", "created_at", "expires_at", "sent"]
+        read_only_fields = fields
+
+    def get_sent(self, invitation) -> bool:
+        return bool(self.context.get("sent"))
+
+
+class InvitationCreateView(JsonApiView):
+    @extend_schema(
+        operation_id="invitations_create",
+        summary=_("Create a personal survey link for a customer"),
+        request=InvitationCreateSerializer,
+        responses={201: InvitationSerializer},
+        tags=["invitations"],
+    )
+    def post(self, request):
+        serializer = InvitationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        invitation = services.invitation_create(survey=data["survey"], customer=data["customer"])
+        sent = False
+        if data["send"]:
+            try:
+                sent = invitation_email_send(invitation=invitation) == 1
+            except (smtplib.SMTPException, OSError):
+                # The link exists and is in the answer: the caller can send it another way.
+                logger.warning("survey invitation %s could not be emailed", invitation.id, exc_info=True)
+        body = InvitationSerializer(invitation, context={"sent": sent}).data
+        return ApiResponse(body, status=status.HTTP_201_CREATED)
+
+
+# --- Responses -----------------------------------------------------------------------------------
+
+
+@extend_schema_field({"type": "integer", "minimum": scoring.SCORE_MIN, "maximum": scoring.SCORE_MAX})
+class ScoreFilter(filters.Filter):
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", scoring.SCORE_MIN)
+        kwargs.setdefault("max_value", scoring.SCORE_MAX)
+        super().__init__(*args, **kwargs)
+
+
+class ResponseFilterSet(filters.FilterSet):
+    survey = filters.UUIDFilter(field_name="survey__public_id", help_text=_("A survey's public id."))
+    channel = filters.ChoiceFilter(choices=Channel.choices)
+    score_min = ScoreFilter(field_name="score", lookup_expr="gte", help_text=_("Lowest score, 0 to 10."))
+    score_max = ScoreFilter(field_name="score", lookup_expr="lte", help_text=_("Highest score, 0 to 10."))
+    segment = filters.ChoiceFilter(choices=Segment.choices, method="filter_segment")
+    submitted_after = DateTimeFilter(
+        field_name="submitted_at", lookup_expr="gte", help_text=_("ISO 8601, e.g. 2026-01-31T00:00:00+01:00.")
+    )
+    submitted_before = DateTimeFilter(field_name="submitted_at", lookup_expr="lt", help_text=_("ISO 8601."))
+    customer = filters.CharFilter(method="filter_customer", max_length=100, help_text=_("A customer's external id."))
+
+    class Meta:
+        model = Response
+        fields = []
+
+    def filter_segment(self, queryset, name, value):
+        return queryset.filter(SEGMENT_Q[value])
+
+    def filter_customer(self, queryset, name, value):
+        # Answers to anonymous surveys are never matched to a customer.
+        return queryset.filter(customer__external_id=value, survey__is_anonymous=False)
+
+
+class ResponseSerializer(ApiModelSerializer):
+    survey = serializers.UUIDField(source="survey.public_id", read_only=True)
+    survey_name = serializers.CharField(source="survey.name", read_only=True)
+    customer = serializers.SerializerMethodField(
+        help_text=_("The customer's external id; null for an anonymous survey or an anonymised answer.")
+    )
+    segment = serializers.ChoiceField(choices=Segment.choices, read_only=True)
+    critical = serializers.BooleanField(source="is_critical", read_only=True, help_text=_("A score of 0 to 3."))
+    themes = serializers.SerializerMethodField()
+    case = serializers.SerializerMethodField(help_text=_("The public id of the follow-up case, if any."))
+
+    class Meta:
+        model = Response
+        fields = [
+            "public_id",
+            "survey",
+            "survey_name",
+            "customer",
+            "channel",
+            "score",
+            "segment",
+            "critical",
+            "comment",
+            "language",
+            "submitted_at",
+            "themes",
+            "case",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_customer(self, response) -> str | None:
+        if response.survey.is_anonymous or response.customer is None:
+            return None
+        return response.customer.external_id
+
+    def get_themes(self, response) -> list[str]:
+        return [link.theme.name for link in response.theme_links.all()]
+
+    @extend_schema_field({"type": "string", "format": "uuid", "nullable": True})
+    def get_case(self, response):
+        ticket = getattr(response, "ticket", None)
+        return str(ticket.public_id) if ticket is not None else None
+
+
+def _responses():
+    themes = ResponseTheme.objects.filter(theme__is_active=True).select_related("theme").order_by("theme__name")
+    return Response.objects.select_related("survey", "customer", "ticket").prefetch_related(
+        Prefetch("theme_links", queryset=themes)
+    )
+
+
+class ResponsePagination(CursorPagination):
+    ordering = ("-submitted_at", "-id")
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="responses_list",
+        summary=_("List responses, newest first"),
+        responses={200: ResponseSerializer(many=True), 400: BAD_REQUEST, 404: NOT_FOUND},
+        tags=["responses"],
+    )
+)
+class ResponseListView(JsonApiMixin, generics.ListAPIView):
+    serializer_class = ResponseSerializer
+    filterset_class = ResponseFilterSet
+    pagination_class = ResponsePagination
+
+    def get_queryset(self):
+        return _responses()
+
+
+@extend_schema_view(
+    get=extend_schema(operation_id="responses_read", summary=_("Read one response"), tags=["responses"])
+)
+class ResponseDetailView(JsonApiMixin, generics.RetrieveAPIView):
+    serializer_class = ResponseSerializer
+    filter_backends = []
+
+    def get_object(self):
+        return generics.get_object_or_404(_responses(), public_id=self.kwargs["public_id"])
+
+
+# --- NPS summary ---------------------------------------------------------------------------------
+
+
+class NpsFiguresSerializer(serializers.Serializer):
+    n = serializers.IntegerField(help_text=_("Answered scores."))
+    promoters = serializers.IntegerField()
+    passives = serializers.IntegerField()
+    detractors = serializers.IntegerField()
+    pct_promoters = serializers.FloatField(allow_null=True)
+    pct_passives = serializers.FloatField(allow_null=True)
+    pct_detractors = serializers.FloatField(allow_null=True)
+    nps = serializers.FloatField(allow_null=True, help_text=_("From -100 to +100; null when nobody answered."))
+    margin = serializers.FloatField(allow_null=True, help_text=_("95 % margin of error, in NPS points."))
+    band = serializers.ChoiceField(choices=BAND_KEYS, allow_null=True)
+    small_sample = serializers.BooleanField()
+
+
+class NpsPeriodSerializer(NpsFiguresSerializer):
+    start = serializers.DateField()
+    end = serializers.DateField(help_text=_("Inclusive."))
+
+
+class NpsBucketSerializer(NpsFiguresSerializer):
+    start = serializers.DateField(help_text=_("First day of the week (Monday) or month."))
+
+
+class NpsBreakdownRowSerializer(NpsFiguresSerializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    differs = serializers.BooleanField(
+        allow_null=True, help_text=_("Whether this group's NPS differs from everyone else's by more than the noise.")
+    )
+
+
+class NpsSummarySerializer(NpsPeriodSerializer):
+    survey = serializers.UUIDField(allow_null=True)
+    previous = NpsPeriodSerializer(help_text=_("The period of the same length just before."))
+    change = serializers.FloatField(allow_null=True)
+    change_is_significant = serializers.BooleanField(allow_null=True)
+    grain = serializers.ChoiceField(choices=["month", "week"])
+    trend = NpsBucketSerializer(many=True)
+    dimension = serializers.CharField(help_text=_("A built-in dimension, or attr:<key> for a custom attribute."))
+    breakdown = NpsBreakdownRowSerializer(many=True)
+
+
+def _figures(result: scoring.NpsResult) -> dict:
+    return {
+        "n": result.n,
+        "promoters": result.promoters,
+        "passives": result.passives,
+        "detractors": result.detractors,
+        "pct_promoters": result.pct_promoters,
+        "pct_passives": result.pct_passives,
+        "pct_detractors": result.pct_detractors,
+        "nps": result.score,
+        "margin": result.margin,
+        "band": result.band_key,
+        "small_sample": result.is_small_sample,
+    }
+
+
+def nps_summary_data(dashboard: reports.Dashboard) -> dict:
+    filters, previous = dashboard.filters, dashboard.filters.previous()
+    return {
+        **_figures(dashboard.current),
+        "start": filters.start,
+        "end": filters.end,
+        "survey": filters.survey.public_id if filters.survey else None,
+        "previous": {**_figures(dashboard.previous), "start": previous.start, "end": previous.end},
+        "change": dashboard.change,
+        "change_is_significant": dashboard.change_is_significant,
+        "grain": filters.grain,
+        "trend": [{**_figures(bucket.result), "start": bucket.start} for bucket in dashboard.trend],
+        "dimension": filters.dimension,
+        "breakdown": [
+            {**_figures(row.result), "key": row.key, "label": row.label, "differs": row.differs}
+            for row in dashboard.breakdown
+        ],
+    }
+
+
+def _choice_values(choices) -> list[str]:
+    return [value for value, _label in choices]
+
+
+NPS_PARAMETERS = [
+    OpenApiParameter("start", OpenApiTypes.DATE, description=_("First day; default: twelve calendar months.")),
+    OpenApiParameter("end", OpenApiTypes.DATE, description=_("Last day, inclusive; default: today.")),
+    OpenApiParameter("survey", OpenApiTypes.UUID, description=_("A survey's public id.")),
+    OpenApiParameter("channel", str, enum=_choice_values(Channel.choices)),
+    OpenApiParameter("age_band", str, enum=_choice_values(AgeBand.choices)),
+    OpenApiParameter("gender", str, enum=_choice_values(Gender.choices)),
+    OpenApiParameter("region", str, description=_("A region present in the customer data.")),
+    OpenApiParameter("tenure", str, enum=_choice_values(Tenure.CHOICES)),
+    OpenApiParameter("plan", str, enum=_choice_values(Plan.choices)),
+    OpenApiParameter("category", str, description=_("A product category the customer bought.")),
+    OpenApiParameter(
+        "latest_only", bool, description=_("Count each customer's latest answer only (relationship NPS).")
+    ),
+    OpenApiParameter("grain", str, enum=["month", "week"], description=_("Trend by month (default) or week.")),
+    OpenApiParameter(
+        "dimension",
+        str,
+        description=format_lazy(
+            _("Break down by (default: survey): {choices}, or attr:<key> for a declared custom attribute."),
+            choices=", ".join(DIMENSIONS),
+        ),
+    ),
+]
+
+
+def _form_errors(form) -> dict:
+    errors = {}
+    for field, messages in form.errors.items():
+        errors["non_field_errors" if field == "__all__" else field] = [str(message) for message in messages]
+    return errors
+
+
+class NpsSummaryView(JsonApiView):
+    @extend_schema(
+        operation_id="nps_summary",
+        summary=_("The NPS with its margin, the previous period, the trend and a breakdown"),
+        description=_(
+            "Takes the dashboard's filters and gives the dashboard's numbers. Declared custom attributes "
+            "filter as attr_<key>=<value>, like on the dashboard."
+        ),
+        parameters=NPS_PARAMETERS,
+        responses={200: NpsSummarySerializer, 400: BAD_REQUEST},
+        tags=["nps"],
+    )
+    def get(self, request):
+        if celery_app.conf.task_always_eager:
+            # Embedded mode runs no beat: bring the roll-up up to date, as the dashboard does.
+            rollup.rollup_refresh()
+        form = DashboardFilterForm(request.query_params, **filter_choices())
+        if not form.is_valid():
+            raise serializers.ValidationError(_form_errors(form))
+        for name in ("start", "end"):
+            day = form.cleaned_data.get(name)
+            if day is not None and not YEAR_MIN <= day.year <= YEAR_MAX:
+                message = _("Give a date between the years %(min)s and %(max)s.") % {"min": YEAR_MIN, "max": YEAR_MAX}
+                raise serializers.ValidationError({name: [message]})
+        filters_ = ResponseFilter.from_form(form, today=timezone.localdate())
+        dashboard = reports.build_dashboard(filters_)
+        return ApiResponse(NpsSummarySerializer(nps_summary_data(dashboard)).data)

@@ -1,0 +1,372 @@
+"""The customer list, the customer page and the at-risk list."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.contrib.messages import get_messages
+from django.urls import reverse
+from django.utils import timezone
+
+from crm.choices import AttributeType, EventKind
+from crm.models import AtRiskPolicy, CustomAttribute, CustomerEvent
+from followups import services as followups
+from followups.choices import TicketKind
+from followups.models import Ticket
+from surveys.models import Invitation
+from tests.factories import CustomerFactory, PurchaseFactory, ResponseFactory, SurveyFactory
+
+CUSTOMERS = reverse("crm:customers")
+AT_RISK = reverse("crm:at_risk")
+# Noon in Paris: "days ago" never straddles midnight in these tests.
+NOON = "2025-06-30 10:00 +0000"
+
+
+def _page(customer) -> str:
+    return reverse("crm:customer", args=[customer.public_id])
+
+
+def _buyer(*, every_days: int, last_days_ago: int, count: int = 4, **customer_fields):
+    """A customer who bought `count` times, every `every_days` days, the last time `last_days_ago` days ago."""
+    customer = CustomerFactory(**customer_fields)
+    now = timezone.now()
+    for i in range(count):
+        PurchaseFactory(customer=customer, purchased_at=now - timedelta(days=last_days_ago + i * every_days))
+    return customer
+
+
+def _event(customer, kind, days_ago: int):
+    return CustomerEvent.objects.create(
+        customer=customer, kind=kind, occurred_at=timezone.now() - timedelta(days=days_ago)
+    )
+
+
+def _messages(reply) -> list[str]:
+    return [str(message) for message in get_messages(reply.wsgi_request)]
+
+
+# Who may see these pages ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", [CUSTOMERS, AT_RISK])
+def test_anonymous_visitor_is_sent_to_login(client, db, url):
+    reply = client.get(url)
+    assert reply.status_code == 302
+    assert reply["Location"].startswith(reverse("login"))
+
+
+def test_outsider_sees_no_customer(client, outsider, customer):
+    client.force_login(outsider)
+    for url in (CUSTOMERS, AT_RISK, _page(customer)):
+        assert client.get(url).status_code == 403
+    assert client.post(AT_RISK, {"action": "invite"}).status_code == 403
+
+
+@pytest.mark.parametrize("actor", ["agent", "manager"])
+def test_agents_and_managers_see_the_pages_and_the_nav_links(client, request, actor, customer):
+    client.force_login(request.getfixturevalue(actor))
+    for url in (CUSTOMERS, AT_RISK, _page(customer)):
+        assert client.get(url).status_code == 200
+    html = client.get(CUSTOMERS).content.decode()
+    assert f'href="{CUSTOMERS}"' in html and f'href="{AT_RISK}"' in html
+
+
+# The customer list ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", ["moreau", "Jeanne Moreau", "JEANNE@example", "x-42"])
+def test_search_by_name_email_or_external_id(client, agent, query):
+    wanted = CustomerFactory(first_name="Jeanne", last_name="Moreau", email="jeanne@example.com", external_id="X-42")
+    CustomerFactory(first_name="Paul", last_name="Durand", email="paul@example.com", external_id="Y-7")
+    client.force_login(agent)
+    page = client.get(CUSTOMERS, {"q": query})
+    assert [c.id for c in page.context["page"]] == [wanted.id]
+    assert _page(wanted) in page.content.decode()
+
+
+def test_search_matching_nothing_says_so(client, agent, customer):
+    client.force_login(agent)
+    html = client.get(CUSTOMERS, {"q": "<b>nobody</b>"}).content.decode()
+    assert "No customer matches" in html
+    assert "<b>nobody</b>" not in html and "&lt;b&gt;nobody&lt;/b&gt;" in html
+
+
+def test_customer_list_is_paginated_with_constant_queries(client, agent, manager, django_assert_num_queries):
+    CustomerFactory.create_batch(3, account_owner=manager)
+    client.force_login(agent)
+    client.get(CUSTOMERS)
+    # session, user, roles, count, page (with the account owner joined in)
+    with django_assert_num_queries(5):
+        client.get(CUSTOMERS)
+    CustomerFactory.create_batch(55, account_owner=manager)
+    with django_assert_num_queries(5):
+        page = client.get(CUSTOMERS, {"q": "example", "page": "2"})
+    assert page.context["page"].paginator.count == 58
+    assert len(page.context["page"].object_list) == 8
+    assert "page=1" in page.content.decode() and "q=example" in page.content.decode()
+
+
+# The customer page ---------------------------------------------------------------------
+
+
+@time_machine.travel(NOON, tick=False)
+def test_customer_page_shows_profile_figures_history_and_cases(client, agent, manager):
+    CustomAttribute.objects.create(
+        key="loyalty", label="Loyalty tier", type=AttributeType.CHOICE, choices="Gold\nSilver"
+    )
+    CustomAttribute.objects.create(key="renewal", label="Contract renewal", type=AttributeType.DATE)
+    customer = _buyer(
+        every_days=30,
+        last_days_ago=75,
+        count=3,
+        first_name="Jeanne",
+        last_name="Moreau",
+        phone="+33 6 12 34 56 78",
+        account_owner=manager,
+        newsletter_subscribed=False,
+        custom_attributes={"loyalty": "Gold", "renewal": "2025-09-01"},
+    )
+    _event(customer, EventKind.NEWSLETTER_UNSUBSCRIBED, 10)
+    _event(customer, EventKind.SITE_VISIT, 2)
+    _event(customer, EventKind.SITE_VISIT, 4)
+    detractor = ResponseFactory(score=3, comment="Slow delivery", customer=customer, invitation__customer=customer)
+    case = followups.ticket_open_for_response(response=detractor)
+    client.force_login(agent)
+    page = client.get(_page(customer))
+    assert page.status_code == 200
+    html = page.content.decode()
+    for text in ("Jeanne Moreau", "+33 6 12 34 56 78", "Maria", "Loyalty tier", "Gold", "Contract renewal"):
+        assert text in html
+    crm = page.context["crm"]
+    assert (crm.purchase_count, crm.total_spend) == (3, Decimal("149.70"))
+    assert crm.purchase_interval_days == 30
+    assert crm.days_since_last_purchase == 75
+    assert "Every 30 days on average" in html
+    assert "75 days ago" in html
+    assert [(e.kind, e.count) for e in crm.events] == [("site_visit", 2), ("newsletter_unsubscribed", 1)]
+    assert "Not subscribed" in html and "unsubscribed on" in html
+    assert "Slow delivery" in html
+    assert reverse("followups:ticket", args=[case.public_id]) in html
+    assert [r.code for r in page.context["reasons"]] == ["inactive", "unsubscribed", "detractor"]
+    assert "No purchase for 75 days" in html
+
+
+def test_customer_page_lists_the_latest_twenty_purchases(client, agent, customer):
+    now = timezone.now()
+    for i in range(25):
+        PurchaseFactory(customer=customer, purchased_at=now - timedelta(days=i), amount=Decimal(100 + i))
+    client.force_login(agent)
+    page = client.get(_page(customer))
+    purchases = page.context["purchases"]
+    assert len(purchases) == 20
+    assert purchases[0].amount == Decimal("100") and purchases[-1].amount == Decimal("119")
+    assert page.context["crm"].purchase_count == 25
+
+
+def test_erased_customer_page_shows_erased_not_identity(client, agent):
+    erased = CustomerFactory(
+        first_name="", last_name="", email="", phone="", erased_at=timezone.now(), external_id="E-1", region="Bretagne"
+    )
+    client.force_login(agent)
+    page = client.get(_page(erased))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Erased customer" in html
+    assert "personal data was erased" in html
+    assert page.context["reasons"] == []
+    assert "Erased customer" in client.get(CUSTOMERS).content.decode()
+
+
+def test_unknown_customer_is_404(client, agent):
+    client.force_login(agent)
+    assert client.get(reverse("crm:customer", args=["6f1c1c1c-0000-4000-8000-000000000000"])).status_code == 404
+
+
+def test_customer_page_query_count_does_not_grow_with_history(client, agent, survey, django_assert_num_queries):
+    customer = _buyer(every_days=10, last_days_ago=5, count=2)
+    client.force_login(agent)
+    client.get(_page(customer))
+    # session, user, roles, customer, 4 for the summary, attributes, purchases, events, policy, signals
+    with django_assert_num_queries(13):
+        client.get(_page(customer))
+    for i in range(5):
+        PurchaseFactory(customer=customer)
+        _event(customer, EventKind.SITE_VISIT, i)
+        followups.ticket_open_for_response(
+            response=ResponseFactory(score=i, customer=customer, invitation__customer=customer)
+        )
+    with django_assert_num_queries(13):
+        client.get(_page(customer))
+
+
+# The at-risk list ----------------------------------------------------------------------
+
+
+@time_machine.travel(NOON, tick=False)
+def test_at_risk_list_flags_by_behaviour_with_reasons(client, agent):
+    silent = _buyer(every_days=30, last_days_ago=75, first_name="Silent")
+    regular = _buyer(every_days=30, last_days_ago=50, first_name="Regular")
+    cart = CustomerFactory(first_name="Cart")
+    _event(cart, EventKind.CART_ABANDONED, 3)
+    bought_after_cart = _buyer(every_days=30, last_days_ago=1, first_name="Bought")
+    _event(bought_after_cart, EventKind.CART_ABANDONED, 3)
+    unsubscribed = CustomerFactory(first_name="Unsub")
+    _event(unsubscribed, EventKind.NEWSLETTER_UNSUBSCRIBED, 5)
+    old_unsubscribe = CustomerFactory(first_name="Long ago")
+    _event(old_unsubscribe, EventKind.NEWSLETTER_UNSUBSCRIBED, 200)
+    detractor = CustomerFactory(first_name="Unhappy")
+    ResponseFactory(score=2, customer=detractor, invitation__customer=detractor)
+    promoter = CustomerFactory(first_name="Happy")
+    ResponseFactory(score=10, customer=promoter, invitation__customer=promoter)
+    erased = CustomerFactory(first_name="", erased_at=timezone.now())
+    _event(erased, EventKind.CART_ABANDONED, 1)
+
+    client.force_login(agent)
+    page = client.get(AT_RISK)
+    flagged = {row.customer.id: [r.code for r in row.reasons] for row in page.context["page"]}
+    assert flagged == {
+        silent.id: ["inactive"],
+        cart.id: ["cart_abandoned"],
+        unsubscribed.id: ["unsubscribed"],
+        detractor.id: ["detractor"],
+    }
+    assert regular.id not in flagged and bought_after_cart.id not in flagged
+    html = page.content.decode()
+    assert "No purchase for 75 days, more than 2 × their usual 30 days between purchases." in html
+    assert "Contact-fatigue rules" in html
+
+    only_carts = client.get(AT_RISK, {"reason": "cart_abandoned"})
+    assert [row.customer.id for row in only_carts.context["page"]] == [cart.id]
+    assert client.get(AT_RISK, {"reason": "bogus"}).context["reason"] == ""
+
+
+@time_machine.travel(NOON, tick=False)
+def test_at_risk_rules_follow_the_policy(client, agent):
+    silent = _buyer(every_days=30, last_days_ago=75)
+    client.force_login(agent)
+    assert [row.customer for row in client.get(AT_RISK).context["page"]] == [silent]
+    AtRiskPolicy.objects.create(inactivity_factor=Decimal("3"))
+    assert list(client.get(AT_RISK).context["page"]) == []
+
+
+@time_machine.travel(NOON, tick=False)
+def test_most_valuable_at_risk_customers_come_first(client, agent):
+    small = CustomerFactory()
+    PurchaseFactory(customer=small, amount=Decimal("10"), purchased_at=timezone.now() - timedelta(days=20))
+    big = CustomerFactory()
+    PurchaseFactory(customer=big, amount=Decimal("900"), purchased_at=timezone.now() - timedelta(days=20))
+    for customer in (small, big):
+        _event(customer, EventKind.NEWSLETTER_UNSUBSCRIBED, 1)
+    client.force_login(agent)
+    rows = client.get(AT_RISK).context["page"]
+    assert [row.customer for row in rows] == [big, small]
+    assert rows[0].total_spend == Decimal("900")
+
+
+def test_at_risk_list_query_count_is_constant(client, agent, survey, django_assert_num_queries):
+    def add(n):
+        for _ in range(n):
+            customer = CustomerFactory()
+            _event(customer, EventKind.CART_ABANDONED, 1)
+            followups.ticket_open_outreach(customer=customer, survey=survey, reason="cart", actor=agent)
+
+    add(2)
+    client.force_login(agent)
+    client.get(AT_RISK)
+    # session, user, roles, policy, the flagged customers, their open outreach cases, surveys
+    with django_assert_num_queries(7):
+        client.get(AT_RISK)
+    add(8)
+    with django_assert_num_queries(7):
+        page = client.get(AT_RISK)
+    assert all(row.open_outreach is not None for row in page.context["page"])
+
+
+def test_invite_an_at_risk_customer_shows_the_personal_link(client, agent, survey):
+    customer = CustomerFactory()
+    _event(customer, EventKind.CART_ABANDONED, 1)
+    client.force_login(agent)
+    reply = client.post(
+        AT_RISK,
+        {
+            "action": "invite",
+            "customer": customer.public_id,
+            "survey": survey.public_id,
+            "reason": "cart_abandoned",
+            "page": "1",
+        },
+    )
+    assert reply.status_code == 302
+    assert reply["Location"] == f"{AT_RISK}?reason=cart_abandoned&page=1"
+    invitation = Invitation.objects.get()
+    assert (invitation.customer, invitation.survey) == (customer, survey)
+    [message] = _messages(reply)
+    assert invitation.url in message
+    # The list now says when the customer was last invited (no contact-fatigue rule stops a second one yet).
+    assert client.get(AT_RISK).context["page"][0].last_invited_at == invitation.created_at
+
+
+def test_open_an_outreach_case_from_the_at_risk_list(client, agent, survey):
+    customer = CustomerFactory()
+    _event(customer, EventKind.NEWSLETTER_UNSUBSCRIBED, 2)
+    client.force_login(agent)
+    data = {"action": "outreach", "customer": customer.public_id, "survey": survey.public_id}
+    reply = client.post(AT_RISK, data)
+    ticket = Ticket.objects.get()
+    assert reply.status_code == 302
+    assert reply["Location"] == reverse("followups:ticket", args=[ticket.public_id])
+    assert (ticket.kind, ticket.customer, ticket.survey) == (TicketKind.OUTREACH, customer, survey)
+    assert "Unsubscribed from the newsletter 2 days ago." in ticket.reason
+    assert ticket.events.get().actor == agent
+
+    # The row now links to the open case instead of offering a second one; a second POST is refused.
+    page = client.get(AT_RISK)
+    assert page.context["page"][0].open_outreach == ticket
+    assert ticket.reference in page.content.decode()
+    again = client.post(AT_RISK, data)
+    assert again.status_code == 302 and again["Location"] == AT_RISK
+    assert "already has an open outreach case" in _messages(again)[0]
+    assert Ticket.objects.count() == 1
+
+
+def test_no_outreach_for_a_customer_no_longer_at_risk(client, agent, survey):
+    customer = CustomerFactory()
+    client.force_login(agent)
+    reply = client.post(AT_RISK, {"action": "outreach", "customer": customer.public_id, "survey": survey.public_id})
+    assert reply.status_code == 302
+    assert "no longer flagged at risk" in _messages(reply)[0]
+    assert not Ticket.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"action": "invite", "survey": "nope"}, "That survey does not exist"),
+        ({"action": "invite", "survey": ""}, "Choose a survey"),
+        ({"action": "invite", "customer": "6f1c1c1c-0000-4000-8000-000000000000"}, "That customer does not exist"),
+        ({"action": "delete"}, "not one of the available choices"),
+    ],
+)
+def test_bad_actions_are_refused_with_a_message(client, agent, customer, survey, data, message):
+    client.force_login(agent)
+    post = {"action": "invite", "customer": customer.public_id, "survey": survey.public_id, "reason": "x<y"} | data
+    reply = client.post(AT_RISK, post)
+    assert reply.status_code == 302 and reply["Location"] == AT_RISK
+    assert message in " ".join(_messages(reply))
+    assert not Invitation.objects.exists() and not Ticket.objects.exists()
+
+
+def test_an_inactive_survey_cannot_be_chosen(client, agent, customer):
+    closed = SurveyFactory(is_active=False)
+    client.force_login(agent)
+    reply = client.post(AT_RISK, {"action": "invite", "customer": customer.public_id, "survey": closed.public_id})
+    assert "no longer active" in _messages(reply)[0]
+    assert not Invitation.objects.exists()
+
+
+def test_get_on_the_at_risk_list_changes_nothing(client, agent, customer, survey):
+    _event(customer, EventKind.CART_ABANDONED, 1)
+    client.force_login(agent)
+    client.get(AT_RISK, {"action": "outreach", "customer": customer.public_id, "survey": survey.public_id})
+    assert not Ticket.objects.exists() and not Invitation.objects.exists()
