@@ -370,3 +370,18 @@ def test_get_on_the_at_risk_list_changes_nothing(client, agent, customer, survey
     client.force_login(agent)
     client.get(AT_RISK, {"action": "outreach", "customer": customer.public_id, "survey": survey.public_id})
     assert not Ticket.objects.exists() and not Invitation.objects.exists()
+
+
+def test_customer_list_pages_keep_the_search(client, agent, monkeypatch):
+    from crm import views
+    from tests.factories import CustomerFactory
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    for _ in range(3):
+        CustomerFactory(first_name="Zoé")
+    client.force_login(agent)
+    html = client.get("/crm/customers/", {"q": "Zoé"}).content.decode()
+    assert "?q=Zo%C3%A9&amp;page=2" in html
+    assert "Page 1 of 2" in html
+    second = client.get("/crm/customers/", {"q": "Zoé", "page": 2}).content.decode()
+    assert "?q=Zo%C3%A9&amp;page=1" in second
