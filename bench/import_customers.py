@@ -39,26 +39,13 @@ TARGET_SECONDS = 30
 OWNER = "bench_owner"
 CUSTOMER_WRITES = ('INSERT INTO "crm_customer"', 'UPDATE "crm_customer"')
 ATTRIBUTES = [("loyalty_points", "number", ""), ("store", "choice", "Paris\nLyon\nRennes\nLille")]
-HEADER = [
-    "external_id",
-    "email",
-    "first_name",
-    "last_name",
-    "phone",
-    "language",
-    "customer_since",
-    "newsletter_subscribed",
-    "birth_year",
-    "age_band",
-    "gender",
-    "city",
-    "region",
-    "area",
-    "plan",
-    "account_owner",
-    "attr:loyalty_points",
-    "attr:store",
-]
+
+
+def header() -> list[str]:
+    """The importer's own columns (after django_setup), plus the bench's custom attributes."""
+    from crm.services import ATTRIBUTE_PREFIX, CUSTOMER_FIELDS
+
+    return [*CUSTOMER_FIELDS, *(f"{ATTRIBUTE_PREFIX}{key}" for key, _type, _choices in ATTRIBUTES)]
 
 
 def _age_band(age: int) -> str:
@@ -74,7 +61,7 @@ def write_csv(path: Path, customers: int, *, changed_every: int = 0) -> None:
     rng = random.Random(SEED)
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
-        writer.writerow(HEADER)
+        writer.writerow(header())
         for n in range(1, customers + 1):
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             if changed_every and n % changed_every == 0:
@@ -163,7 +150,7 @@ def main() -> None:
                  report.unchanged, report.invalid]
             )  # fmt: skip
 
-    print(f"CSV: {size_mb:.1f} MB, {len(HEADER)} columns\n")
+    print(f"CSV: {size_mb:.1f} MB, {len(header())} columns\n")
     headers = [
         *("run", "rows", "seconds", "rows/s", "app CPU s", "db CPU s", "load"),
         *("created", "updated", "unchanged", "invalid"),

@@ -220,3 +220,23 @@ def test_empty_period_has_no_score_and_no_change(world):
     assert dashboard.change is None
     assert dashboard.change_is_significant is None
     assert all(bucket.result.score is None for bucket in dashboard.trend)
+
+
+@pytest.mark.parametrize("latest_only", [False, True])  # roll-up path, then raw path
+def test_midnight_in_paris_counts_in_the_local_month(db, latest_only):
+    """00:30 on 1 March in Paris is still February in UTC: it belongs to March, with gaps as no score."""
+    from tests.factories import ResponseFactory
+
+    paris = timezone.get_current_timezone()
+    ResponseFactory(score=10, submitted_at=datetime(2026, 3, 1, 0, 30, tzinfo=paris))
+    ResponseFactory(score=0, submitted_at=datetime(2026, 3, 1, 0, 45, tzinfo=paris))
+    ResponseFactory(score=9, submitted_at=datetime(2026, 1, 15, 12, tzinfo=paris))
+    rollup.rollup_refresh()
+    filters = ResponseFilter(
+        start=date(2026, 1, 1), end=date(2026, 3, 20), today=date(2026, 3, 20), latest_only=latest_only
+    )
+    trend = {bucket.start: bucket.result for bucket in reports.build_dashboard(filters).trend}
+    assert list(trend) == [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]
+    assert (trend[date(2026, 3, 1)].n, trend[date(2026, 3, 1)].score) == (2, 0)
+    assert trend[date(2026, 2, 1)].score is None
+    assert trend[date(2026, 1, 1)].score == 100
