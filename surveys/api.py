@@ -27,8 +27,7 @@ from integrations.api_support import (
     JsonApiMixin,
     JsonApiView,
 )
-from npsapp import celery_app
-from surveys import reports, rollup, scoring, services
+from surveys import reports, scoring, services
 from surveys.choices import Channel, Segment
 from surveys.filters import DIMENSIONS, DashboardFilterForm, ResponseFilter, Tenure, filter_choices
 from surveys.invitation_email import invitation_email_send
@@ -367,9 +366,6 @@ class NpsSummaryView(JsonApiView):
         tags=["nps"],
     )
     def get(self, request):
-        if celery_app.conf.task_always_eager:
-            # Embedded mode runs no beat: bring the roll-up up to date, as the dashboard does.
-            rollup.rollup_refresh()
         form = DashboardFilterForm(request.query_params, **filter_choices())
         if not form.is_valid():
             raise serializers.ValidationError(_form_errors(form))

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.choices import AgeBand, Gender, Plan
-from surveys import scoring
+from surveys import rollup, scoring
 from surveys.choices import Channel
 from surveys.filters import DIMENSIONS, ResponseFilter, Tenure, attribute_key, attribute_value
 from surveys.models import DailyNps, Response
@@ -213,6 +213,8 @@ def first_answer_day() -> date | None:
 
 
 def build_dashboard(filters: ResponseFilter) -> Dashboard:
+    if filters.can_use_rollup:
+        rollup.rollup_catch_up_when_embedded()
     source = _RollupSource(filters) if filters.can_use_rollup else _RawSource(filters)
     previous = filters.previous()
     current_counts = source.counts(filters.start, filters.end)

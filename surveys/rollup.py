@@ -101,3 +101,11 @@ def rollup_rebuild() -> int:
     cursor.last_response_id = newest
     cursor.save(update_fields=["last_response_id", "updated_at"])
     return written
+
+
+def rollup_catch_up_when_embedded() -> None:
+    """Embedded mode (eager Celery) runs no beat: whoever reads the roll-up brings it up to date."""
+    from npsapp import celery_app
+
+    if celery_app.conf.task_always_eager:
+        rollup_refresh()

@@ -9,9 +9,9 @@ from django.views.decorators.http import require_http_methods
 
 from followups.metrics import followup_report
 from followups.models import Ticket
-from npsapp import celery_app, roles
+from npsapp import roles
 from npsapp.roles import role_required
-from surveys import reports, rollup, scoring, selectors, services
+from surveys import reports, scoring, selectors, services
 from surveys.filters import DashboardFilterForm, ResponseFilter, filter_choices
 from surveys.forms import ResponseForm
 from surveys.models import Invitation
@@ -117,9 +117,6 @@ def _chart_data(dashboard) -> dict:
 @require_http_methods(["GET"])
 def dashboard(request):
     """The manager's dashboard: every figure follows the filters in the URL."""
-    if celery_app.conf.task_always_eager:
-        # Embedded mode runs no beat: bring the roll-up up to date here instead.
-        rollup.rollup_refresh()
     today = timezone.localdate()
     # An empty query string is a valid filter (the defaults), so the form is always bound.
     form = DashboardFilterForm(request.GET, **filter_choices())
