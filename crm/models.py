@@ -24,6 +24,10 @@ class Customer(models.Model):
     )
     customer_since = models.DateField(_("customer since"), null=True, blank=True)
     newsletter_subscribed = models.BooleanField(_("newsletter subscribed"), default=False)
+    # Survey emails: set when the customer unsubscribes; every later campaign skips them.
+    surveys_opted_out_at = models.DateTimeField(_("unsubscribed from surveys at"), null=True, blank=True)
+    # Kept in step with the purchases by the CRM services, so lists can sort by customer value.
+    total_spend = models.DecimalField(_("total spend"), max_digits=14, decimal_places=2, default=0, db_index=True)
     birth_year = models.PositiveSmallIntegerField(_("birth year"), null=True, blank=True)
     age_band = models.CharField(_("age band"), max_length=8, choices=AgeBand.choices, blank=True)
     gender = models.CharField(_("gender"), max_length=12, choices=Gender.choices, blank=True)

@@ -31,7 +31,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -885,7 +886,22 @@ def purchase_create(*, customer: Customer, data: Mapping) -> Purchase:
     cleaned, errors = purchase_clean(data, now=timezone.now())
     if errors:
         raise ValidationError(errors)
-    return Purchase.objects.create(customer=customer, **cleaned)
+    purchase = Purchase.objects.create(customer=customer, **cleaned)
+    customers_refresh_total_spend(customer_ids=[customer.pk])
+    return purchase
+
+
+def customers_refresh_total_spend(*, customer_ids=None) -> int:
+    """Recompute the stored total spend from the purchases (of these customers, or of all)."""
+    spend = (
+        Purchase.objects.filter(customer=OuterRef("pk"))
+        .order_by()
+        .values("customer")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    customers = Customer.objects.all() if customer_ids is None else Customer.objects.filter(pk__in=customer_ids)
+    return customers.update(total_spend=Coalesce(Subquery(spend), Value(Decimal("0"))))
 
 
 def customer_event_create(*, customer: Customer, data: Mapping) -> CustomerEvent:
@@ -944,7 +960,12 @@ def _create_many(model, rows: Iterable[Mapping], customer: Customer | None, clea
             objects.append(model(customer=owner, **cleaned))
     if row_errors:
         raise RowsInvalid(row_errors)
-    return model.objects.bulk_create(objects, batch_size=BATCH_SIZE)
+    if model is not Purchase:
+        return model.objects.bulk_create(objects, batch_size=BATCH_SIZE)
+    with transaction.atomic():
+        created = model.objects.bulk_create(objects, batch_size=BATCH_SIZE)
+        customers_refresh_total_spend(customer_ids={o.customer_id for o in objects})
+    return created
 
 
 def purchases_create_many(*, rows: Iterable[Mapping], customer: Customer | None = None) -> list[Purchase]:

@@ -39,3 +39,19 @@ class EventKind(models.TextChoices):
 class TicketKind(models.TextChoices):
     DETRACTOR = "detractor", _("Detractor follow-up")
     OUTREACH = "outreach", _("Outreach to an at-risk customer")
+    PASSIVE = "passive", _("Passive outreach")
+
+
+class NotificationKind(models.TextChoices):
+    WARNING = "warning", _("Deadline approaching")
+    BREACH = "breach", _("Deadline missed")
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")

@@ -5,7 +5,17 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from followups.choices import OPEN_STATUSES, ContactChannel, EventKind, Outcome, Priority, TicketKind, TicketStatus
+from followups.choices import (
+    OPEN_STATUSES,
+    ContactChannel,
+    EventKind,
+    NotificationKind,
+    Outcome,
+    Priority,
+    TicketKind,
+    TicketStatus,
+    Weekday,
+)
 
 
 class Team(models.Model):
@@ -23,6 +33,56 @@ class Team(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class BusinessCalendar(models.Model):
+    """When the business-hours clock runs: a timezone, weekly opening hours and holidays."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    timezone = models.CharField(_("timezone"), max_length=64, default="Europe/Paris")
+
+    class Meta:
+        verbose_name = _("business calendar")
+        verbose_name_plural = _("business calendars")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OpeningHours(models.Model):
+    """One opening span on one weekday (0 = Monday). A day may have several spans."""
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="opening_hours")
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    opens = models.TimeField(_("opens"))
+    closes = models.TimeField(_("closes"))
+
+    class Meta:
+        verbose_name = _("opening hours")
+        verbose_name_plural = _("opening hours")
+        ordering = ["weekday", "opens"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(opens__lt=models.F("closes")), name="opens_before_closes")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+class Holiday(models.Model):
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="holidays")
+    day = models.DateField(_("day"))
+    name = models.CharField(_("name"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+        ordering = ["day"]
+        constraints = [models.UniqueConstraint(fields=["calendar", "day"], name="holiday_once_per_calendar")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.name}"
 
 
 class Ticket(models.Model):
@@ -61,12 +121,32 @@ class Ticket(models.Model):
     contact_channel = models.CharField(max_length=10, choices=ContactChannel.choices, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # The clock stops while the case waits on the customer; a reply resumes it with what was left.
+    clock_paused_at = models.DateTimeField(_("clock paused at"), null=True, blank=True)
+    warned_at = models.DateTimeField(_("deadline warning sent at"), null=True, blank=True)
+    # Frozen when they happen, so reports never recompute them from moving data.
+    minutes_to_first_contact = models.PositiveIntegerField(_("minutes to first contact"), null=True, blank=True)
+    first_contact_met = models.BooleanField(_("first contact within deadline"), null=True, blank=True)
+    minutes_to_resolution = models.PositiveIntegerField(_("minutes to resolution"), null=True, blank=True)
+    # Recovery: the customer is surveyed again some days after resolution.
+    resurvey_invitation = models.OneToOneField(
+        "surveys.Invitation", null=True, blank=True, on_delete=models.SET_NULL, related_name="recovery_ticket"
+    )
+    resurvey_score = models.PositiveSmallIntegerField(_("score after follow-up"), null=True, blank=True)
+    # Bumped by every change: a form posted with an older version was made stale meanwhile.
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("follow-up case")
         verbose_name_plural = _("follow-up cases")
         ordering = ["first_contact_due_at"]
-        indexes = [models.Index(fields=["status", "first_contact_due_at"])]
+        indexes = [
+            models.Index(fields=["status", "first_contact_due_at"]),
+            models.Index(fields=["team", "status", "first_contact_due_at"]),
+            models.Index(fields=["assignee", "status", "first_contact_due_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"#{str(self.public_id)[:8]} {self.customer or _('anonymous')}"
@@ -107,3 +187,23 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket} {self.kind} {self.field}"
+
+
+class TicketNotification(models.Model):
+    """A deadline warning or breach alert: one row per case and kind, so it is sent once.
+
+    The row is claimed (inserted) before anything is sent; a second beat or a retried task
+    hits the unique constraint and does nothing. Outside the business calendar the row waits
+    with `delivered_at` empty for the morning digest.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "kind"], name="notification_once_per_case")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket} {self.kind}"

@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "surveys",
     "followups",
     "integrations",
+    "campaigns",
+    "conversations",
 ]
 
 MIDDLEWARE = [

@@ -16,6 +16,8 @@ urlpatterns = [
     path("", include("surveys.urls")),
     path("", include("followups.urls")),
     path("crm/", include("crm.urls")),
+    path("campaigns/", include("campaigns.urls")),
+    path("", include("conversations.urls")),
     path("api/v1/", include("npsapp.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(

@@ -11,3 +11,16 @@ class Segment(models.TextChoices):
 class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
     PUBLIC_FORM = "public_form", _("Public feedback form")
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Skipped")
+
+
+class SlaClock(models.TextChoices):
+    ELAPSED = "elapsed", _("Elapsed hours (24/7)")
+    BUSINESS_HOURS = "business_hours", _("Business hours (opening hours only)")
+    BUSINESS_DAYS = "business_days", _("Business days")

@@ -10,7 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from surveys import scoring
-from surveys.choices import Channel
+from surveys.choices import Channel, DeliveryStatus, SlaClock
 
 COMMENT_MAX_LENGTH = 5000
 DEFAULT_QUESTION = _("How likely are you to recommend %(brand)s to a friend or colleague?")
@@ -69,6 +69,92 @@ class Survey(models.Model):
         _("anonymous"), default=False, help_text=_("Responses are not linked to the customer's identity.")
     )
     is_active = models.BooleanField(_("active"), default=True)
+
+    # What the respondent sees after the score: a follow-up question and thanks per segment.
+    prompt_detractor = models.CharField(
+        _("follow-up question for detractors (0–6)"),
+        max_length=300,
+        blank=True,
+        help_text=_("Leave empty for “What could we improve?”."),
+    )
+    prompt_passive = models.CharField(
+        _("follow-up question for passives (7–8)"),
+        max_length=300,
+        blank=True,
+        help_text=_("Leave empty for “What would earn one more point?”."),
+    )
+    prompt_promoter = models.CharField(
+        _("follow-up question for promoters (9–10)"),
+        max_length=300,
+        blank=True,
+        help_text=_("Leave empty for “Why this score?”."),
+    )
+    criteria_question = models.CharField(
+        _("criteria question"), max_length=300, blank=True, help_text=_("Optional. Leave empty to ask none.")
+    )
+    criteria_options = models.TextField(
+        _("criteria options"), blank=True, help_text=_("One option per line, at most 6.")
+    )
+    criteria_multiple = models.BooleanField(_("several criteria may be chosen"), default=False)
+    csat_question = models.CharField(
+        _("satisfaction question (1–5)"), max_length=300, blank=True, help_text=_("Optional. Leave empty to ask none.")
+    )
+    thanks_detractor = models.TextField(_("thank-you text for detractors"), blank=True)
+    thanks_passive = models.TextField(_("thank-you text for passives"), blank=True)
+    thanks_promoter = models.TextField(_("thank-you text for promoters"), blank=True)
+    review_url = models.URLField(_("public review page"), blank=True, help_text=_("Offered to promoters."))
+    referral_url = models.URLField(_("referral link"), blank=True, help_text=_("Offered to promoters."))
+    public_form_enabled = models.BooleanField(
+        _("public feedback page"), default=False, help_text=_("A page anyone can answer, without an invitation.")
+    )
+
+    # Distribution.
+    link_valid_days = models.PositiveSmallIntegerField(
+        _("links valid for (days)"), default=30, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    contact_fatigue_days = models.PositiveSmallIntegerField(
+        _("do not invite the same customer again within (days)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(3650)],
+        help_text=_("Leave empty for the site-wide setting."),
+    )
+    reminder_after_days = models.PositiveSmallIntegerField(
+        _("remind non-respondents after (days)"),
+        default=3,
+        validators=[MaxValueValidator(60)],
+        help_text=_("0: no reminder. One reminder at most."),
+    )
+
+    # Follow-up: the first-contact promise and what else opens a case.
+    sla_clock = models.CharField(_("deadline clock"), max_length=20, choices=SlaClock.choices, default=SlaClock.ELAPSED)
+    first_contact_days = models.PositiveSmallIntegerField(
+        _("first-contact deadline (business days)"),
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text=_("Used when the clock counts business days."),
+    )
+    business_calendar = models.ForeignKey(
+        "followups.BusinessCalendar",
+        verbose_name=_("business calendar"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="surveys",
+        help_text=_("Opening hours and holidays; required by the business-hours and business-days clocks."),
+    )
+    warning_lead_hours = models.PositiveSmallIntegerField(
+        _("warn the assignee (hours before the deadline)"), default=4, validators=[MaxValueValidator(24 * 7)]
+    )
+    passive_outreach = models.BooleanField(
+        _("open an outreach case for passives"), default=False, help_text=_("With a 7-day deadline.")
+    )
+    resurvey_after_days = models.PositiveSmallIntegerField(
+        _("re-survey resolved detractors after (days)"),
+        default=14,
+        validators=[MaxValueValidator(365)],
+        help_text=_("0: never."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -93,6 +179,18 @@ class Invitation(models.Model):
     channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.EMAIL)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(default=default_expiry)
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations"
+    )
+    language = models.CharField(max_length=8, blank=True, help_text=_("The language of the email and survey page."))
+    delivery_status = models.CharField(
+        _("delivery"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED, db_index=True
+    )
+    delivery_attempts = models.PositiveSmallIntegerField(default=0)
+    failure_reason = models.CharField(_("failure reason"), max_length=300, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    opened_at = models.DateTimeField(_("page opened at"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("reminder sent at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("invitation")
@@ -129,7 +227,15 @@ class Response(models.Model):
     )
     comment = models.TextField(_("comment"), blank=True, validators=[MaxLengthValidator(COMMENT_MAX_LENGTH)])
     language = models.CharField(max_length=8, blank=True)
+    criteria = models.JSONField(_("criteria chosen"), default=list, blank=True)
+    csat = models.PositiveSmallIntegerField(
+        _("satisfaction (1–5)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    contact_email = models.EmailField(
+        _("email given on the public form"), blank=True, help_text=_("Only for answers without an invitation.")
+    )
     submitted_at = models.DateTimeField(default=timezone.now, db_index=True)
+    corrected_at = models.DateTimeField(_("last corrected at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("response")

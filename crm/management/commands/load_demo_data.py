@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from crm import demo
 from crm.models import Customer, Purchase
+from crm.services import customers_refresh_total_spend
 from followups import selectors as followup_selectors
 from followups.choices import EventKind, TicketStatus
 from followups.models import Team, Ticket, TicketEvent
@@ -188,6 +189,7 @@ class Command(BaseCommand):
             ),
             batch_size=1000,
         )
+        customers_refresh_total_spend(customer_ids=[c.pk for c in customers])
         return customers
 
     def _load_responses(self, plan: demo.DemoPlan, customers, surveys) -> list[Response]:
