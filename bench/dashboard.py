@@ -36,9 +36,10 @@ HAND_BREAKDOWN = (
     f" WHERE {CRM_WHERE} GROUP BY s.name"
 )
 NEW_RESPONSES = """
-    INSERT INTO surveys_response (public_id, survey_id, customer_id, channel, score, comment, language, submitted_at)
+    INSERT INTO surveys_response (public_id, survey_id, customer_id, channel, score, comment, language, submitted_at,
+                                  criteria, contact_email)
     SELECT gen_random_uuid(), (SELECT min(id) FROM surveys_survey), 1 + floor(random() * 50000)::int, 'email',
-           floor(random() * 11)::int, '', 'fr', now() - random() * interval '10 seconds'
+           floor(random() * 11)::int, '', 'fr', now() - random() * interval '10 seconds', '[]', ''
     FROM generate_series(1, 100)
 """
 STATIC_WITHOUT_MANIFEST = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
@@ -147,6 +148,11 @@ def trend_views(views, client, runs: int) -> None:
         build = timed(lambda filters=filters: reports.build_dashboard(filters), runs)
         build_queries = _queries(lambda filters=filters: reports.build_dashboard(filters))[0]
         rows.append(_row(f"build_dashboard ({label})", build, build_queries, "< 150"))
+        panel_url = url.replace("/dashboard/", "/dashboard/follow-up/", 1)
+        panel = _queries(lambda panel_url=panel_url: client.get(panel_url))
+        pages.append((f"{label} follow-up panel", panel))
+        panel_times = timed(lambda panel_url=panel_url: client.get(panel_url, headers={"HX-Request": "true"}), runs)
+        rows.append(_row(f"  its follow-up panel (htmx, {label})", panel_times, panel[0], "-"))
     print("b. Trend views (server time, roll-up source)")
     print(table(["measurement", "median", "p95", "max", "queries", "target"], rows))
     for label, page in pages:

@@ -100,6 +100,9 @@ def steps(customers: int, responses: int) -> list[tuple[str, str]]:
                    round((15 + random() * 985)::numeric, 2), 'EUR',
                    {_pick(["Furniture", "Lighting", "Textiles", "Kitchen", "Garden"])}, {_pick(["web", "store"])}
             FROM generate_series(1, {purchases}) g;
+            UPDATE crm_customer c SET total_spend = s.total
+            FROM (SELECT customer_id, sum(amount) AS total FROM crm_purchase GROUP BY customer_id) s
+            WHERE s.customer_id = c.id;
             """,
         ),
         (
@@ -148,14 +151,24 @@ def steps(customers: int, responses: int) -> list[tuple[str, str]]:
             """
             INSERT INTO followups_ticket (public_id, response_id, survey_id, customer_id, status, priority, opened_at,
                                           first_contact_due_at, first_contacted_at, contact_channel, resolved_at,
-                                          outcome)
+                                          outcome, minutes_to_first_contact, first_contact_met, minutes_to_resolution,
+                                          resurvey_score)
             SELECT gen_random_uuid(), id, survey_id, customer_id, status, CASE WHEN score <= 3 THEN 'high'
                    ELSE 'normal' END, submitted_at + interval '5 seconds', submitted_at + interval '48 hours',
                    contacted, CASE WHEN contacted IS NULL THEN '' WHEN r2 < 0.6 THEN 'email' ELSE 'phone' END,
                    CASE WHEN status IN ('resolved', 'closed') THEN least(contacted + r3 * interval '7 days', now())
                    END,
                    CASE WHEN status NOT IN ('resolved', 'closed') THEN '' WHEN r3 < 0.4 THEN 'recovered'
-                        WHEN r3 < 0.7 THEN 'not_recoverable' ELSE 'no_reply' END
+                        WHEN r3 < 0.7 THEN 'not_recoverable' ELSE 'no_reply' END,
+                   -- The metrics the services freeze when they happen.
+                   floor(extract(epoch FROM contacted - submitted_at) / 60)::int,
+                   contacted <= submitted_at + interval '48 hours',
+                   CASE WHEN status IN ('resolved', 'closed')
+                        THEN floor(extract(epoch FROM least(contacted + r3 * interval '7 days', now())
+                                                    - submitted_at) / 60)::int END,
+                   -- Half the resolved cases were surveyed again; the recovered ones answer better.
+                   CASE WHEN status IN ('resolved', 'closed') AND r2 < 0.5
+                        THEN CASE WHEN r3 < 0.4 THEN 7 + floor(r1 * 4)::int ELSE floor(r1 * 9)::int END END
             FROM (SELECT *, CASE WHEN status = 'new' THEN NULL
                                  ELSE least(submitted_at + power(r1, 1.5) * interval '72 hours', now()) END AS contacted
                   FROM (SELECT r.*,

@@ -3,7 +3,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.choices import CampaignStatus
+from campaigns.choices import CampaignStatus, SkipReason
 
 
 class Campaign(models.Model):
@@ -23,11 +23,34 @@ class Campaign(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Set when the beat task claims the campaign (invitations created) and when no email is left to send.
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # When the queued invitations were last published again by the beat (their messages were lost).
+    requeued_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("campaign")
         verbose_name_plural = _("campaigns")
         ordering = ["-send_at", "-id"]
+        indexes = [models.Index(fields=["status", "send_at"])]
 
     def __str__(self) -> str:
         return self.name
+
+
+class CampaignSkip(models.Model):
+    """A customer of a campaign's audience who was not invited, and why."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="skips")
+    customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(_("reason"), max_length=20, choices=SkipReason.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("skipped customer")
+        verbose_name_plural = _("skipped customers")
+        constraints = [models.UniqueConstraint(fields=["campaign", "customer"], name="campaign_skip_once")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.customer_id} ({self.reason})"

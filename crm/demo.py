@@ -32,6 +32,25 @@ SURVEYS = {  # key: (name, first-contact deadline in hours)
     RELATIONSHIP: ("Relationship survey", 72),
 }
 TEAM_NAME = "Customer care"
+CALENDAR_NAME = "Paris office"
+OPENING_HOURS = ((time(9), time(12, 30)), (time(13, 30), time(18)))  # Monday to Friday
+HOLIDAYS = (
+    (date(2026, 12, 25), "Noël"),
+    (date(2027, 1, 1), "Jour de l'an"),
+    (date(2027, 3, 29), "Lundi de Pâques"),
+    (date(2027, 5, 1), "Fête du travail"),
+    (date(2027, 5, 8), "Victoire 1945"),
+)
+RESURVEY_WITHIN_DAYS = 30
+POST_PURCHASE_OPTIONS = {
+    "criteria_question": "What mattered most in this purchase?",
+    "criteria_options": "Price\nDelivery time\nProduct quality\nAdvice in store\nAfter-sales service",
+    "criteria_multiple": True,
+    "csat_question": "How satisfied are you with your delivery?",
+    "review_url": "https://example.com/reviews/maison-dupont",
+    "public_form_enabled": True,
+    "passive_outreach": False,
+}
 MANAGER = "manager"
 AGENTS = ("agent1", "agent2")
 STAFF = (  # username, first name, last name, role

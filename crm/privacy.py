@@ -20,12 +20,14 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
+from conversations import services as conversation_services
+from conversations.models import Message
 from crm.choices import PrivacyAction
 from crm.models import Customer, CustomerEvent, PrivacyEvent
 from crm.services import external_id_digest
 from followups.models import Ticket, TicketEvent
 from integrations.models import WebhookDelivery
-from surveys.models import Invitation, Response, ResponseTheme
+from surveys.models import Invitation, Response, ResponseRevision, ResponseTheme
 
 # What a redacted case note or contact text reads afterwards.
 REDACTED = "[erased]"
@@ -110,6 +112,19 @@ def _case(ticket: Ticket) -> dict:
             }
             for event in ticket.events.all()
         ],
+        # What was emailed to the customer and what they answered (internal notes are above).
+        "messages": [
+            {
+                "direction": message.direction,
+                "channel": message.channel,
+                "kind": message.kind,
+                "subject": message.subject,
+                "body": message.body,
+                "by": _username(message.author),
+                "at": _plain(message.created_at),
+            }
+            for message in ticket.messages.all()
+        ],
     }
 
 
@@ -141,7 +156,10 @@ def customer_export(*, customer: Customer, actor) -> dict:
     tickets = (
         Ticket.objects.filter(Q(customer=customer) | Q(response_id__in=[response.id for response in responses]))
         .select_related("survey", "assignee", "response")
-        .prefetch_related(Prefetch("events", queryset=TicketEvent.objects.select_related("actor")))
+        .prefetch_related(
+            Prefetch("events", queryset=TicketEvent.objects.select_related("actor")),
+            Prefetch("messages", queryset=Message.objects.select_related("author").order_by("created_at", "id")),
+        )
         .order_by("opened_at", "id")
     )
     privacy_log = customer.privacy_events.order_by("created_at", "id").values_list("action", "created_at")
@@ -240,7 +258,10 @@ def customer_erase(*, customer: Customer, actor) -> None:
         )
     )
     counts = {
-        "responses_redacted": responses.exclude(comment="").update(comment=""),
+        "responses_redacted": responses.exclude(comment="", contact_email="").update(comment="", contact_email=""),
+        "earlier_answers_redacted": ResponseRevision.objects.filter(response__in=responses.values("id"))
+        .exclude(comment="")
+        .update(comment=""),
         "case_texts_redacted": TicketEvent.objects.filter(ticket_id__in=ticket_ids)
         .exclude(body="")
         .exclude(body=REDACTED)
@@ -252,6 +273,7 @@ def customer_erase(*, customer: Customer, actor) -> None:
             external_id=original_external_id,
             response_ids=[str(public_id) for public_id in responses.values_list("public_id", flat=True)],
         ),
+        **conversation_services.customer_messages_erase(customer=customer, ticket_ids=ticket_ids),
     }
     if not already_erased:
         # A keyed digest (not the id itself) lets a later import refuse rows for this person.
@@ -278,7 +300,7 @@ def _redact_webhook_payloads(*, external_id: str, response_ids: list[str]) -> in
 
 
 def _still_identifiable_q() -> Q:
-    return Q(customer__isnull=False) | Q(invitation__isnull=False) | ~Q(comment="")
+    return Q(customer__isnull=False) | Q(invitation__isnull=False) | ~Q(comment="") | ~Q(contact_email="")
 
 
 def responses_anonymise_older_than(*, months: int, now=None, actor=None) -> int:
@@ -305,8 +327,12 @@ def responses_anonymise_older_than(*, months: int, now=None, actor=None) -> int:
         with transaction.atomic():
             # An old link without its answer could be used to answer again: close it first.
             Invitation.objects.filter(response__id__in=ids, expires_at__gt=now).update(expires_at=now)
-            Response.objects.filter(id__in=ids).update(comment="", customer=None, invitation=None)
+            Response.objects.filter(id__in=ids).update(comment="", contact_email="", customer=None, invitation=None)
+            ResponseRevision.objects.filter(response_id__in=ids).exclude(comment="").update(comment="")
             Ticket.objects.filter(response_id__in=ids).update(customer=None, reason="")
+            conversation_services.case_messages_redact(
+                ticket_ids=Ticket.objects.filter(response_id__in=ids).values("id")
+            )
             TicketEvent.objects.filter(ticket__response_id__in=ids).exclude(body="").exclude(body=REDACTED).update(
                 body=REDACTED
             )

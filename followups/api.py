@@ -9,7 +9,7 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
@@ -21,6 +21,7 @@ from integrations.api_support import (
     BAD_REQUEST,
     ApiModelSerializer,
     BooleanFilter,
+    ErrorSerializer,
     JsonApiMixin,
     JsonApiView,
     LimitOffsetPagination,
@@ -29,6 +30,8 @@ from integrations.api_support import (
     optional_choice,
 )
 from npsapp import roles
+
+STALE = OpenApiResponse(ErrorSerializer, description=_("The case changed since the version given."))
 
 # --- Bodies out ---------------------------------------------------------------------------------
 
@@ -72,6 +75,13 @@ class CaseSerializer(ApiModelSerializer):
             "contact_channel",
             "resolved_at",
             "outcome",
+            "closed_at",
+            "clock_paused_at",
+            "minutes_to_first_contact",
+            "first_contact_met",
+            "minutes_to_resolution",
+            "resurvey_score",
+            "version",
         ]
         read_only_fields = fields
 
@@ -115,7 +125,9 @@ class CaseDetailSerializer(CaseSerializer):
 
 API_STATUSES = [
     (TicketStatus.CONTACTED.value, TicketStatus.CONTACTED.label),
+    (TicketStatus.WAITING.value, TicketStatus.WAITING.label),
     (TicketStatus.RESOLVED.value, TicketStatus.RESOLVED.label),
+    (TicketStatus.CLOSED.value, TicketStatus.CLOSED.label),
 ]
 
 
@@ -124,7 +136,11 @@ class CaseUpdateSerializer(serializers.Serializer):
         enum_name="CaseStatusChangeEnum",
         choices=API_STATUSES,
         required=False,
-        help_text=_("contacted records a contact with the customer; resolved closes the case with an outcome."),
+        help_text=_(
+            "contacted records a contact with the customer (on a resolved or closed case: reopens it); "
+            "waiting pauses the first-contact clock until the customer replies; resolved needs an outcome; "
+            "closed needs one unless the case is already resolved."
+        ),
     )
     assignee = serializers.CharField(
         required=False, allow_null=True, max_length=150, help_text=_("An agent's username; null to unassign.")
@@ -135,12 +151,19 @@ class CaseUpdateSerializer(serializers.Serializer):
         required=False,
         help_text=_("With status contacted; default email."),
     )
-    outcome = serializers.ChoiceField(choices=Outcome.choices, required=False, help_text=_("Required with resolved."))
+    outcome = serializers.ChoiceField(
+        choices=Outcome.choices, required=False, help_text=_("Required with resolved; with closed on an open case.")
+    )
     body = serializers.CharField(
         required=False,
         allow_blank=True,
         max_length=services.NOTE_MAX_LENGTH,
         help_text=_("What was said (contacted) or done (resolved)."),
+    )
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=_("The case's version you last read: the change is refused (409) if it moved on since."),
     )
 
     def validate_assignee(self, value):
@@ -158,8 +181,8 @@ class CaseUpdateSerializer(serializers.Serializer):
         errors = {}
         if status_ == TicketStatus.RESOLVED and not attrs.get("outcome"):
             errors["outcome"] = [_("Choose the outcome of this case.")]
-        if "outcome" in attrs and status_ != TicketStatus.RESOLVED:
-            errors["outcome"] = [_("An outcome goes with the status resolved.")]
+        if "outcome" in attrs and status_ not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+            errors["outcome"] = [_("An outcome goes with the status resolved or closed.")]
         if "channel" in attrs and status_ != TicketStatus.CONTACTED:
             errors["channel"] = [_("A channel goes with the status contacted.")]
         if "body" in attrs and status_ is None:
@@ -245,10 +268,10 @@ class CaseDetailView(JsonApiView):
 
     @extend_schema(
         operation_id="cases_update",
-        summary=_("Assign a case, record a contact, or resolve it"),
+        summary=_("Assign a case, record a contact, pause it, resolve, close or reopen it"),
         description=_("Each change writes its event in the case's timeline, as in the inbox."),
         request=CaseUpdateSerializer,
-        responses={200: CaseDetailSerializer},
+        responses={200: CaseDetailSerializer, 409: STALE},
         tags=["cases"],
     )
     def patch(self, request, public_id):
@@ -256,19 +279,36 @@ class CaseDetailView(JsonApiView):
         serializer = CaseUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data, actor = serializer.validated_data, actor_of(request)
-        # All or nothing: a refused status change does not leave the new assignee behind.
-        with transaction.atomic():
-            if "assignee" in data:
-                services.ticket_assign(ticket=ticket, actor=actor, assignee=data["assignee"])
-            if data.get("status") == TicketStatus.CONTACTED:
-                services.ticket_mark_contacted(
-                    ticket=ticket,
-                    actor=actor,
-                    channel=data.get("channel", ContactChannel.EMAIL),
-                    body=data.get("body", ""),
-                )
-            elif data.get("status") == TicketStatus.RESOLVED:
-                services.ticket_resolve(ticket=ticket, actor=actor, outcome=data["outcome"], body=data.get("body", ""))
+        status_ = data.get("status")
+        try:
+            # All or nothing: a refused status change does not leave the new assignee behind.
+            with transaction.atomic():
+                if "version" in data:
+                    services.ticket_lock(ticket=ticket, expected_version=data["version"])
+                if "assignee" in data:
+                    services.ticket_assign(ticket=ticket, actor=actor, assignee=data["assignee"])
+                if status_ == TicketStatus.CONTACTED and ticket.is_open:
+                    services.ticket_mark_contacted(
+                        ticket=ticket,
+                        actor=actor,
+                        channel=data.get("channel", ContactChannel.EMAIL),
+                        body=data.get("body", ""),
+                    )
+                elif status_ == TicketStatus.RESOLVED:
+                    # Refused on a case already resolved or closed, as before.
+                    services.ticket_resolve(
+                        ticket=ticket, actor=actor, outcome=data["outcome"], body=data.get("body", "")
+                    )
+                elif status_ is not None:
+                    services.ticket_set_status(
+                        ticket=ticket,
+                        actor=actor,
+                        status=status_,
+                        outcome=data.get("outcome", ""),
+                        body=data.get("body", ""),
+                    )
+        except services.StaleTicket as exc:
+            return Response({"detail": exc.messages[0]}, status=status.HTTP_409_CONFLICT)
         return Response(_case_body(ticket))
 
 

@@ -11,6 +11,20 @@ class TicketStatus(models.TextChoices):
 
 
 OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.CONTACTED, TicketStatus.WAITING)
+DONE_STATUSES = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+
+# The lifecycle: which status may follow which. Reopening (resolved/closed → contacted, or new
+# when the customer was never contacted) is a transition like the others, and audited.
+ALLOWED_TRANSITIONS = {
+    TicketStatus.NEW: {TicketStatus.CONTACTED, TicketStatus.WAITING, TicketStatus.RESOLVED, TicketStatus.CLOSED},
+    TicketStatus.CONTACTED: {TicketStatus.WAITING, TicketStatus.RESOLVED, TicketStatus.CLOSED},
+    TicketStatus.WAITING: {TicketStatus.CONTACTED, TicketStatus.RESOLVED, TicketStatus.CLOSED},
+    TicketStatus.RESOLVED: {TicketStatus.CLOSED, TicketStatus.CONTACTED, TicketStatus.NEW},
+    TicketStatus.CLOSED: {TicketStatus.CONTACTED, TicketStatus.NEW},
+}
+
+# A re-survey score of 7 or more (passive or promoter) means the detractor was won back.
+RECOVERED_MIN_SCORE = 7
 
 
 class Priority(models.TextChoices):
@@ -34,6 +48,14 @@ class EventKind(models.TextChoices):
     FIELD_CHANGED = "changed", _("Changed")
     NOTE = "note", _("Internal note")
     CONTACTED = "contacted", _("Customer contacted")
+    WAITING = "waiting", _("Waiting on the customer")
+    RESUMED = "resumed", _("Clock resumed")
+    REOPENED = "reopened", _("Case reopened")
+    CUSTOMER_REPLIED = "customer_replied", _("Customer replied")
+    WARNED = "warned", _("Deadline warning sent")
+    BREACHED = "breached", _("Deadline missed")
+    RESURVEY_SENT = "resurvey_sent", _("Re-survey sent")
+    RESURVEY_ANSWERED = "resurvey_answered", _("Re-survey answered")
 
 
 class TicketKind(models.TextChoices):

@@ -1,27 +1,47 @@
 """Whether follow-up keeps its promise: first-contact times, deadlines met, outcomes, recovery.
 
-Reads only. Two queries whatever the data: one grouped count per agent and team, one list
-of first-contact durations for the medians and 90th percentiles.
+Reads only, and only columns frozen when things happened (minutes to first contact, deadline
+met, score after follow-up), so the figures never move because later data arrived.
+
+On PostgreSQL one query computes every group (total, per agent, per team) in a single scan with
+GROUPING SETS and `percentile_disc`; two small queries fetch the agents' and teams' names. On
+SQLite, which has neither, the same rows are read once and aggregated here.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
+from django.contrib.auth import get_user_model
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import BooleanField, Case, QuerySet, Value, When
 
 from followups.choices import Outcome
-from followups.models import Ticket
+from followups.models import Team, Ticket
 from followups.selectors import overdue_q
-from surveys.models import Response
 
 RECOVERED_FROM = 7  # a re-surveyed detractor who now answers 7 or more came back
+COUNTS = (
+    "opened",
+    "contacted",
+    "within_deadline",
+    "overdue_now",
+    "recovered",
+    "not_recoverable",
+    "no_reply",
+    "resurveyed",
+    "came_back",
+)
 
 
 def percentile(values: list[float], share: float) -> float | None:
-    """Nearest-rank percentile: the smallest value with at least `share` of the values at or below it."""
+    """Nearest-rank percentile: the smallest value with at least `share` of the values at or below it.
+
+    The same definition as PostgreSQL's `percentile_disc`.
+    """
     if not values:
         return None
     ordered = sorted(values)
@@ -41,34 +61,13 @@ class Performance:
     no_reply: int = 0
     resurveyed: int = 0
     came_back: int = 0
-    minutes_to_contact: list[float] = field(default_factory=list)
-
-    def add(self, row: dict) -> None:
-        for name in (
-            "opened",
-            "contacted",
-            "within_deadline",
-            "overdue_now",
-            "recovered",
-            "not_recoverable",
-            "no_reply",
-            "resurveyed",
-            "came_back",
-        ):
-            setattr(self, name, getattr(self, name) + row[name])
+    median_minutes: float | None = None
+    p90_minutes: float | None = None
 
     @property
     def pct_within_deadline(self) -> float | None:
         """Of the cases contacted, how many within their deadline."""
         return None if not self.contacted else 100 * self.within_deadline / self.contacted
-
-    @property
-    def median_minutes(self) -> float | None:
-        return percentile(self.minutes_to_contact, 0.5)
-
-    @property
-    def p90_minutes(self) -> float | None:
-        return percentile(self.minutes_to_contact, 0.9)
 
     @property
     def recovery_rate(self) -> float | None:
@@ -83,60 +82,111 @@ class FollowupReport:
     by_team: list[Performance]
 
 
-def _person(row: dict) -> str:
-    name = f"{row['assignee__first_name']} {row['assignee__last_name']}".strip()
-    return name or row["assignee__username"] or ""
+def _rows(tickets: QuerySet[Ticket], now) -> QuerySet:
+    """One row per case with what the report counts, as plain columns."""
+    return (
+        tickets.order_by()
+        .annotate(
+            is_overdue=Case(When(overdue_q(now), then=Value(True)), default=Value(False), output_field=BooleanField())
+        )
+        .values(
+            "assignee_id",
+            "team_id",
+            "first_contacted_at",
+            "first_contact_met",
+            "minutes_to_first_contact",
+            "outcome",
+            "resurvey_score",
+            "is_overdue",
+        )
+    )
+
+
+_GROUPED_SQL = """
+SELECT GROUPING(t.assignee_id, t.team_id) AS grouping_id, t.assignee_id, t.team_id,
+       count(*),
+       count(*) FILTER (WHERE t.first_contacted_at IS NOT NULL),
+       count(*) FILTER (WHERE t.first_contact_met),
+       count(*) FILTER (WHERE t.is_overdue),
+       count(*) FILTER (WHERE t.outcome = %s),
+       count(*) FILTER (WHERE t.outcome = %s),
+       count(*) FILTER (WHERE t.outcome = %s),
+       count(*) FILTER (WHERE t.resurvey_score IS NOT NULL),
+       count(*) FILTER (WHERE t.resurvey_score >= %s),
+       percentile_disc(0.5) WITHIN GROUP (ORDER BY t.minutes_to_first_contact),
+       percentile_disc(0.9) WITHIN GROUP (ORDER BY t.minutes_to_first_contact)
+FROM ({inner}) t
+GROUP BY GROUPING SETS ((), (t.assignee_id), (t.team_id))
+"""
+
+
+def _grouped_in_postgres(rows: QuerySet, using: str) -> tuple[Performance, dict, dict]:
+    total, agents, teams = Performance(), {}, {}
+    try:
+        inner, params = rows.query.sql_with_params()
+    except EmptyResultSet:  # e.g. Ticket.objects.none(): nothing to count
+        return total, agents, teams
+    outcomes = [Outcome.RECOVERED, Outcome.NOT_RECOVERABLE, Outcome.NO_REPLY]
+    with connections[using].cursor() as cursor:
+        cursor.execute(_GROUPED_SQL.format(inner=inner), [*outcomes, RECOVERED_FROM, *params])
+        for grouping_id, assignee_id, team_id, *values in cursor.fetchall():
+            performance = Performance(**dict(zip(COUNTS, values[: len(COUNTS)], strict=True)))
+            performance.median_minutes, performance.p90_minutes = values[len(COUNTS) :]
+            # GROUPING(a, t): 3 for the total, 1 for a row per agent, 2 for a row per team.
+            if grouping_id == 3:
+                total = performance
+            elif grouping_id == 1 and assignee_id is not None:
+                agents[assignee_id] = performance
+            elif grouping_id == 2 and team_id is not None:
+                teams[team_id] = performance
+    return total, agents, teams
+
+
+def _grouped_in_python(rows: QuerySet) -> tuple[Performance, dict, dict]:
+    total, agents, teams = Performance(), defaultdict(Performance), defaultdict(Performance)
+    minutes: dict[int, list[int]] = defaultdict(list)
+    for row in rows:
+        groups = [total]
+        if row["assignee_id"] is not None:
+            groups.append(agents[row["assignee_id"]])
+        if row["team_id"] is not None:
+            groups.append(teams[row["team_id"]])
+        score = row["resurvey_score"]
+        for performance in groups:
+            performance.opened += 1
+            performance.contacted += row["first_contacted_at"] is not None
+            performance.within_deadline += bool(row["first_contact_met"])
+            performance.overdue_now += bool(row["is_overdue"])
+            performance.recovered += row["outcome"] == Outcome.RECOVERED
+            performance.not_recoverable += row["outcome"] == Outcome.NOT_RECOVERABLE
+            performance.no_reply += row["outcome"] == Outcome.NO_REPLY
+            performance.resurveyed += score is not None
+            performance.came_back += score is not None and score >= RECOVERED_FROM
+            if row["minutes_to_first_contact"] is not None:
+                minutes[id(performance)].append(row["minutes_to_first_contact"])
+    for performance in [total, *agents.values(), *teams.values()]:
+        values = minutes.get(id(performance), [])
+        performance.median_minutes = percentile(values, 0.5)
+        performance.p90_minutes = percentile(values, 0.9)
+    return total, dict(agents), dict(teams)
+
+
+def _person(user) -> str:
+    return user.get_full_name() or user.get_username()
 
 
 def followup_report(*, tickets: QuerySet[Ticket], now) -> FollowupReport:
-    later_answer = Response.objects.filter(
-        customer=OuterRef("customer"), submitted_at__gt=OuterRef("resolved_at")
-    ).order_by("submitted_at")
-    rows = (
-        tickets.alias(later_score=Subquery(later_answer.values("score")[:1]))
-        .order_by()
-        .values(
-            "assignee_id", "assignee__username", "assignee__first_name", "assignee__last_name", "team_id", "team__name"
-        )
-        .annotate(
-            opened=Count("id"),
-            contacted=Count("id", filter=Q(first_contacted_at__isnull=False)),
-            within_deadline=Count("id", filter=Q(first_contacted_at__lte=F("first_contact_due_at"))),
-            overdue_now=Count("id", filter=overdue_q(now)),
-            recovered=Count("id", filter=Q(outcome=Outcome.RECOVERED)),
-            not_recoverable=Count("id", filter=Q(outcome=Outcome.NOT_RECOVERABLE)),
-            no_reply=Count("id", filter=Q(outcome=Outcome.NO_REPLY)),
-            resurveyed=Count("id", filter=Q(later_score__isnull=False, resolved_at__isnull=False)),
-            came_back=Count("id", filter=Q(later_score__gte=RECOVERED_FROM, resolved_at__isnull=False)),
-        )
-    )
-    durations = (
-        tickets.filter(first_contacted_at__isnull=False)
-        .order_by()
-        .values_list(
-            "assignee_id",
-            "team_id",
-            ExpressionWrapper(F("first_contacted_at") - F("response__submitted_at"), output_field=DurationField()),
-        )
-    )
-    total = Performance()
-    agents: dict = defaultdict(Performance)
-    teams: dict = defaultdict(Performance)
-    for row in rows:
-        total.add(row)
-        if row["assignee_id"] is not None:
-            agents[row["assignee_id"]].add(row)
-            agents[row["assignee_id"]].label = _person(row)
-        if row["team_id"] is not None:
-            teams[row["team_id"]].add(row)
-            teams[row["team_id"]].label = row["team__name"]
-    for assignee_id, team_id, duration in durations:
-        minutes = duration.total_seconds() / 60
-        total.minutes_to_contact.append(minutes)
-        if assignee_id is not None:
-            agents[assignee_id].minutes_to_contact.append(minutes)
-        if team_id is not None:
-            teams[team_id].minutes_to_contact.append(minutes)
+    rows = _rows(tickets, now)
+    if connections[tickets.db].vendor == "postgresql":
+        total, agents, teams = _grouped_in_postgres(rows, tickets.db)
+    else:
+        total, agents, teams = _grouped_in_python(rows)
+    if agents:
+        for user in get_user_model().objects.filter(pk__in=agents).only("username", "first_name", "last_name"):
+            agents[user.pk].label = _person(user)
+    if teams:
+        for team in Team.objects.filter(pk__in=teams).only("name"):
+            teams[team.pk].label = team.name
     return FollowupReport(
         total=total,
         by_agent=sorted(agents.values(), key=lambda p: p.label.casefold()),

@@ -1,12 +1,15 @@
 import uuid
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from followups.choices import (
     OPEN_STATUSES,
+    RECOVERED_MIN_SCORE,
     ContactChannel,
     EventKind,
     NotificationKind,
@@ -48,6 +51,22 @@ class BusinessCalendar(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValidationError({"timezone": _("Unknown timezone (use a name such as Europe/Paris).")}) from exc
+
+    def as_sla_calendar(self):
+        """The plain value followups.sla computes with (prefetch opening_hours and holidays for lists)."""
+        from followups import sla
+
+        return sla.Calendar(
+            timezone=self.timezone,
+            spans=tuple((span.weekday, span.opens, span.closes) for span in self.opening_hours.all()),
+            holidays=frozenset(holiday.day for holiday in self.holidays.all()),
+        )
 
 
 class OpeningHours(models.Model):
@@ -146,6 +165,12 @@ class Ticket(models.Model):
             models.Index(fields=["status", "first_contact_due_at"]),
             models.Index(fields=["team", "status", "first_contact_due_at"]),
             models.Index(fields=["assignee", "status", "first_contact_due_at"]),
+            # The inbox's default view: open cases by deadline, without walking the resolved ones.
+            models.Index(
+                fields=["first_contact_due_at", "id"],
+                condition=models.Q(status__in=OPEN_STATUSES),
+                name="ticket_open_by_deadline",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -159,10 +184,26 @@ class Ticket(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def is_recovered(self) -> bool | None:
+        """Did the re-surveyed customer come back (7 or more)? None until they answered."""
+        if self.resurvey_score is None:
+            return None
+        return self.resurvey_score >= RECOVERED_MIN_SCORE
+
+    @property
+    def clock_is_paused(self) -> bool:
+        return self.clock_paused_at is not None
+
     def is_overdue(self, now=None) -> bool:
-        """Not yet contacted, still open, and past its first-contact deadline."""
+        """Not yet contacted, still open, clock running, and past its first-contact deadline."""
         now = now or timezone.now()
-        return self.is_open and self.first_contacted_at is None and self.first_contact_due_at < now
+        return (
+            self.is_open
+            and self.first_contacted_at is None
+            and self.clock_paused_at is None
+            and self.first_contact_due_at < now
+        )
 
 
 class TicketEvent(models.Model):

@@ -1,55 +1,142 @@
 """Reads over follow-up tickets: the inbox, one ticket, counts. No N+1."""
 
-from django.db.models import Count, Q, QuerySet
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from followups.choices import OPEN_STATUSES
-from followups.models import Ticket
+from followups.choices import OPEN_STATUSES, Priority
+from followups.models import Team, Ticket
 from npsapp import roles
 from surveys.models import Response, ResponseTheme
 from surveys.selectors import DETRACTOR_Q
 
-INBOX_VIEWS = ("open", "mine", "unassigned", "overdue", "resolved")
+# "Due soon" in the inbox: the first-contact deadline falls within this window.
+DUE_SOON = timedelta(hours=4)
+
+# The inbox's sort orders; the deadline first by default (most urgent first).
+INBOX_SORTS = {
+    "deadline": (F("first_contact_due_at").asc(), F("id").asc()),
+    # Customer value: the biggest spenders first, then the most loyal (oldest customers).
+    "value": (
+        F("customer__total_spend").desc(nulls_last=True),
+        F("customer__customer_since").asc(nulls_last=True),
+        F("first_contact_due_at").asc(),
+        F("id").asc(),
+    ),
+    "newest": (F("opened_at").desc(), F("id").desc()),
+    "oldest": (F("opened_at").asc(), F("id").asc()),
+}
 
 
 def overdue_q(now) -> Q:
-    return Q(status__in=OPEN_STATUSES, first_contacted_at__isnull=True, first_contact_due_at__lt=now)
+    # A case waiting on the customer has its clock stopped: it cannot fall overdue meanwhile.
+    return Q(
+        status__in=OPEN_STATUSES,
+        first_contacted_at__isnull=True,
+        clock_paused_at__isnull=True,
+        first_contact_due_at__lt=now,
+    )
+
+
+def due_soon_q(now) -> Q:
+    """Open, not contacted yet, and due within the next four hours (not overdue yet)."""
+    return Q(
+        status__in=OPEN_STATUSES,
+        first_contacted_at__isnull=True,
+        first_contact_due_at__gte=now,
+        first_contact_due_at__lt=now + DUE_SOON,
+    )
+
+
+def critical_q() -> Q:
+    """Detractors who scored 0–3: the services open their cases with the high priority (no join)."""
+    return Q(priority=Priority.HIGH)
+
+
+def search_q(text: str) -> Q:
+    """Every word of `text` in the customer's name or email, or in the comment."""
+    condition = Q()
+    for word in text.split():
+        condition &= (
+            Q(customer__first_name__icontains=word)
+            | Q(customer__last_name__icontains=word)
+            | Q(customer__email__icontains=word)
+            | Q(response__comment__icontains=word)
+        )
+    return condition
+
+
+def sees_every_team(user) -> bool:
+    return roles.has_any_role(user, {roles.MANAGER, roles.ADMIN})
 
 
 def tickets_visible_to(user) -> QuerySet[Ticket]:
+    """Managers and admins see every case; an agent their teams' cases, theirs, and those of no team."""
     if not roles.has_any_role(user, roles.CAN_WORK_CASES):
         return Ticket.objects.none()
-    return Ticket.objects.all()
+    if sees_every_team(user):
+        return Ticket.objects.all()
+    # A subquery, not a list: no extra query, whatever the number of teams.
+    return Ticket.objects.filter(
+        Q(team__isnull=True) | Q(assignee=user) | Q(team__in=Team.objects.filter(members=user).values("id"))
+    )
 
 
-def inbox_tickets(*, user, view: str = "open", now=None) -> QuerySet[Ticket]:
-    """The inbox: tickets by first-contact deadline, with everything a row shows joined in."""
+def inbox_tickets(*, user) -> QuerySet[Ticket]:
+    """What the inbox starts from: the visible tickets with everything a row shows joined in."""
+    return tickets_visible_to(user).select_related("response", "customer", "assignee", "survey", "team")
+
+
+def inbox_order(tickets: QuerySet[Ticket], sort: str) -> QuerySet[Ticket]:
+    return tickets.order_by(*INBOX_SORTS.get(sort, INBOX_SORTS["deadline"]))
+
+
+def inbox_counts(*, user, now=None) -> dict:
+    """The open cases the user sees, by quick filter, in one query."""
     now = now or timezone.now()
-    tickets = tickets_visible_to(user).select_related("response", "customer", "assignee", "survey")
-    if view == "resolved":
-        return tickets.exclude(status__in=OPEN_STATUSES).order_by("-resolved_at", "-id")
-    tickets = tickets.filter(status__in=OPEN_STATUSES)
-    if view == "mine":
-        tickets = tickets.filter(assignee=user)
-    elif view == "unassigned":
-        tickets = tickets.filter(assignee__isnull=True)
-    elif view == "overdue":
-        tickets = tickets.filter(overdue_q(now))
-    return tickets.order_by("first_contact_due_at", "id")
+    return (
+        tickets_visible_to(user)
+        .filter(status__in=OPEN_STATUSES)
+        .aggregate(
+            open=Count("id"),
+            mine=Count("id", filter=Q(assignee=user)),
+            unassigned=Count("id", filter=Q(assignee__isnull=True)),
+            overdue=Count("id", filter=overdue_q(now)),
+            due_soon=Count("id", filter=due_soon_q(now)),
+        )
+    )
 
 
 def ticket_for_user(*, user, public_id) -> Ticket:
     """The ticket if `user` may work it, else 404 (never reveal that it exists)."""
     ticket = (
         tickets_visible_to(user)
-        .select_related("response__survey", "customer", "assignee", "survey")
+        .select_related("response__survey", "customer", "assignee", "survey", "team", "resurvey_invitation")
         .filter(public_id=public_id)
         .first()
     )
     if ticket is None:
         raise Http404
     return ticket
+
+
+def assignable_agents(*, team: Team | None) -> QuerySet:
+    """Who a case may be (re)assigned to: the team's active case workers, or every one of them."""
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(groups__name__in=roles.CAN_WORK_CASES) | Q(is_superuser=True))
+    )
+    if team is not None:
+        users = users.filter(teams=team)
+    return users.distinct().order_by("first_name", "last_name", "username")
+
+
+def ticket_events(*, ticket: Ticket) -> QuerySet:
+    return ticket.events.select_related("actor").order_by("created_at", "id")
 
 
 def ticket_counts(*, survey=None, now=None) -> dict:

@@ -1,23 +1,80 @@
-"""Every write to a follow-up ticket. Each change writes its audit event row."""
+"""Every write to a follow-up case. Each change writes its audit event rows and bumps the version.
+
+The lifecycle: new → contacted → waiting on customer → resolved (with an outcome) → closed, and
+reopening. `ticket_set_status` is the one transition function; `ticket_mark_contacted`,
+`ticket_customer_replied` and the bulk change call the same helpers, so every path is audited.
+
+Frozen metrics (see followups/metrics.py, which only reads them):
+- minutes_to_first_contact: wall-clock minutes from the answer (or the case's opening when there
+  is no answer) to the first contact. Paused time is NOT subtracted: it is what the customer
+  lived through.
+- first_contact_met: first contact at or before the deadline in force at that moment.
+- minutes_to_resolution: wall-clock minutes from the same start to the resolution.
+"""
+
+import logging
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Customer
-from followups import sla
-from followups.choices import OPEN_STATUSES, ContactChannel, EventKind, Outcome, Priority, TicketKind, TicketStatus
-from followups.models import Ticket, TicketEvent
+from followups import notifications, routing, sla
+from followups.choices import (
+    ALLOWED_TRANSITIONS,
+    DONE_STATUSES,
+    OPEN_STATUSES,
+    ContactChannel,
+    EventKind,
+    NotificationKind,
+    Outcome,
+    Priority,
+    TicketKind,
+    TicketStatus,
+)
+from followups.models import Ticket, TicketEvent, TicketNotification
 from integrations import events as webhook_events
 from integrations import webhooks
 from integrations.choices import WebhookEvent
+from npsapp import roles
 from surveys import scoring
 from surveys import services as survey_services
-from surveys.choices import Segment
-from surveys.models import Response, ResponseTheme, Theme, ThemeSource
+from surveys.choices import DeliveryStatus, Segment, SlaClock
+from surveys.invitation_email import invitation_email_send
+from surveys.models import Invitation, Response, ResponseTheme, Survey, Theme, ThemeSource
+
+logger = logging.getLogger(__name__)
 
 NOTE_MAX_LENGTH = 10_000
+# A passive's outreach case and an at-risk customer's outreach case: a week, elapsed.
+OUTREACH_FIRST_CONTACT_HOURS = 7 * 24
+# Re-surveys go out within this many days of being due; older ones are let go (a survey turned
+# on later must not mail every customer resolved in the past years at once).
+RESURVEY_WINDOW_DAYS = 7
+
+
+class StaleTicket(ValidationError):
+    """The case changed since the form was shown (its version moved on)."""
+
+    def __init__(self):
+        super().__init__(
+            _(
+                "Someone else changed this case while you were working on it. "
+                "Review the latest version below and try again."
+            ),
+            code="stale",
+        )
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET = _Unset()
 
 
 def _display(value) -> str:
@@ -30,8 +87,27 @@ def _display(value) -> str:
     return str(value)
 
 
-def _ticket_change(*, ticket: Ticket, actor, **changes) -> list[TicketEvent]:
-    """Apply field changes to `ticket` and write one audit event per changed field."""
+def _minutes(start, end) -> int:
+    return max(int((end - start).total_seconds() // 60), 0)
+
+
+def _lock(ticket: Ticket, expected_version: int | None = None) -> Ticket:
+    """Re-read `ticket` (in place) under a row lock; StaleTicket if the caller saw an older version."""
+    ticket.refresh_from_db(from_queryset=Ticket.objects.select_for_update())
+    if expected_version is not None and ticket.version != expected_version:
+        raise StaleTicket
+    return ticket
+
+
+def ticket_lock(*, ticket: Ticket, expected_version: int | None = None) -> Ticket:
+    """Lock the case for the rest of the transaction (several changes made as one); StaleTicket if
+    `expected_version` is given and the case moved on since."""
+    return _lock(ticket, expected_version)
+
+
+def _ticket_change(*, ticket: Ticket, actor, at=None, **changes) -> list[TicketEvent]:
+    """Apply field changes to `ticket`, write one audit event per changed field, bump the version."""
+    at = at or timezone.now()
     events = []
     for field, new in changes.items():
         old = getattr(ticket, field)
@@ -46,44 +122,141 @@ def _ticket_change(*, ticket: Ticket, actor, **changes) -> list[TicketEvent]:
                 field=field,
                 old_value=_display(old)[:200],
                 new_value=_display(new)[:200],
+                created_at=at,
             )
         )
     if events:
-        ticket.save(update_fields=list({e.field for e in events}))
+        ticket.version += 1
+        ticket.save(update_fields=[*{e.field for e in events}, "version", "updated_at"])
         TicketEvent.objects.bulk_create(events)
     return events
 
 
-def ticket_open_for_response(*, response: Response) -> Ticket | None:
-    """Open the follow-up ticket of a detractor's response. Safe to call any number of times."""
-    if scoring.segment_for(response.score) != Segment.DETRACTOR:
+def _event(*, ticket: Ticket, actor, kind: str, at=None, **fields) -> TicketEvent:
+    return TicketEvent.objects.create(ticket=ticket, actor=actor, kind=kind, created_at=at or timezone.now(), **fields)
+
+
+def _clock_start(ticket: Ticket):
+    """Where the frozen minutes count from: the answer, or the case's opening without one."""
+    if ticket.response_id is not None:
+        return ticket.response.submitted_at
+    return ticket.opened_at
+
+
+# --- Deadlines ----------------------------------------------------------------------------------
+
+
+def survey_calendar(survey: Survey) -> sla.Calendar | None:
+    if survey.business_calendar_id is None:
         return None
+    return survey.business_calendar.as_sla_calendar()
+
+
+def _survey_clock(survey: Survey) -> tuple[str, sla.Calendar | None]:
+    """The survey's clock and calendar; a business clock without a calendar falls back to elapsed."""
+    if survey.sla_clock == SlaClock.ELAPSED:
+        return sla.ELAPSED, None
+    calendar = survey_calendar(survey)
+    if calendar is None or not calendar.spans:
+        logger.warning("survey %s counts %s without opening hours: elapsed hours used", survey.id, survey.sla_clock)
+        return sla.ELAPSED, None
+    return survey.sla_clock, calendar
+
+
+def survey_first_contact_due(survey: Survey, start):
+    clock, calendar = _survey_clock(survey)
+    return sla.first_contact_due(
+        start, clock=clock, hours=survey.first_contact_hours, days=survey.first_contact_days, calendar=calendar
+    )
+
+
+def _ticket_clock(ticket: Ticket) -> tuple[str, sla.Calendar | None]:
+    # Outreach and passive cases run on a week of elapsed time whatever the survey says.
+    if ticket.kind != TicketKind.DETRACTOR:
+        return sla.ELAPSED, None
+    return _survey_clock(ticket.survey)
+
+
+def _resume_changes(ticket: Ticket, now) -> dict:
+    """The field changes that restart a paused clock with the time that was left."""
+    if ticket.clock_paused_at is None:
+        return {}
+    clock, calendar = _ticket_clock(ticket)
+    left = sla.time_left(ticket.clock_paused_at, ticket.first_contact_due_at, clock=clock, calendar=calendar)
+    changes = {"clock_paused_at": None}
+    if left > timedelta(0):
+        changes["first_contact_due_at"] = sla.resumed_due(now, left, clock=clock, calendar=calendar)
+    return changes
+
+
+# --- Opening ------------------------------------------------------------------------------------
+
+
+def ticket_open_for_response(*, response: Response) -> Ticket | None:
+    """The hook run for every answer (through ticket_open_for_response_task). Safe to run twice.
+
+    A detractor's answer opens a detractor case (routed, with its deadline); a passive's answer
+    opens an outreach case when the survey asks for it; an answer to a re-survey is recorded on
+    the case it was sent for. Returns the detractor or passive case, or None.
+    """
+    if response.invitation_id is not None:
+        recovery = Ticket.objects.filter(resurvey_invitation_id=response.invitation_id).first()
+        if recovery is not None:
+            ticket_record_resurvey(ticket=recovery, response=response)
+    segment = scoring.segment_for(response.score)
+    survey = response.survey
+    if segment == Segment.DETRACTOR:
+        return _ticket_open(
+            response=response,
+            kind=TicketKind.DETRACTOR,
+            priority=Priority.HIGH if scoring.is_critical(response.score) else Priority.NORMAL,
+            due=survey_first_contact_due(survey, response.submitted_at),
+        )
+    if segment == Segment.PASSIVE and survey.passive_outreach:
+        return _ticket_open(
+            response=response,
+            kind=TicketKind.PASSIVE,
+            priority=Priority.NORMAL,
+            due=sla.first_contact_due(response.submitted_at, hours=OUTREACH_FIRST_CONTACT_HOURS),
+        )
+    return None
+
+
+def _ticket_open(*, response: Response, kind: str, priority: str, due) -> Ticket:
     existing = Ticket.objects.filter(response=response).first()
     if existing is not None:
         return existing
     survey = response.survey
+    now = timezone.now()
     ticket = Ticket(
+        kind=kind,
         response=response,
         survey=survey,
         team_id=survey.team_id,
         customer=response.customer,
-        priority=Priority.HIGH if scoring.is_critical(response.score) else Priority.NORMAL,
-        opened_at=timezone.now(),
-        first_contact_due_at=sla.first_contact_due(response.submitted_at, hours=survey.first_contact_hours),
+        priority=priority,
+        opened_at=now,
+        first_contact_due_at=due,
     )
     try:
         with transaction.atomic():
+            ticket.assignee = routing.assignee_for(survey=survey, customer=response.customer)
             ticket.save()
-            TicketEvent.objects.create(ticket=ticket, kind=EventKind.OPENED, created_at=ticket.opened_at)
+            _event(ticket=ticket, actor=None, kind=EventKind.OPENED, at=now)
+            if ticket.assignee is not None:
+                _event(
+                    ticket=ticket,
+                    actor=None,
+                    kind=EventKind.FIELD_CHANGED,
+                    field="assignee",
+                    new_value=_display(ticket.assignee),
+                    at=now,
+                )
             webhook_events.emit(WebhookEvent.CASE_OPENED, webhooks.case_event_data(ticket))
     except IntegrityError:
         # A concurrent run opened it first: the unique response claims the work.
         return Ticket.objects.get(response=response)
     return ticket
-
-
-# Outreach to an at-risk customer: a week for the first contact, like a passive's follow-up.
-OUTREACH_FIRST_CONTACT_HOURS = 7 * 24
 
 
 @transaction.atomic
@@ -119,7 +292,7 @@ def ticket_open_outreach(*, customer, survey, reason: str, actor) -> Ticket:
         opened_at=now,
         first_contact_due_at=sla.first_contact_due(now, hours=OUTREACH_FIRST_CONTACT_HOURS),
     )
-    TicketEvent.objects.create(ticket=ticket, actor=actor, kind=EventKind.OPENED, body=reason, created_at=now)
+    _event(ticket=ticket, actor=actor, kind=EventKind.OPENED, body=reason, at=now)
     webhook_events.emit(WebhookEvent.CASE_OPENED, webhooks.case_event_data(ticket))
     return ticket
 
@@ -134,14 +307,31 @@ def _require_open(ticket: Ticket) -> None:
         raise ValidationError(_("This case is already resolved."))
 
 
+# --- Assignment ---------------------------------------------------------------------------------
+
+
+def _may_reassign(actor) -> bool:
+    return actor is None or roles.has_any_role(actor, {roles.MANAGER, roles.ADMIN})
+
+
 @transaction.atomic
-def ticket_assign(*, ticket: Ticket, actor, assignee) -> Ticket:
+def ticket_assign(*, ticket: Ticket, actor, assignee, expected_version: int | None = None) -> Ticket:
+    """Give the case to `assignee` (None: unassign). Taking a case someone else holds is for managers."""
+    _lock(ticket, expected_version)
+    if assignee is not None and not (assignee.is_active and roles.has_any_role(assignee, roles.CAN_WORK_CASES)):
+        raise ValidationError({"assignee": _("This person cannot work on follow-up cases.")})
+    held_by_other = ticket.assignee_id is not None and actor is not None and ticket.assignee_id != actor.pk
+    if held_by_other and ticket.assignee_id != getattr(assignee, "pk", None) and not _may_reassign(actor):
+        raise ValidationError({"assignee": _("This case is assigned to someone else: only a manager can reassign it.")})
     _ticket_change(ticket=ticket, actor=actor, assignee=assignee)
     return ticket
 
 
-def ticket_claim(*, ticket: Ticket, actor) -> Ticket:
-    return ticket_assign(ticket=ticket, actor=actor, assignee=actor)
+def ticket_claim(*, ticket: Ticket, actor, expected_version: int | None = None) -> Ticket:
+    return ticket_assign(ticket=ticket, actor=actor, assignee=actor, expected_version=expected_version)
+
+
+# --- Notes and contacts -------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -151,87 +341,370 @@ def ticket_add_note(*, ticket: Ticket, actor, body: str) -> TicketEvent:
         raise ValidationError({"body": _("Write something before adding a note.")})
     if len(body) > NOTE_MAX_LENGTH:
         raise ValidationError({"body": _("A note is limited to %(max)s characters.") % {"max": NOTE_MAX_LENGTH}})
-    return TicketEvent.objects.create(ticket=ticket, actor=actor, kind=EventKind.NOTE, body=body)
+    return _event(ticket=ticket, actor=actor, kind=EventKind.NOTE, body=body)
 
 
 @transaction.atomic
-def ticket_mark_contacted(*, ticket: Ticket, actor, channel: str, body: str = "") -> Ticket:
-    """Record a contact with the customer; the first one stops the first-contact clock."""
+def ticket_mark_contacted(
+    *, ticket: Ticket, actor, channel: str, body: str = "", at=None, expected_version: int | None = None
+) -> Ticket:
+    """Record a contact with the customer. The first one freezes the first-contact metrics."""
+    _lock(ticket, expected_version)
     _require_open(ticket)
     if channel not in ContactChannel.values:
         raise ValidationError({"channel": _("Choose how the customer was contacted.")})
-    changes = {"status": TicketStatus.CONTACTED}
+    if len(body) > NOTE_MAX_LENGTH:
+        raise ValidationError({"body": _("A note is limited to %(max)s characters.") % {"max": NOTE_MAX_LENGTH}})
+    now = timezone.now()
+    if at is not None:  # a phone call logged afterwards
+        if at > now + timedelta(minutes=1):
+            raise ValidationError({"at": _("A contact cannot be in the future.")})
+        if at < _clock_start(ticket):
+            raise ValidationError({"at": _("A contact cannot be before the customer's answer.")})
+    at = at or now
+    changes = {"status": TicketStatus.CONTACTED, **_resume_changes(ticket, now)}
     if ticket.first_contacted_at is None:
-        changes |= {"first_contacted_at": timezone.now(), "contact_channel": channel}
+        changes |= {
+            "first_contacted_at": at,
+            "contact_channel": channel,
+            "minutes_to_first_contact": _minutes(_clock_start(ticket), at),
+            "first_contact_met": at <= changes.get("first_contact_due_at", ticket.first_contact_due_at),
+        }
     if ticket.assignee_id is None and actor is not None:
         changes["assignee"] = actor
-    _ticket_change(ticket=ticket, actor=actor, **changes)
-    TicketEvent.objects.create(
-        ticket=ticket, actor=actor, kind=EventKind.CONTACTED, new_value=channel, body=body.strip()
-    )
+    _ticket_change(ticket=ticket, actor=actor, at=now, **changes)
+    _event(ticket=ticket, actor=actor, kind=EventKind.CONTACTED, new_value=channel, body=body.strip(), at=now)
+    return ticket
+
+
+# --- The lifecycle ------------------------------------------------------------------------------
+
+
+def _transition_target(ticket: Ticket, status: str) -> str:
+    if status not in TicketStatus.values:
+        raise ValidationError({"status": _("Choose a known status.")})
+    if ticket.status in DONE_STATUSES and status in (TicketStatus.NEW, TicketStatus.CONTACTED):
+        # Reopening goes back to where the case was: contacted, or new if nobody ever called.
+        return TicketStatus.CONTACTED if ticket.first_contacted_at is not None else TicketStatus.NEW
+    if ticket.status == TicketStatus.WAITING and status == TicketStatus.CONTACTED and ticket.first_contacted_at is None:
+        return TicketStatus.NEW  # the clock resumes, but nobody has contacted the customer yet
+    if ticket.status == TicketStatus.NEW and status == TicketStatus.CONTACTED:
+        raise ValidationError({"status": _("Record the contact (email or phone call) to move a new case on.")})
+    if status not in ALLOWED_TRANSITIONS[TicketStatus(ticket.status)]:
+        raise ValidationError(
+            {
+                "status": _("A case that is “%(old)s” cannot become “%(new)s”.")
+                % {"old": TicketStatus(ticket.status).label, "new": TicketStatus(status).label}
+            }
+        )
+    return status
+
+
+@transaction.atomic
+def ticket_set_status(
+    *, ticket: Ticket, actor, status: str, outcome: str = "", body: str = "", expected_version: int | None = None
+) -> Ticket:
+    """THE lifecycle transition. Asking for the status the case already has changes nothing."""
+    _lock(ticket, expected_version)
+    if len(body) > NOTE_MAX_LENGTH:
+        raise ValidationError({"body": _("A note is limited to %(max)s characters.") % {"max": NOTE_MAX_LENGTH}})
+    if outcome and status not in DONE_STATUSES:
+        raise ValidationError({"outcome": _("An outcome goes with a resolved or closed case.")})
+    if status == ticket.status:
+        if body.strip():
+            ticket_add_note(ticket=ticket, actor=actor, body=body)
+        return ticket
+    target = _transition_target(ticket, status)
+    if target == ticket.status:
+        return ticket
+    now = timezone.now()
+    was_done = ticket.status in DONE_STATUSES
+    changes: dict = {"status": target}
+    kind = None
+    if target == TicketStatus.WAITING:
+        changes["clock_paused_at"] = now
+        kind = EventKind.WAITING
+    elif ticket.status == TicketStatus.WAITING:
+        changes |= _resume_changes(ticket, now)
+        if target in OPEN_STATUSES:
+            kind = EventKind.RESUMED
+        else:
+            changes["first_contact_due_at"] = ticket.first_contact_due_at  # no clock left to run
+    if target in DONE_STATUSES and ticket.resolved_at is None:
+        if outcome not in Outcome.values:
+            raise ValidationError({"outcome": _("Choose the outcome of this case.")})
+        changes |= {
+            "outcome": outcome,
+            "resolved_at": now,
+            "minutes_to_resolution": _minutes(_clock_start(ticket), now),
+        }
+    elif target in DONE_STATUSES and outcome:
+        changes["outcome"] = outcome
+    if target == TicketStatus.CLOSED:
+        changes["closed_at"] = now
+    if was_done and target in OPEN_STATUSES:
+        changes |= {"resolved_at": None, "outcome": "", "closed_at": None, "minutes_to_resolution": None}
+        kind = EventKind.REOPENED
+    _ticket_change(ticket=ticket, actor=actor, at=now, **changes)
+    if kind is not None:
+        _event(ticket=ticket, actor=actor, kind=kind, at=now)
+    if body.strip():
+        ticket_add_note(ticket=ticket, actor=actor, body=body)
+    if target in DONE_STATUSES and not was_done:
+        webhook_events.emit(WebhookEvent.CASE_RESOLVED, webhooks.case_event_data(ticket))
+    return ticket
+
+
+def ticket_resolve(
+    *, ticket: Ticket, actor, outcome: str, body: str = "", expected_version: int | None = None
+) -> Ticket:
+    """Resolve an open case with an outcome (a thin wrapper kept for its callers)."""
+    with transaction.atomic():
+        _lock(ticket, expected_version)
+        _require_open(ticket)
+        if outcome not in Outcome.values:
+            raise ValidationError({"outcome": _("Choose the outcome of this case.")})
+        return ticket_set_status(ticket=ticket, actor=actor, status=TicketStatus.RESOLVED, outcome=outcome, body=body)
+
+
+@transaction.atomic
+def ticket_customer_replied(*, ticket: Ticket, body: str = "", at=None) -> Ticket:
+    """A reply from the customer came in: it resumes a waiting case's clock and puts it back to contacted.
+
+    A reply to a resolved or closed case is logged on its timeline and reopens nothing.
+    """
+    _lock(ticket)
+    now = timezone.now()
+    at = at or now
+    if ticket.status == TicketStatus.WAITING:
+        # Back to contacted; to new if nobody ever contacted them (a reply is not our contact).
+        status = TicketStatus.CONTACTED if ticket.first_contacted_at is not None else TicketStatus.NEW
+        changes = {"status": status, **_resume_changes(ticket, now)}
+        _ticket_change(ticket=ticket, actor=None, at=now, **changes)
+    _event(ticket=ticket, actor=None, kind=EventKind.CUSTOMER_REPLIED, body=body.strip(), at=at)
     return ticket
 
 
 @transaction.atomic
-def ticket_resolve(*, ticket: Ticket, actor, outcome: str, body: str = "") -> Ticket:
-    _require_open(ticket)
-    if outcome not in Outcome.values:
-        raise ValidationError({"outcome": _("Choose the outcome of this case.")})
-    _ticket_change(
-        ticket=ticket, actor=actor, status=TicketStatus.RESOLVED, outcome=outcome, resolved_at=timezone.now()
+def tickets_bulk_change(*, tickets, actor, assignee=UNSET, status: str | None = None, outcome: str = "") -> int:
+    """Change many cases at once, all or nothing, through the single-case services. Returns how many changed."""
+    tickets = list(tickets)
+    if not tickets:
+        raise ValidationError(_("Select at least one case."))
+    if assignee is UNSET and not status:
+        raise ValidationError(_("Choose an assignee or a status to apply."))
+    changed = 0
+    for ticket in tickets:
+        before = _lock(ticket).version
+        try:
+            if assignee is not UNSET:
+                ticket_assign(ticket=ticket, actor=actor, assignee=assignee)
+            if status:
+                ticket_set_status(ticket=ticket, actor=actor, status=status, outcome=outcome)
+        except ValidationError as exc:
+            raise ValidationError(
+                _("Case %(reference)s: %(error)s") % {"reference": ticket.reference, "error": " ".join(exc.messages)}
+            ) from exc
+        changed += ticket.version != before
+    return changed
+
+
+# --- Deadline warnings and breaches (beat) ------------------------------------------------------
+
+
+def _notify(*, ticket: Ticket, kind: str, now) -> TicketNotification | None:
+    """Claim the (ticket, kind) notification row and send it now or leave it for the morning digest."""
+    try:
+        with transaction.atomic():
+            notification = TicketNotification.objects.create(ticket=ticket, kind=kind, created_at=now)
+    except IntegrityError:
+        return None
+    notifications.notification_deliver(notification=notification, now=now)
+    return notification
+
+
+def _running_clock_q() -> Q:
+    return Q(
+        status__in=OPEN_STATUSES,
+        first_contacted_at__isnull=True,
+        clock_paused_at__isnull=True,
+        breached_at__isnull=True,
     )
-    if body.strip():
-        ticket_add_note(ticket=ticket, actor=actor, body=body)
-    webhook_events.emit(WebhookEvent.CASE_RESOLVED, webhooks.case_event_data(ticket))
-    return ticket
+
+
+@transaction.atomic
+def ticket_warn(*, ticket: Ticket, now) -> bool:
+    """Warn the assignee that the deadline is near. True only for the call that claims the warning."""
+    claimed = Ticket.objects.filter(
+        _running_clock_q(), id=ticket.id, warned_at__isnull=True, first_contact_due_at__gt=now
+    ).update(warned_at=now, version=F("version") + 1)
+    if claimed != 1:
+        return False
+    ticket.warned_at = now
+    _event(ticket=ticket, actor=None, kind=EventKind.WARNED, field="warned_at", new_value=_display(now), at=now)
+    _notify(ticket=ticket, kind=NotificationKind.WARNING, now=now)
+    return True
 
 
 @transaction.atomic
 def ticket_mark_breached(*, ticket: Ticket, now) -> bool:
     """Record that `ticket` missed its first-contact deadline. True only for the call that marks it.
 
-    A conditional UPDATE claims the mark, so two beat runs at once write one event and emit
-    case.breached once. Contacted, resolved and not-yet-due cases are left alone.
+    A conditional UPDATE claims the mark, so two beat runs at once write one event, emit
+    case.breached once and notify the managers once. Contacted, resolved, paused and
+    not-yet-due cases are left alone.
     """
-    claimed = Ticket.objects.filter(
-        id=ticket.id,
-        breached_at__isnull=True,
-        first_contacted_at__isnull=True,
-        status__in=OPEN_STATUSES,
-        first_contact_due_at__lt=now,
-    ).update(breached_at=now)
+    claimed = Ticket.objects.filter(_running_clock_q(), id=ticket.id, first_contact_due_at__lt=now).update(
+        breached_at=now, version=F("version") + 1
+    )
     if claimed != 1:
         return False
     ticket.breached_at = now
-    TicketEvent.objects.create(
-        ticket=ticket,
-        kind=EventKind.FIELD_CHANGED,
-        field="breached_at",
-        new_value=_display(now)[:200],
-        created_at=now,
-    )
+    _event(ticket=ticket, actor=None, kind=EventKind.BREACHED, field="breached_at", new_value=_display(now), at=now)
     webhook_events.emit(WebhookEvent.CASE_BREACHED, webhooks.case_event_data(ticket))
+    _notify(ticket=ticket, kind=NotificationKind.BREACH, now=now)
     return True
 
 
 def tickets_mark_breached(*, now=None, limit: int = 1000) -> int:
-    """Every minute (beat): mark the open, uncontacted cases past their deadline. Returns how many."""
+    """Mark the open, uncontacted cases past their deadline. Returns how many."""
     now = now or timezone.now()
     overdue = (
-        Ticket.objects.filter(
-            breached_at__isnull=True,
-            first_contacted_at__isnull=True,
-            status__in=OPEN_STATUSES,
-            first_contact_due_at__lt=now,
-        )
-        .select_related("survey", "customer", "response")
+        Ticket.objects.filter(_running_clock_q(), first_contact_due_at__lt=now)
+        .select_related("survey__business_calendar", "customer", "response", "assignee", "team")
         .order_by("first_contact_due_at")[:limit]
     )
     return sum(ticket_mark_breached(ticket=ticket, now=now) for ticket in overdue)
 
 
+def tickets_warn(*, now=None, limit: int = 1000) -> int:
+    """Warn the assignees of cases whose deadline is within their survey's warning lead. Returns how many."""
+    now = now or timezone.now()
+    longest = Survey.objects.aggregate(lead=Max("warning_lead_hours"))["lead"] or 0
+    if not longest:
+        return 0
+    candidates = (
+        Ticket.objects.filter(
+            _running_clock_q(),
+            warned_at__isnull=True,
+            first_contact_due_at__gt=now,
+            first_contact_due_at__lte=now + timedelta(hours=longest),
+            survey__warning_lead_hours__gt=0,
+        )
+        .select_related("survey__business_calendar", "customer", "response", "assignee", "team")
+        .order_by("first_contact_due_at")[:limit]
+    )
+    warned = 0
+    for ticket in candidates:
+        if ticket.first_contact_due_at - timedelta(hours=ticket.survey.warning_lead_hours) <= now:
+            warned += ticket_warn(ticket=ticket, now=now)
+    return warned
+
+
+def tickets_check_deadlines(*, now=None) -> tuple[int, int]:
+    """Every minute (beat): warnings, then breaches. Returns (warned, breached). Safe to overlap."""
+    now = now or timezone.now()
+    return tickets_warn(now=now), tickets_mark_breached(now=now)
+
+
+# --- Recovery: re-survey resolved detractors ----------------------------------------------------
+
+
+def _resurvey_candidates(*, now):
+    days_in_use = (
+        Survey.objects.filter(resurvey_after_days__gt=0).values_list("resurvey_after_days", flat=True).distinct()
+    )
+    for days in sorted(set(days_in_use)):
+        due_before = now - timedelta(days=days)
+        yield from (
+            Ticket.objects.filter(
+                kind=TicketKind.DETRACTOR,
+                status__in=DONE_STATUSES,
+                resurvey_invitation__isnull=True,
+                survey__resurvey_after_days=days,
+                survey__is_anonymous=False,
+                resolved_at__lte=due_before,
+                resolved_at__gt=due_before - timedelta(days=RESURVEY_WINDOW_DAYS),
+                customer__isnull=False,
+                customer__erased_at__isnull=True,
+                customer__surveys_opted_out_at__isnull=True,
+            )
+            .exclude(customer__email="")
+            .select_related("survey__brand", "customer")
+            .order_by("resolved_at")
+        )
+
+
+def ticket_resurvey(*, ticket: Ticket, now=None) -> Invitation | None:
+    """Invite the customer of a resolved detractor case to answer again, once. None when skipped or done."""
+    now = now or timezone.now()
+    customer = ticket.customer
+    if (
+        ticket.survey.is_anonymous
+        or customer is None
+        or customer.erased_at is not None
+        or not customer.email
+        or customer.surveys_opted_out_at is not None
+    ):
+        return None
+    with transaction.atomic():
+        invitation = survey_services.invitation_create(survey=ticket.survey, customer=customer, created_at=now)
+        claimed = Ticket.objects.filter(
+            id=ticket.id, resurvey_invitation__isnull=True, status__in=DONE_STATUSES
+        ).update(resurvey_invitation=invitation, version=F("version") + 1)
+        if claimed != 1:
+            transaction.set_rollback(True)
+            return None
+        ticket.resurvey_invitation = invitation
+        _event(ticket=ticket, actor=None, kind=EventKind.RESURVEY_SENT, field="resurvey_invitation", at=now)
+        # Sent inside the transaction: if the mail server refuses it, nothing is claimed and the
+        # next beat tries again.
+        invitation_email_send(invitation=invitation)
+        Invitation.objects.filter(id=invitation.id).update(
+            delivery_status=DeliveryStatus.SENT, sent_at=now, delivery_attempts=F("delivery_attempts") + 1
+        )
+    return invitation
+
+
+def tickets_resurvey(*, now=None, limit: int = 500) -> int:
+    """Every 15 minutes (beat): send the re-surveys that are due. Returns how many went out."""
+    now = now or timezone.now()
+    sent = 0
+    for ticket in _resurvey_candidates(now=now):
+        if sent >= limit:
+            break
+        try:
+            sent += ticket_resurvey(ticket=ticket, now=now) is not None
+        except Exception:  # noqa: BLE001 - one refused address must not stop the others; retried next run
+            logger.exception("re-survey of case %s failed", ticket.id)
+    return sent
+
+
+def ticket_record_resurvey(*, ticket: Ticket, response: Response) -> bool:
+    """Store the score the customer gave when re-surveyed, once. True for the call that records it."""
+    with transaction.atomic():
+        claimed = Ticket.objects.filter(id=ticket.id, resurvey_score__isnull=True).update(
+            resurvey_score=response.score, version=F("version") + 1
+        )
+        if claimed != 1:
+            return False
+        ticket.resurvey_score = response.score
+        _event(
+            ticket=ticket,
+            actor=None,
+            kind=EventKind.RESURVEY_ANSWERED,
+            field="resurvey_score",
+            new_value=str(response.score),
+            at=response.submitted_at,
+        )
+    return True
+
+
+# --- Themes -------------------------------------------------------------------------------------
+
+
 def _theme_event(*, ticket: Ticket, actor, old: str, new: str) -> TicketEvent:
-    return TicketEvent.objects.create(
+    return _event(
         ticket=ticket,
         actor=actor,
         kind=EventKind.FIELD_CHANGED,

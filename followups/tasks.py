@@ -1,43 +1,86 @@
-"""Thin Celery wrappers: ids in, re-fetch, call one service."""
+"""Thin Celery wrappers: ids in, re-fetch, call one service. Every one is safe to run twice."""
 
 import logging
 from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from followups import selectors, services
+from followups import notifications, services
+from followups.models import Ticket
 from surveys.models import Response
+from surveys.selectors import DETRACTOR_Q, PASSIVE_Q
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task
 def ticket_open_for_response_task(response_id: int) -> None:
-    response = Response.objects.select_related("survey").filter(id=response_id).first()
+    """Run for every answer: opens a detractor or passive case, records a re-survey score."""
+    response = Response.objects.select_related("survey", "customer").filter(id=response_id).first()
     if response is None:
         return
     services.ticket_open_for_response(response=response)
 
 
+def responses_missing_followup(*, submitted_before):
+    """Answers whose hook never ran: a detractor without a case, a passive without the outreach case
+    its survey asks for, a re-survey answer not yet recorded on its case."""
+    unrecorded_resurvey = Exists(
+        Ticket.objects.filter(resurvey_invitation_id=OuterRef("invitation_id"), resurvey_score__isnull=True)
+    )
+    return (
+        Response.objects.filter(submitted_at__lt=submitted_before)
+        .filter(
+            (DETRACTOR_Q & Q(ticket__isnull=True))
+            | (PASSIVE_Q & Q(survey__passive_outreach=True, ticket__isnull=True))
+            | Q(unrecorded_resurvey)
+        )
+        .select_related("survey", "customer")
+        .order_by("submitted_at")
+    )
+
+
 @shared_task
 def tickets_reconcile_task(limit: int = 1000) -> int:
-    """Open the tickets whose task message was lost (broker down, worker crash)."""
+    """Run the response hook for the answers whose task message was lost (broker down, worker crash)."""
     older_than = timezone.now() - timedelta(seconds=settings.NPSAPP_RECONCILE_AFTER_SECONDS)
-    opened = 0
-    for response in selectors.detractor_responses_without_ticket(submitted_before=older_than)[:limit]:
+    handled = 0
+    for response in responses_missing_followup(submitted_before=older_than)[:limit]:
         services.ticket_open_for_response(response=response)
-        opened += 1
-    if opened:
-        logger.info("reconciliation opened %d missing follow-up tickets", opened)
-    return opened
+        handled += 1
+    if handled:
+        logger.info("reconciliation ran the follow-up hook for %d answers", handled)
+    return handled
+
+
+@shared_task
+def tickets_check_deadlines_task() -> dict:
+    """Every minute (beat): warn before deadlines, mark and report breaches. Safe to overlap."""
+    warned, breached = services.tickets_check_deadlines()
+    if warned or breached:
+        logger.info("deadline check: %d warned, %d breached", warned, breached)
+    return {"warned": warned, "breached": breached}
 
 
 @shared_task
 def tickets_mark_breached_task() -> int:
-    """Every minute (beat): mark the cases that missed their first-contact deadline. Safe to overlap."""
-    marked = services.tickets_mark_breached()
-    if marked:
-        logger.info("marked %d follow-up cases as past their first-contact deadline", marked)
-    return marked
+    """Kept for beat schedules still naming it: the breach half of tickets_check_deadlines_task."""
+    return services.tickets_mark_breached()
+
+
+@shared_task
+def notifications_digest_task() -> int:
+    """Every few minutes (beat): send what was held while the calendar was closed."""
+    return notifications.notifications_send_digest()
+
+
+@shared_task
+def tickets_resurvey_task() -> int:
+    """Every 15 minutes (beat): re-survey the customers of resolved detractor cases."""
+    sent = services.tickets_resurvey()
+    if sent:
+        logger.info("sent %d recovery re-surveys", sent)
+    return sent

@@ -3,51 +3,163 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
+from django.template import TemplateDoesNotExist
+from django.template.loader import select_template
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
 from crm.selectors import customer_crm_summary
 from followups import selectors, services
-from followups.forms import ContactForm, NoteForm, ResolveForm, ThemeForm
+from followups.filters import InboxFilter
+from followups.forms import AssignForm, BulkForm, ClaimForm, NoteForm, PhoneCallForm, StatusForm, ThemeForm
 from npsapp import roles
 from npsapp.roles import role_required
 
 PAGE_SIZE = 50
+CONVERSATION_TEMPLATE = "conversations/_case_conversation.html"
+# Field changes the timeline leaves out: the contact, waiting and resolution events say them
+# already, and the frozen metrics are for the reports.
+TIMELINE_HIDDEN_FIELDS = (
+    "first_contacted_at",
+    "contact_channel",
+    "resolved_at",
+    "closed_at",
+    "clock_paused_at",
+    "minutes_to_first_contact",
+    "first_contact_met",
+    "minutes_to_resolution",
+)
 
 
 @role_required(roles.CAN_WORK_CASES)
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "POST"])
 def inbox(request):
-    view = request.GET.get("view", "open")
-    if view not in selectors.INBOX_VIEWS:
-        view = "open"
+    """The cases the user may work: filters, search and sort in the URL; bulk changes by POST."""
+    if request.method == "POST":
+        return _inbox_bulk(request)
     now = timezone.now()
-    tickets = selectors.inbox_tickets(user=request.user, view=view, now=now)
+    filterset = InboxFilter(
+        request.GET, queryset=selectors.inbox_tickets(user=request.user), user=request.user, now=now
+    )
+    tickets = filterset.qs
+    if filterset.form.errors:
+        messages.warning(
+            request,
+            _("Some filters were not understood and are ignored: %(filters)s.")
+            % {"filters": ", ".join(str(label) for label in filterset.invalid_fields)},
+        )
     page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "view": view, "views": selectors.INBOX_VIEWS, "now": now}
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "filterset": filterset,
+        "form": filterset.form,
+        "query": query.urlencode(),
+        "counts": selectors.inbox_counts(user=request.user, now=now),
+        "bulk_form": BulkForm(user=request.user),
+        "now": now,
+        "due_soon_before": now + selectors.DUE_SOON,
+    }
     return render(request, "followups/inbox.html", context)
 
 
-# Each action: the form that validates it (its fields are the service's keywords) and the service.
+def _inbox_bulk(request):
+    back = request.POST.get("next", "")
+    if not back.startswith("?") or not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = ""
+    back = reverse("followups:inbox") + back
+    if not request.POST.getlist("tickets"):
+        messages.warning(request, _("No case was selected: nothing was changed. Tick the cases to change first."))
+        return HttpResponseRedirect(back)
+    form = BulkForm(request.POST, user=request.user)
+    if not form.is_valid():
+        errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
+        messages.error(request, _("Nothing was changed: %(errors)s") % {"errors": " ".join(errors)})
+        return HttpResponseRedirect(back)
+    try:
+        changed = services.tickets_bulk_change(
+            tickets=list(form.cleaned_data["tickets"]), actor=request.user, **form.service_kwargs()
+        )
+    except ValidationError as exc:
+        messages.error(request, _("Nothing was changed: %(errors)s") % {"errors": " ".join(exc.messages)})
+    else:
+        messages.success(request, ngettext("%(n)s case changed.", "%(n)s cases changed.", changed) % {"n": changed})
+    return HttpResponseRedirect(back)
+
+
+# Each action on a case: the form that validates it and the service it calls.
 ACTIONS = {
-    "claim": (None, services.ticket_claim),
+    "claim": (ClaimForm, services.ticket_claim),
+    "assign": (AssignForm, services.ticket_assign),
     "note": (NoteForm, services.ticket_add_note),
-    "contact": (ContactForm, services.ticket_mark_contacted),
-    "resolve": (ResolveForm, services.ticket_resolve),
+    "phone": (PhoneCallForm, services.ticket_mark_contacted),
+    "status": (StatusForm, lambda **kwargs: services.ticket_set_status(**kwargs)),
     "tag": (ThemeForm, services.ticket_tag_theme),
     "untag": (ThemeForm, services.ticket_untag_theme),
 }
 DONE_MESSAGES = {
     "claim": gettext_lazy("You now own this case."),
-    "note": gettext_lazy("Note added."),
-    "contact": gettext_lazy("Contact recorded."),
-    "resolve": gettext_lazy("Case resolved."),
+    "assign": gettext_lazy("Assignee changed."),
+    "note": gettext_lazy("Internal note added."),
+    "phone": gettext_lazy("Phone call logged."),
+    "status": gettext_lazy("Status changed."),
     "tag": gettext_lazy("Theme added."),
     "untag": gettext_lazy("Theme removed."),
 }
+# Who may do what, beyond working cases at all.
+MANAGER_ACTIONS = {"assign"}
+
+
+def _forms(ticket, user, bound=None) -> dict:
+    forms = {key: form_class(ticket=ticket, user=user) for key, (form_class, _service) in ACTIONS.items()}
+    del forms["untag"]  # one button per theme, no form of its own
+    if bound is not None:
+        forms[bound[0]] = bound[1]
+    return forms
+
+
+def _add_service_error(form, exc: ValidationError) -> None:
+    """Show a service's refusal beside the field it names, or above the form."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def _has_conversation() -> bool:
+    """The email thread and composer come from the conversations app, once its template exists."""
+    try:
+        select_template([CONVERSATION_TEMPLATE])
+    except TemplateDoesNotExist:
+        return False
+    return True
+
+
+def _conversation(ticket, user) -> dict:
+    from conversations import selectors as conversation_selectors  # the conversations app's part of the page
+
+    return conversation_selectors.case_conversation(ticket=ticket, user=user)
+
+
+def _notify_customer(request, ticket) -> None:
+    from conversations import services as conversation_services  # the conversations app's; optional here
+
+    try:
+        conversation_services.customer_status_update_send(ticket=ticket, actor=request.user)
+    except ValidationError as exc:
+        messages.error(
+            request,
+            _("The status changed, but the customer could not be emailed: %(reason)s")
+            % {"reason": " ".join(exc.messages)},
+        )
+    else:
+        messages.info(request, _("The customer was emailed about this change."))
 
 
 @role_required(roles.CAN_WORK_CASES)
@@ -55,29 +167,44 @@ DONE_MESSAGES = {
 def ticket_detail(request, public_id):
     """One case: the answer, the CRM panel, the timeline, and the actions on it."""
     ticket = selectors.ticket_for_user(user=request.user, public_id=public_id)
-    forms = {"note": NoteForm(), "contact": ContactForm(), "resolve": ResolveForm(), "tag": ThemeForm()}
+    bound = None
     status = 200
     if request.method == "POST":
         action = request.POST.get("action", "")
-        if action not in ACTIONS:
+        if action not in ACTIONS or (action in MANAGER_ACTIONS and not selectors.sees_every_team(request.user)):
             messages.error(request, _("Unknown action."))
             return HttpResponseRedirect(request.path)
         form_class, service = ACTIONS[action]
-        form = form_class(request.POST) if form_class else None
-        if form is None or form.is_valid():
+        form = form_class(request.POST, ticket=ticket, user=request.user)
+        bound = (action, form)
+        status = 400
+        if form.is_valid():
             try:
-                service(ticket=ticket, actor=request.user, **(form.cleaned_data if form else {}))
+                service(ticket=ticket, actor=request.user, **form.service_kwargs())
+            except services.StaleTicket:
+                # Someone changed the case meanwhile: show the latest case, keep what was typed.
+                ticket = selectors.ticket_for_user(user=request.user, public_id=public_id)
+                data = request.POST.copy()
+                data["version"] = str(ticket.version)
+                bound = (bound[0], form_class(data, ticket=ticket, user=request.user))
+                messages.error(
+                    request,
+                    _(
+                        "Someone else changed this case while you were on it: nothing was saved. "
+                        "Check the latest version below, then try again (what you typed is kept)."
+                    ),
+                )
+                status = 409
             except ValidationError as exc:
-                if form is None:
-                    messages.error(request, " ".join(exc.messages))
-                    return HttpResponseRedirect(request.path)
-                form.add_error(None, exc)
+                _add_service_error(form, exc)
             else:
                 messages.success(request, str(DONE_MESSAGES[action]))
+                if action == "status" and form.cleaned_data.get("notify_customer"):
+                    _notify_customer(request, ticket)
                 return HttpResponseRedirect(request.path)
-        forms[action] = form
-        status = 400
+    forms = _forms(ticket, request.user, bound)
     theme_links = selectors.ticket_theme_links(ticket=ticket)
+    has_conversation = _has_conversation()
     # Offer only the themes the answer does not have yet.
     tag_field = forms["tag"].fields["theme"]
     tag_field.queryset = tag_field.queryset.exclude(id__in=[link.theme_id for link in theme_links])
@@ -90,9 +217,13 @@ def ticket_detail(request, public_id):
         )
         if ticket.customer
         else None,
-        "events": ticket.events.select_related("actor").all(),
+        "events": selectors.ticket_events(ticket=ticket),
+        "hidden_fields": TIMELINE_HIDDEN_FIELDS,
         "theme_links": theme_links,
         "forms": forms,
+        "can_assign": selectors.sees_every_team(request.user),
+        "has_conversation": has_conversation,
+        "conversation": _conversation(ticket, request.user) if has_conversation else None,
         "now": timezone.now(),
         "inbox_url": reverse("followups:inbox"),
     }

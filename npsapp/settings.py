@@ -216,6 +216,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 NPSAPP_BEAT_INTERVAL_SECONDS = env_int("NPSAPP_BEAT_INTERVAL_SECONDS", 60)
 # Detractor responses older than this with no ticket are picked up by the beat task.
 NPSAPP_RECONCILE_AFTER_SECONDS = env_int("NPSAPP_RECONCILE_AFTER_SECONDS", 60)
+# The business calendar (by name) that says when deadline emails may go out for surveys on an
+# elapsed clock; empty: 08:00-20:00 Europe/Paris every day.
+NPSAPP_NOTIFICATION_CALENDAR = os.environ.get("NPSAPP_NOTIFICATION_CALENDAR", "")
 CELERY_BEAT_SCHEDULE = {
     "tickets-reconcile": {
         "task": "followups.tasks.tickets_reconcile_task",
@@ -229,12 +232,34 @@ CELERY_BEAT_SCHEDULE = {
         "task": "surveys.tasks.responses_tag_new_with_themes_task",
         "schedule": NPSAPP_BEAT_INTERVAL_SECONDS,
     },
-    "cases-mark-breached": {
-        "task": "followups.tasks.tickets_mark_breached_task",
+    # Warnings before the first-contact deadline, then breaches (replaces cases-mark-breached).
+    "cases-check-deadlines": {
+        "task": "followups.tasks.tickets_check_deadlines_task",
+        "schedule": NPSAPP_BEAT_INTERVAL_SECONDS,
+    },
+    # Notifications held outside the calendar go out as one digest per person once it opens.
+    "cases-notification-digest": {
+        "task": "followups.tasks.notifications_digest_task",
+        "schedule": 5 * 60,
+    },
+    "cases-recovery-resurvey": {
+        "task": "followups.tasks.tickets_resurvey_task",
+        "schedule": 15 * 60,
+    },
+    "conversations-reconcile": {
+        "task": "conversations.tasks.messages_reconcile_task",
         "schedule": NPSAPP_BEAT_INTERVAL_SECONDS,
     },
     "webhooks-retry": {
         "task": "integrations.tasks.webhook_deliveries_retry_task",
+        "schedule": NPSAPP_BEAT_INTERVAL_SECONDS,
+    },
+    "campaigns-start-due": {
+        "task": "campaigns.tasks.campaigns_start_due_task",
+        "schedule": NPSAPP_BEAT_INTERVAL_SECONDS,
+    },
+    "campaigns-send-reminders": {
+        "task": "campaigns.tasks.invitations_remind_due_task",
         "schedule": NPSAPP_BEAT_INTERVAL_SECONDS,
     },
     "responses-retention": {
@@ -251,7 +276,14 @@ CELERY_BEAT_SCHEDULE = {
 # --- Cache: Redis when configured, local memory otherwise -------------------------------------
 REDIS_CACHE_URL = os.environ.get("REDIS_CACHE_URL", "")
 if REDIS_CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_CACHE_URL,
+            # Rate limits read the cache on customers' answers: fail fast, never hang them.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -325,4 +357,24 @@ LOGGING = {
 
 # --- Domain defaults ---------------------------------------------------------------------------------
 NPSAPP_LINK_VALID_DAYS = env_int("NPSAPP_LINK_VALID_DAYS", 30)
+# A customer is not invited again within this many days, whatever the survey (a survey may set its own).
+NPSAPP_CONTACT_FATIGUE_DAYS = env_int("NPSAPP_CONTACT_FATIGUE_DAYS", 90)
 NPSAPP_SMALL_SAMPLE = 30  # below this many answers, an NPS is flagged as a small sample
+# bench/submit.py only: adds /bench/ok/, a view returning "ok", as the baseline it measures against.
+NPSAPP_BENCH_BARE_VIEW = env_bool("NPSAPP_BENCH_BARE_VIEW", False)
+
+# --- Conversations with customers -----------------------------------------------------------------
+# A customer's personal reply link (and reply-to address) works this many days after the email.
+NPSAPP_REPLY_LINK_DAYS = env_int("NPSAPP_REPLY_LINK_DAYS", 90)
+# Replies by email: outbound emails get Reply-To reply+<token>@<domain> when the domain is set,
+# and the mail gateway POSTs them to /conversations/inbound/ with this shared secret
+# (X-Npsapp-Inbound-Secret header). Unset secret: the endpoint refuses everything.
+NPSAPP_INBOUND_EMAIL_DOMAIN = os.environ.get("NPSAPP_INBOUND_EMAIL_DOMAIN", "")
+NPSAPP_INBOUND_EMAIL_SECRET = os.environ.get("NPSAPP_INBOUND_EMAIL_SECRET", "")
+# Customer pages: answers accepted per minute on one personal link, and per client address
+# on a public feedback page. Behind a reverse proxy, name the header it sets with the
+# client's address (e.g. HTTP_X_FORWARDED_FOR; its last hop is used), else every
+# customer shares the proxy's address.
+NPSAPP_RATE_LINK_POSTS_PER_MINUTE = env_int("NPSAPP_RATE_LINK_POSTS_PER_MINUTE", 10)
+NPSAPP_RATE_PUBLIC_POSTS_PER_MINUTE = env_int("NPSAPP_RATE_PUBLIC_POSTS_PER_MINUTE", 5)
+NPSAPP_CLIENT_IP_HEADER = os.environ.get("NPSAPP_CLIENT_IP_HEADER", "")

@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpResponse
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -28,3 +30,12 @@ urlpatterns = [
     # Any other address under /api/ answers a JSON 404, not the HTML page.
     re_path(r"^api/", not_found),
 ]
+
+
+if settings.NPSAPP_BENCH_BARE_VIEW:
+
+    def bench_ok(request):
+        """bench/submit.py's baseline: the same server, settings and middleware, no work in the view."""
+        return HttpResponse("ok", content_type="text/plain")
+
+    urlpatterns.insert(0, path("bench/ok/", bench_ok))

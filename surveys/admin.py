@@ -1,23 +1,86 @@
+from django.conf import settings
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import Count
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from npsapp.publish import publish
-from surveys.models import Brand, Invitation, Response, Survey, Theme
+from surveys.models import Brand, Invitation, Response, ResponseRevision, Survey, Theme
 from surveys.tasks import theme_reapply_rules_task
 
 
 @admin.register(Brand)
 class BrandAdmin(admin.ModelAdmin):
+    # The colour is checked by the model field (#rrggbb); the survey pages pick black or
+    # white text for it, whichever reads better.
     list_display = ("name", "colour")
 
 
 @admin.register(Survey)
 class SurveyAdmin(admin.ModelAdmin):
-    list_display = ("name", "brand", "first_contact_hours", "is_anonymous", "is_active")
-    list_filter = ("brand", "is_active", "is_anonymous")
+    list_display = ("name", "brand", "first_contact_hours", "is_anonymous", "public_form_enabled", "is_active")
+    list_filter = ("brand", "is_active", "is_anonymous", "public_form_enabled")
     search_fields = ("name",)
+    readonly_fields = ("public_id", "public_form_link")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    fieldsets = (
+        (None, {"fields": ("name", "brand", "team", "is_active", "is_anonymous")}),
+        (
+            _("Questions"),
+            {
+                "fields": (
+                    "question",
+                    "comment_prompt",
+                    "prompt_detractor",
+                    "prompt_passive",
+                    "prompt_promoter",
+                    "criteria_question",
+                    "criteria_options",
+                    "criteria_multiple",
+                    "csat_question",
+                )
+            },
+        ),
+        (
+            _("Thank-you page"),
+            {"fields": ("thanks_detractor", "thanks_passive", "thanks_promoter", "review_url", "referral_url")},
+        ),
+        (
+            _("Distribution"),
+            {
+                "fields": (
+                    "link_valid_days",
+                    "contact_fatigue_days",
+                    "reminder_after_days",
+                    "public_form_enabled",
+                    "public_id",
+                    "public_form_link",
+                )
+            },
+        ),
+        (
+            _("Follow-up"),
+            {
+                "fields": (
+                    "sla_clock",
+                    "first_contact_hours",
+                    "first_contact_days",
+                    "business_calendar",
+                    "warning_lead_hours",
+                    "passive_outreach",
+                    "resurvey_after_days",
+                )
+            },
+        ),
+    )
+
+    @admin.display(description=_("public feedback page"))
+    def public_form_link(self, survey):
+        if not survey.pk or not survey.public_form_enabled:
+            return _("Not published.")
+        return settings.SITE_URL + reverse("surveys:public_feedback", args=[survey.public_id])
 
 
 @admin.register(Invitation)
@@ -30,6 +93,17 @@ class InvitationAdmin(admin.ModelAdmin):
     search_fields = ("customer__email", "customer__last_name")
 
 
+class ResponseRevisionInline(admin.TabularInline):
+    model = ResponseRevision
+    fields = ("score", "comment", "criteria", "csat", "answered_at", "changed_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Response)
 class ResponseAdmin(admin.ModelAdmin):
     """Responses are what customers said: staff read them, nobody edits them here."""
@@ -40,6 +114,7 @@ class ResponseAdmin(admin.ModelAdmin):
     search_fields = ("comment", "customer__email", "customer__last_name")
     list_select_related = ("survey", "customer")
     readonly_fields = [f.name for f in Response._meta.fields]
+    inlines = [ResponseRevisionInline]
 
     def has_add_permission(self, request):
         return False

@@ -107,9 +107,12 @@ class InvitationCreateView(JsonApiView):
         if data["send"]:
             try:
                 sent = invitation_email_send(invitation=invitation) == 1
-            except (smtplib.SMTPException, OSError):
+            except (smtplib.SMTPException, OSError) as exc:
                 # The link exists and is in the answer: the caller can send it another way.
                 logger.warning("survey invitation %s could not be emailed", invitation.id, exc_info=True)
+                services.invitation_record_delivery(invitation=invitation, error=str(exc) or type(exc).__name__)
+            else:
+                services.invitation_record_delivery(invitation=invitation)
         body = InvitationSerializer(invitation, context={"sent": sent}).data
         return ApiResponse(body, status=status.HTTP_201_CREATED)
 
@@ -161,6 +164,17 @@ class ResponseSerializer(ApiModelSerializer):
     critical = serializers.BooleanField(source="is_critical", read_only=True, help_text=_("A score of 0 to 3."))
     themes = serializers.SerializerMethodField()
     case = serializers.SerializerMethodField(help_text=_("The public id of the follow-up case, if any."))
+    criteria = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text=_("The criteria chosen, if the survey asks.")
+    )
+    csat = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text=_("Satisfaction from 1 to 5, if the survey asks; else null.")
+    )
+    corrected_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text=_("When the respondent last changed their answer (within a day of giving it); null if never."),
+    )
 
     class Meta:
         model = Response
@@ -174,8 +188,11 @@ class ResponseSerializer(ApiModelSerializer):
             "segment",
             "critical",
             "comment",
+            "criteria",
+            "csat",
             "language",
             "submitted_at",
+            "corrected_at",
             "themes",
             "case",
         ]

@@ -3,17 +3,54 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from surveys import scoring
-from surveys.choices import Channel, DeliveryStatus, SlaClock
+from surveys import branding, scoring
+from surveys.choices import Channel, DeliveryStatus, Segment, SlaClock
 
 COMMENT_MAX_LENGTH = 5000
+CRITERIA_MAX_OPTIONS = 6
+CRITERION_MAX_LENGTH = 100
+# A respondent may change their answer from the same link for this long after answering.
+CORRECTION_WINDOW = timedelta(hours=24)
 DEFAULT_QUESTION = _("How likely are you to recommend %(brand)s to a friend or colleague?")
+DEFAULT_COMMENT_PROMPT = _("What is the main reason for your score?")
+DEFAULT_PROMPTS = {
+    Segment.DETRACTOR: _("What could we improve?"),
+    Segment.PASSIVE: _("What would earn one more point?"),
+    Segment.PROMOTER: _("Why this score?"),
+}
+
+validate_hex_colour = RegexValidator(
+    r"^#[0-9a-fA-F]{6}$", _("Enter a colour as # followed by six hexadecimal digits, e.g. #0d6efd.")
+)
+
+
+def criteria_lines(text: str) -> list[str]:
+    """The non-empty, stripped lines of a criteria option list, duplicates dropped, in order."""
+    return list(dict.fromkeys(line.strip() for line in text.splitlines() if line.strip()))
+
+
+def validate_criteria_options(text: str) -> None:
+    options = criteria_lines(text)
+    if len(options) > CRITERIA_MAX_OPTIONS:
+        raise ValidationError(
+            _("Give at most %(max)d options (one per line); there are %(count)d."),
+            params={"max": CRITERIA_MAX_OPTIONS, "count": len(options)},
+            code="too_many_options",
+        )
+    too_long = [option for option in options if len(option) > CRITERION_MAX_LENGTH]
+    if too_long:
+        raise ValidationError(
+            _("Keep each option under %(max)d characters: “%(option)s” is longer."),
+            params={"max": CRITERION_MAX_LENGTH, "option": too_long[0][:40] + "…"},
+            code="option_too_long",
+        )
 
 
 def new_token() -> str:
@@ -27,7 +64,13 @@ def default_expiry():
 
 class Brand(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
-    colour = models.CharField(_("colour"), max_length=7, default="#0d6efd", help_text=_("Hex colour, e.g. #0d6efd"))
+    colour = models.CharField(
+        _("colour"),
+        max_length=7,
+        default="#0d6efd",
+        validators=[validate_hex_colour],
+        help_text=_("Hex colour, e.g. #0d6efd"),
+    )
 
     class Meta:
         verbose_name = _("brand")
@@ -35,6 +78,18 @@ class Brand(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def css_colour(self) -> str:
+        """The colour, or the default if a row predates the validation."""
+        if validate_hex_colour.regex.match(self.colour or ""):
+            return self.colour.lower()
+        return self._meta.get_field("colour").default
+
+    @property
+    def ink(self) -> str:
+        """Black or white text, whichever reads better on the brand colour."""
+        return branding.readable_ink(self.css_colour)
 
 
 class Survey(models.Model):
@@ -93,7 +148,10 @@ class Survey(models.Model):
         _("criteria question"), max_length=300, blank=True, help_text=_("Optional. Leave empty to ask none.")
     )
     criteria_options = models.TextField(
-        _("criteria options"), blank=True, help_text=_("One option per line, at most 6.")
+        _("criteria options"),
+        blank=True,
+        validators=[validate_criteria_options],
+        help_text=_("One option per line, at most 6."),
     )
     criteria_multiple = models.BooleanField(_("several criteria may be chosen"), default=False)
     csat_question = models.CharField(
@@ -168,6 +226,45 @@ class Survey(models.Model):
     @property
     def question_text(self) -> str:
         return self.question or DEFAULT_QUESTION % {"brand": self.brand.name}
+
+    @property
+    def comment_prompt_text(self) -> str:
+        """The open question when the score is not known yet (no JavaScript)."""
+        return self.comment_prompt or str(DEFAULT_COMMENT_PROMPT)
+
+    def prompt_for(self, segment: str) -> str:
+        custom = {
+            Segment.DETRACTOR: self.prompt_detractor,
+            Segment.PASSIVE: self.prompt_passive,
+            Segment.PROMOTER: self.prompt_promoter,
+        }[segment]
+        return custom or str(DEFAULT_PROMPTS[segment])
+
+    @property
+    def segment_prompts(self) -> dict[str, str]:
+        return {segment: self.prompt_for(segment) for segment in Segment.values}
+
+    def thanks_for(self, segment: str) -> str:
+        """The survey's own thank-you text for `segment`; empty for the standard wording."""
+        return {
+            Segment.DETRACTOR: self.thanks_detractor,
+            Segment.PASSIVE: self.thanks_passive,
+            Segment.PROMOTER: self.thanks_promoter,
+        }[segment]
+
+    @property
+    def criteria_choices(self) -> list[str]:
+        """The criteria options, or none when no criteria question is asked."""
+        return criteria_lines(self.criteria_options) if self.criteria_question else []
+
+    def clean(self) -> None:
+        super().clean()
+        if self.sla_clock != SlaClock.ELAPSED and self.business_calendar_id is None:
+            raise ValidationError(
+                {"business_calendar": _("A business-hours or business-days deadline needs a business calendar.")}
+            )
+        if self.criteria_question and not self.criteria_choices:
+            raise ValidationError({"criteria_options": _("Give at least one option for the criteria question.")})
 
 
 class Invitation(models.Model):
@@ -263,6 +360,35 @@ class Response(models.Model):
     def is_critical(self) -> bool:
         return scoring.is_critical(self.score)
 
+    @property
+    def correctable_until(self):
+        return self.submitted_at + CORRECTION_WINDOW
+
+    @property
+    def is_correctable(self) -> bool:
+        """Whether the respondent may still change this answer from their link."""
+        return self.invitation_id is not None and timezone.now() < self.correctable_until
+
+
+class ResponseRevision(models.Model):
+    """What a response said before its respondent corrected it (the response holds the latest)."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="revisions")
+    score = models.PositiveSmallIntegerField(_("score"))
+    comment = models.TextField(_("comment"), blank=True)
+    criteria = models.JSONField(_("criteria chosen"), default=list, blank=True)
+    csat = models.PositiveSmallIntegerField(_("satisfaction (1–5)"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered at"), help_text=_("When this earlier answer was given."))
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("earlier answer")
+        verbose_name_plural = _("earlier answers")
+        ordering = ["response", "changed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.score} (until {self.changed_at:%Y-%m-%d %H:%M})"
+
 
 class Theme(models.Model):
     """A reason customers give (delivery, price, support…), tagged by hand or by keyword rules."""
@@ -356,6 +482,8 @@ class RollupCursor(models.Model):
 
     name = models.CharField(max_length=50, unique=True)
     last_response_id = models.BigIntegerField(default=0)
+    # Corrections change the score of a response already counted: their revisions are read too.
+    last_revision_id = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -16,7 +16,7 @@ from django.db.models import Count, Max
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from surveys.models import DailyNps, Response, RollupCursor
+from surveys.models import DailyNps, Response, ResponseRevision, RollupCursor
 
 CURSOR_NAME = "daily_nps"
 # How many ids behind the cursor a refresh re-reads, for transactions that committed late.
@@ -68,19 +68,27 @@ def rollup_refresh() -> int:
     """Bring the roll-up up to date with new responses. Returns how many day rows were rewritten."""
     cursor, _ = RollupCursor.objects.select_for_update().get_or_create(name=CURSOR_NAME)
     newest = Response.objects.aggregate(newest=Max("id"))["newest"] or 0
-    if newest <= cursor.last_response_id:
+    newest_revision = ResponseRevision.objects.aggregate(newest=Max("id"))["newest"] or 0
+    if newest <= cursor.last_response_id and newest_revision <= cursor.last_revision_id:
         return 0
     tz = timezone.get_current_timezone()
-    touched = set(
-        Response.objects.filter(id__gt=max(cursor.last_response_id - ID_OVERLAP, 0))
-        .annotate(day=TruncDate("submitted_at", tzinfo=tz))
-        .order_by()
-        .values_list("day", flat=True)
-        .distinct()
-    )
+
+    def days_of(responses) -> set[date]:
+        return set(
+            responses.annotate(day=TruncDate("submitted_at", tzinfo=tz))
+            .order_by()
+            .values_list("day", flat=True)
+            .distinct()
+        )
+
+    touched = days_of(Response.objects.filter(id__gt=max(cursor.last_response_id - ID_OVERLAP, 0)))
+    if newest_revision > cursor.last_revision_id:
+        # A respondent who corrects their answer (within the day allowed) changes a counted score.
+        corrected = ResponseRevision.objects.filter(id__gt=max(cursor.last_revision_id - ID_OVERLAP, 0))
+        touched |= days_of(Response.objects.filter(id__in=corrected.values("response_id")))
     written = _recount_days(touched)
-    cursor.last_response_id = newest
-    cursor.save(update_fields=["last_response_id", "updated_at"])
+    cursor.last_response_id, cursor.last_revision_id = newest, newest_revision
+    cursor.save(update_fields=["last_response_id", "last_revision_id", "updated_at"])
     return written
 
 
@@ -99,7 +107,8 @@ def rollup_rebuild() -> int:
     )
     written = _recount_days(days)
     cursor.last_response_id = newest
-    cursor.save(update_fields=["last_response_id", "updated_at"])
+    cursor.last_revision_id = ResponseRevision.objects.aggregate(newest=Max("id"))["newest"] or 0
+    cursor.save(update_fields=["last_response_id", "last_revision_id", "updated_at"])
     return written
 
 

@@ -1,10 +1,11 @@
 """Every write to surveys, invitations and responses."""
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,8 +14,17 @@ from integrations import webhooks
 from integrations.choices import WebhookEvent
 from npsapp.publish import publish_on_commit
 from surveys import themes as theme_rules
-from surveys.choices import Segment
-from surveys.models import Invitation, Response, ResponseTheme, RollupCursor, Survey, Theme, ThemeSource
+from surveys.choices import Channel, DeliveryStatus
+from surveys.models import (
+    Invitation,
+    Response,
+    ResponseRevision,
+    ResponseTheme,
+    RollupCursor,
+    Survey,
+    Theme,
+    ThemeSource,
+)
 from surveys.rollup import ID_OVERLAP
 
 THEME_BATCH_SIZE = 2000
@@ -29,22 +39,104 @@ class AlreadyAnswered(Exception):
     """The personal link has already been used to answer."""
 
 
+class CorrectionClosed(Exception):
+    """The answer can no longer be changed: its correction window is over."""
+
+
+class PublicFormClosed(Exception):
+    """The survey has no public feedback page (disabled or inactive survey)."""
+
+
 def invitation_create(*, survey: Survey, customer, channel: str = "email", created_at=None) -> Invitation:
-    invitation = Invitation(survey=survey, customer=customer, channel=channel)
-    if created_at is not None:
-        invitation.created_at = created_at
+    """A personal link, valid for the survey's number of days."""
+    created_at = created_at or timezone.now()
+    invitation = Invitation(
+        survey=survey,
+        customer=customer,
+        channel=channel,
+        created_at=created_at,
+        language=customer.language,
+        expires_at=created_at + timedelta(days=survey.link_valid_days),
+    )
     invitation.full_clean(validate_unique=False)
     invitation.save()
     return invitation
 
 
+def invitation_record_delivery(*, invitation: Invitation, error: str = "") -> None:
+    """Record that the link was emailed, or why it could not be (one attempt more either way)."""
+    now = timezone.now()
+    changes = {"delivery_attempts": F("delivery_attempts") + 1}
+    if error:
+        changes.update(delivery_status=DeliveryStatus.FAILED, failure_reason=error[:300])
+    else:
+        changes.update(delivery_status=DeliveryStatus.SENT, sent_at=now, failure_reason="")
+    Invitation.objects.filter(pk=invitation.pk).update(**changes)
+    invitation.refresh_from_db(fields=["delivery_status", "delivery_attempts", "failure_reason", "sent_at"])
+
+
+def invitation_mark_opened(*, invitation: Invitation) -> bool:
+    """Record the first time the survey page was opened (delivery tracking, not an answer).
+
+    One conditional UPDATE: a second visit, or two at once, changes nothing. True if this call set it.
+    """
+    if invitation.opened_at is not None:
+        return False
+    now = timezone.now()
+    updated = Invitation.objects.filter(pk=invitation.pk, opened_at=None).update(opened_at=now)
+    if updated:
+        invitation.opened_at = now
+    return updated == 1
+
+
+def _clean_criteria(survey: Survey, criteria) -> list[str]:
+    """The chosen criteria, checked against the survey's options (order of the options kept)."""
+    chosen = list(dict.fromkeys(criteria or []))
+    if not chosen:
+        return []
+    options = survey.criteria_choices
+    if any(choice not in options for choice in chosen):
+        raise ValidationError({"criteria": _("Please choose among the options shown.")})
+    if len(chosen) > 1 and not survey.criteria_multiple:
+        raise ValidationError({"criteria": _("Please choose one option only.")})
+    return [option for option in options if option in chosen]
+
+
+def _check_csat(survey: Survey, csat):
+    if csat is not None and not survey.csat_question:
+        raise ValidationError({"csat": _("This survey asks no satisfaction question.")})
+    return csat
+
+
+def _validate(response: Response) -> None:
+    # Uniqueness is left to the database: one INSERT, and a concurrent second submit fails there.
+    # The score's range is checked by the field validators here and by a CHECK constraint in
+    # the database, so the constraint is not queried twice.
+    response.full_clean(validate_unique=False, validate_constraints=False, exclude=["invitation", "survey", "customer"])
+
+
+def _publish_followup(response: Response) -> None:
+    # Every answer: the follow-up hook decides (detractor case, passive outreach, recovery score).
+    # If the broker is down, the reconciliation task finds the answer later.
+    from followups.tasks import ticket_open_for_response_task
+
+    publish_on_commit(ticket_open_for_response_task, response.id)
+
+
 @transaction.atomic
-def response_submit(*, invitation: Invitation, score: int, comment: str = "", language: str = "") -> Response:
+def response_submit(
+    *,
+    invitation: Invitation,
+    score: int,
+    comment: str = "",
+    language: str = "",
+    criteria: list[str] | None = None,
+    csat: int | None = None,
+) -> Response:
     """Record a customer's answer to their personal link.
 
-    Raises InvitationExpired, AlreadyAnswered, or ValidationError for a bad score or comment.
-    A detractor's answer schedules a follow-up ticket once the answer is committed; if the
-    broker is down the reconciliation task opens it later.
+    Raises InvitationExpired, AlreadyAnswered, or ValidationError for a bad score, comment,
+    criteria or satisfaction. The follow-up hook is published once the answer is committed.
     """
     if invitation.is_expired:
         raise InvitationExpired
@@ -55,24 +147,109 @@ def response_submit(*, invitation: Invitation, score: int, comment: str = "", la
         customer=None if survey.is_anonymous else invitation.customer,
         channel=invitation.channel,
         score=score,
-        comment=comment.strip(),
+        comment=(comment or "").strip(),
         language=language,
+        criteria=_clean_criteria(survey, criteria),
+        csat=_check_csat(survey, csat),
         submitted_at=timezone.now(),
     )
-    # Uniqueness is left to the database: one INSERT, and a concurrent second submit fails there.
-    # The score's range is checked by the field validators here and by a CHECK constraint in
-    # the database, so the constraint is not queried twice.
-    response.full_clean(validate_unique=False, validate_constraints=False, exclude=["invitation", "survey", "customer"])
+    _validate(response)
     try:
         response.save()
     except IntegrityError as exc:
         raise AlreadyAnswered from exc
-    if response.segment == Segment.DETRACTOR:
-        from followups.tasks import ticket_open_for_response_task
-
-        publish_on_commit(ticket_open_for_response_task, response.id)
+    _publish_followup(response)
     # Rows only, in this transaction; the HTTP calls happen in tasks after the commit.
     webhook_events.emit(WebhookEvent.RESPONSE_CREATED, webhooks.response_event_data(response))
+    return response
+
+
+@transaction.atomic
+def response_submit_public(
+    *,
+    survey: Survey,
+    score: int,
+    comment: str = "",
+    email: str = "",
+    language: str = "",
+    criteria: list[str] | None = None,
+    csat: int | None = None,
+) -> Response:
+    """Record an answer from the survey's public feedback page (no invitation, no customer).
+
+    The optional email is kept so that someone can answer back, except on an anonymous
+    survey, where nothing identifying is stored. Raises PublicFormClosed or ValidationError.
+    """
+    if not (survey.public_form_enabled and survey.is_active):
+        raise PublicFormClosed
+    response = Response(
+        survey=survey,
+        invitation=None,
+        customer=None,
+        channel=Channel.PUBLIC_FORM,
+        score=score,
+        comment=(comment or "").strip(),
+        language=language,
+        criteria=_clean_criteria(survey, criteria),
+        csat=_check_csat(survey, csat),
+        contact_email="" if survey.is_anonymous else (email or "").strip(),
+        submitted_at=timezone.now(),
+    )
+    _validate(response)
+    response.save()
+    _publish_followup(response)
+    webhook_events.emit(WebhookEvent.RESPONSE_CREATED, webhooks.response_event_data(response))
+    return response
+
+
+@transaction.atomic
+def response_correct(
+    *,
+    response: Response,
+    score: int,
+    comment: str = "",
+    criteria: list[str] | None = None,
+    csat: int | None = None,
+    language: str = "",
+) -> Response:
+    """Replace the respondent's answer with a corrected one, keeping the earlier one as a revision.
+
+    Allowed from the personal link for CORRECTION_WINDOW after the first answer (CorrectionClosed
+    after). The follow-up hook runs again on the latest answer, and the keyword themes are
+    re-applied to the new comment. Raises ValidationError for bad values.
+    """
+    # Locked: two corrections at once must each record what they replaced.
+    response = Response.objects.select_for_update().select_related("survey").get(pk=response.pk)
+    if not response.is_correctable:
+        raise CorrectionClosed
+    # An erased customer's answer was redacted: it must not be written again from the old link.
+    if Invitation.objects.filter(pk=response.invitation_id, customer__erased_at__isnull=False).exists():
+        raise CorrectionClosed
+    survey = response.survey
+    previous = ResponseRevision(
+        response=response,
+        score=response.score,
+        comment=response.comment,
+        criteria=response.criteria,
+        csat=response.csat,
+        answered_at=response.corrected_at or response.submitted_at,
+    )
+    response.score = score
+    response.comment = (comment or "").strip()
+    response.criteria = _clean_criteria(survey, criteria)
+    response.csat = _check_csat(survey, csat)
+    if language:
+        response.language = language
+    _validate(response)
+    now = timezone.now()
+    previous.changed_at = now
+    response.corrected_at = now
+    response.save(update_fields=["score", "comment", "criteria", "csat", "language", "corrected_at"])
+    previous.save()
+    if previous.comment != response.comment:
+        ResponseTheme.objects.filter(response=response, source=ThemeSource.RULE).delete()
+        response_themes_apply_rules(responses=[response])
+    _publish_followup(response)
     return response
 
 

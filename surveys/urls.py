@@ -4,8 +4,11 @@ from surveys import views
 
 app_name = "surveys"
 urlpatterns = [
+    path("s/brand/<int:brand_id>.css", views.brand_css, name="brand_css"),
     path("s/<str:token>/", views.respond, name="respond"),
     path("s/<str:token>/thanks/", views.thanks, name="thanks"),
+    path("f/<uuid:public_id>/", views.public_feedback, name="public_feedback"),
+    path("f/<uuid:public_id>/thanks/", views.public_thanks, name="public_thanks"),
     path("dashboard/", views.dashboard, name="dashboard"),
 ]
 
@@ -14,4 +17,10 @@ from surveys import export_views  # noqa: E402  (appended so concurrent edits ab
 urlpatterns += [
     path("dashboard/export/responses.csv", export_views.export_responses, name="export_responses"),
     path("dashboard/export/cases.csv", export_views.export_cases, name="export_cases"),
+]
+
+from surveys import dashboard_views  # noqa: E402
+
+urlpatterns += [
+    path("dashboard/follow-up/", dashboard_views.dashboard_followup, name="dashboard_followup"),
 ]

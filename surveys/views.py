@@ -1,23 +1,113 @@
 from datetime import timedelta
 
+from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods
 
-from followups.metrics import followup_report
-from followups.models import Ticket
 from npsapp import roles
 from npsapp.roles import role_required
-from surveys import reports, scoring, selectors, services
+from surveys import ratelimit, reports, scoring, selectors, services
 from surveys.filters import DashboardFilterForm, ResponseFilter, filter_choices
-from surveys.forms import ResponseForm
-from surveys.models import Invitation
+from surveys.forms import PublicResponseForm, ResponseForm
+from surveys.models import Brand, Invitation, Survey
+
+# The language a customer picked on the page: a link (?lang=fr) before typing, a submit
+# button of the form (switch_lang=fr) after, so that the typed text comes back with it.
+LANGUAGE_PARAM = "lang"
+SWITCH_LANGUAGE_PARAM = "switch_lang"
+PUBLIC_THANKS_SALT = "surveys.public-thanks"
+PUBLIC_THANKS_MAX_AGE = 60 * 60
+
+
+# --- Language --------------------------------------------------------------------------------------
+
+
+def _supported_language(code) -> str | None:
+    if not code:
+        return None
+    try:
+        return translation.get_supported_language_variant(str(code).strip().lower())
+    except LookupError:
+        return None
+
+
+def _activate_language(request, *preferred: str) -> str:
+    """The customer's pick on the page, else the first known of `preferred`, else the browser's."""
+    picked = (
+        request.POST.get(SWITCH_LANGUAGE_PARAM) or request.POST.get(LANGUAGE_PARAM) or request.GET.get(LANGUAGE_PARAM)
+    )
+    for code in (picked, *preferred):
+        language = _supported_language(code)
+        if language:
+            break
+    else:
+        language = translation.get_language_from_request(request)
+    translation.activate(language)
+    request.LANGUAGE_CODE = translation.get_language()
+    return request.LANGUAGE_CODE
+
+
+def _language_links(request) -> list[dict]:
+    """The switch's entries: each language with the page's query string in that language."""
+    current = translation.get_language()
+    entries = []
+    for code, _label in settings.LANGUAGES:
+        query = request.GET.copy()
+        query[LANGUAGE_PARAM] = code
+        with translation.override(code):
+            name = translation.get_language_info(code)["name_local"]
+        entries.append({"code": code, "name": name, "query": query.urlencode(), "current": code == current})
+    return entries
+
+
+# --- Shared page pieces ------------------------------------------------------------------------------
+
+
+def _form_initial_from_post(form_class, data, survey):
+    """An unbound form showing what was posted, without errors (language switch, rate limit)."""
+    initial = {name: data.get(name, "") for name in ("score", "comment", "csat", "email")}
+    initial["criteria"] = data.getlist("criteria")
+    return form_class(initial=initial, survey=survey)
+
+
+def _add_service_errors(form, exc: ValidationError) -> None:
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def _rate_limited(request, template: str, context: dict):
+    context = {**context, "rate_limited": True}
+    page = render(request, template, context, status=429)
+    page["Retry-After"] = str(ratelimit.WINDOW_SECONDS)
+    return page
+
+
+def _page_context(request, survey, form=None, **extra) -> dict:
+    return {
+        "survey": survey,
+        "form": form,
+        "language_links": _language_links(request),
+        "switch_param": SWITCH_LANGUAGE_PARAM,
+        "segment_prompts": survey.segment_prompts,
+        **extra,
+    }
+
+
+# --- The personal link -----------------------------------------------------------------------------
 
 
 def _get_invitation(token: str) -> Invitation:
+    # One lookup by the unique, indexed token whatever the token looks like, and the same
+    # site-wide 404 page for any miss: neither the time nor the body tells a near miss apart.
     return get_object_or_404(Invitation.objects.select_related("survey__brand", "customer", "response"), token=token)
 
 
@@ -26,74 +116,203 @@ def _response_of(invitation: Invitation):
     return getattr(invitation, "response", None)
 
 
-def _activate_customer_language(request, invitation: Invitation) -> str:
-    """The page speaks the customer's language when the CRM knows it, else the browser's."""
-    language = invitation.customer.language or translation.get_language_from_request(request)
-    if not translation.check_for_language(language):
-        language = translation.get_language_from_request(request)
-    translation.activate(language)
-    request.LANGUAGE_CODE = translation.get_language()
-    return request.LANGUAGE_CODE
+def _invitation_language(request, invitation: Invitation, response=None) -> str:
+    return _activate_language(
+        request,
+        response.language if response is not None else "",
+        invitation.language,
+        invitation.customer.language,
+    )
 
 
 def _answered_page(request, invitation):
-    return render(request, "surveys/already_answered.html", {"invitation": invitation, "survey": invitation.survey})
+    context = _page_context(request, invitation.survey, invitation=invitation)
+    return render(request, "surveys/already_answered.html", context)
 
 
 def _expired_page(request, invitation):
-    context = {"invitation": invitation, "survey": invitation.survey}
+    context = _page_context(request, invitation.survey, invitation=invitation)
     return render(request, "surveys/expired.html", context, status=410)
+
+
+def _answer_initial(response) -> dict:
+    return {
+        "score": response.score,
+        "comment": response.comment,
+        "criteria": response.criteria,
+        "csat": response.csat,
+    }
 
 
 @require_http_methods(["GET", "POST"])
 def respond(request, token: str):
-    """The customer's personal survey page. GET only shows; POST records the answer."""
+    """The customer's personal survey page. GET only shows (and notes the first opening); POST answers.
+
+    For CORRECTION_WINDOW after answering, the same link shows the answer again to change it.
+    """
     invitation = _get_invitation(token)
-    language = _activate_customer_language(request, invitation)
-    if _response_of(invitation) is not None:
+    survey = invitation.survey
+    response = _response_of(invitation)
+    language = _invitation_language(request, invitation, response)
+    if response is not None and not (response.is_correctable and invitation.customer.erased_at is None):
         return _answered_page(request, invitation)
-    if invitation.is_expired:
+    if response is None and invitation.is_expired:
         return _expired_page(request, invitation)
+    context = {"invitation": invitation, "response": response}
 
     if request.method == "POST":
-        form = ResponseForm(request.POST)
+        if SWITCH_LANGUAGE_PARAM in request.POST:
+            form = _form_initial_from_post(ResponseForm, request.POST, survey)
+            return render(request, "surveys/respond.html", _page_context(request, survey, form, **context))
+        if not ratelimit.link_post_allowed(token):
+            form = _form_initial_from_post(ResponseForm, request.POST, survey)
+            return _rate_limited(request, "surveys/respond.html", _page_context(request, survey, form, **context))
+        form = ResponseForm(request.POST, survey=survey)
         if form.is_valid():
             try:
-                services.response_submit(
-                    invitation=invitation,
-                    score=form.cleaned_data["score"],
-                    comment=form.cleaned_data["comment"],
-                    language=language,
-                )
-            except services.AlreadyAnswered:
+                if response is None:
+                    services.response_submit(invitation=invitation, language=language, **form.answer())
+                else:
+                    services.response_correct(response=response, language=language, **form.answer())
+            except (services.AlreadyAnswered, services.CorrectionClosed):
                 return _answered_page(request, invitation)
             except services.InvitationExpired:
                 return _expired_page(request, invitation)
             except ValidationError as exc:
-                form.add_error(None, exc.messages)
+                _add_service_errors(form, exc)
             else:
                 return HttpResponseRedirect(reverse("surveys:thanks", args=[token]))
+        status = 400
+    else:
+        services.invitation_mark_opened(invitation=invitation)
+        initial = _answer_initial(response) if response is not None else {}
+        preselected = request.GET.get("score", "")
+        if preselected.isdigit() and scoring.SCORE_MIN <= int(preselected) <= scoring.SCORE_MAX:
+            initial["score"] = int(preselected)
+        form = ResponseForm(initial=initial, survey=survey)
+        status = 200
+    return render(request, "surveys/respond.html", _page_context(request, survey, form, **context), status=status)
+
+
+def _contact_promised(survey: Survey, *, contactable: bool) -> bool:
+    return contactable and not survey.is_anonymous
+
+
+@require_http_methods(["GET"])
+def thanks(request, token: str):
+    invitation = _get_invitation(token)
+    response = _response_of(invitation)
+    _invitation_language(request, invitation, response)
+    if response is None:
+        return HttpResponseRedirect(reverse("surveys:respond", args=[token]))
+    survey = invitation.survey
+    context = _page_context(
+        request,
+        survey,
+        invitation=invitation,
+        response=response,
+        score=response.score,
+        segment=response.segment,
+        custom_thanks=survey.thanks_for(response.segment),
+        is_critical=response.is_critical,
+        comment=response.comment,
+        contact_promised=_contact_promised(survey, contactable=True),
+        can_change=response.is_correctable,
+        change_url=reverse("surveys:respond", args=[token]),
+    )
+    return render(request, "surveys/thanks.html", context)
+
+
+# --- The public feedback page ------------------------------------------------------------------------
+
+
+def _public_survey(public_id) -> Survey:
+    return get_object_or_404(
+        Survey.objects.select_related("brand"), public_id=public_id, public_form_enabled=True, is_active=True
+    )
+
+
+def _public_thanks_redirect(survey: Survey, *, score: int | None, contactable: bool):
+    # The thank-you page depends on the score; it travels signed in the address, so the page
+    # needs no session and a bot's fake answer gets the same page as a real one.
+    ticket = signing.dumps({"s": score, "c": contactable}, salt=PUBLIC_THANKS_SALT, compress=True)
+    url = reverse("surveys:public_thanks", args=[survey.public_id])
+    return HttpResponseRedirect(f"{url}?r={ticket}&{LANGUAGE_PARAM}={translation.get_language()}")
+
+
+@require_http_methods(["GET", "POST"])
+def public_feedback(request, public_id):
+    """A survey's public feedback page: anyone may answer, without an invitation."""
+    survey = _public_survey(public_id)
+    language = _activate_language(request)
+    if request.method == "POST":
+        if SWITCH_LANGUAGE_PARAM in request.POST:
+            form = _form_initial_from_post(PublicResponseForm, request.POST, survey)
+            return render(request, "surveys/public_form.html", _page_context(request, survey, form))
+        if not ratelimit.public_post_allowed(request):
+            form = _form_initial_from_post(PublicResponseForm, request.POST, survey)
+            return _rate_limited(request, "surveys/public_form.html", _page_context(request, survey, form))
+        form = PublicResponseForm(request.POST, survey=survey)
+        if form.is_bot:
+            # Looks accepted, stores nothing: the robot learns nothing to adapt to.
+            score = form.cleaned_data.get("score") if form.is_valid() else None
+            return _public_thanks_redirect(survey, score=score, contactable=False)
+        if form.is_valid():
+            answer = form.answer()
+            try:
+                services.response_submit_public(survey=survey, language=language, **answer)
+            except services.PublicFormClosed as exc:
+                raise Http404 from exc
+            except ValidationError as exc:
+                _add_service_errors(form, exc)
+            else:
+                return _public_thanks_redirect(survey, score=answer["score"], contactable=bool(answer["email"]))
         status = 400
     else:
         initial = {}
         preselected = request.GET.get("score", "")
         if preselected.isdigit() and scoring.SCORE_MIN <= int(preselected) <= scoring.SCORE_MAX:
             initial["score"] = int(preselected)
-        form = ResponseForm(initial=initial)
+        form = PublicResponseForm(initial=initial, survey=survey)
         status = 200
-    context = {"invitation": invitation, "survey": invitation.survey, "form": form}
-    return render(request, "surveys/respond.html", context, status=status)
+    return render(request, "surveys/public_form.html", _page_context(request, survey, form), status=status)
 
 
 @require_http_methods(["GET"])
-def thanks(request, token: str):
-    invitation = _get_invitation(token)
-    _activate_customer_language(request, invitation)
-    response = _response_of(invitation)
-    if response is None:
-        return HttpResponseRedirect(reverse("surveys:respond", args=[token]))
-    context = {"invitation": invitation, "survey": invitation.survey, "response": response}
+def public_thanks(request, public_id):
+    survey = _public_survey(public_id)
+    _activate_language(request)
+    try:
+        data = signing.loads(request.GET.get("r", ""), salt=PUBLIC_THANKS_SALT, max_age=PUBLIC_THANKS_MAX_AGE)
+    except signing.BadSignature:
+        data = {}
+    score = data.get("s") if isinstance(data, dict) else None
+    if not (isinstance(score, int) and scoring.SCORE_MIN <= score <= scoring.SCORE_MAX):
+        score = None
+    context = _page_context(
+        request,
+        survey,
+        score=score,
+        segment=scoring.segment_for(score) if score is not None else None,
+        custom_thanks=survey.thanks_for(scoring.segment_for(score)) if score is not None else "",
+        is_critical=scoring.is_critical(score) if score is not None else False,
+        contact_promised=_contact_promised(survey, contactable=bool(data.get("c")) if score is not None else False),
+        can_change=False,
+    )
     return render(request, "surveys/thanks.html", context)
+
+
+# --- Brand stylesheet -----------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET"])
+@cache_control(public=True, max_age=24 * 60 * 60)
+def brand_css(request, brand_id: int):
+    """The brand's colour as CSS variables (the CSP forbids inline styles). Cached: the URL
+    carries the colour, so a new colour is a new address."""
+    brand = get_object_or_404(Brand, pk=brand_id)
+    css = f":root{{--brand:{brand.css_colour};--brand-ink:{brand.ink};}}\n"
+    return HttpResponse(css, content_type="text/css; charset=utf-8")
 
 
 def _chart_data(dashboard) -> dict:
@@ -131,9 +350,6 @@ def dashboard(request):
         "form": form,
         "filters": filters,
         "dashboard": data,
-        "followup": followup_report(
-            tickets=Ticket.objects.filter(response__in=responses.values("id")), now=timezone.now()
-        ),
         "verbatims": selectors.verbatims(responses),
         "top_themes": selectors.top_themes(responses),
         "chart_data": _chart_data(data),

@@ -16,6 +16,13 @@ def test_demo_data_loads_once_and_is_realistic(db, capsys):
     assert 10 < summary.score < 40
     statuses = set(Ticket.objects.values_list("status", flat=True))
     assert {"new", "resolved"} <= statuses
+    # The follow-up figures the dashboard reads are frozen on the cases, as the services do.
+    contacted = Ticket.objects.filter(first_contacted_at__isnull=False)
+    assert contacted.exists() and not contacted.filter(minutes_to_first_contact__isnull=True).exists()
+    assert contacted.filter(first_contact_met=True).exists() and contacted.filter(first_contact_met=False).exists()
+    resurveyed = Ticket.objects.filter(resurvey_score__isnull=False)
+    assert resurveyed.exists()
+    assert all(t.resurvey_invitation.response.score == t.resurvey_score for t in resurveyed)
     with pytest.raises(CommandError, match="already loaded"):
         call_command("load_demo_data")
     call_command("load_demo_data", skip_if_loaded=True)

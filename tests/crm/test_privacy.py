@@ -7,6 +7,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from conversations import services as conversation_services
+from conversations.models import Message
 from crm import privacy
 from crm.models import Customer, CustomerEvent, PrivacyEvent
 from crm.tasks import responses_retention_task
@@ -15,13 +17,14 @@ from followups.metrics import followup_report
 from followups.models import Ticket, TicketEvent
 from surveys import rollup, selectors
 from surveys.filters import ResponseFilter
-from surveys.models import DailyNps, Invitation, Response, ResponseTheme, Theme, ThemeSource
+from surveys.models import DailyNps, Invitation, Response, ResponseRevision, ResponseTheme, Theme, ThemeSource
 from surveys.reports import build_dashboard
 from tests.factories import CustomerFactory, PurchaseFactory, ResponseFactory, SurveyFactory
 
 COMMENT = "Jeanne Moreau here: the lamp arrived broken, call me on 06 12 34 56 78"
 NOTE = "Spoke to Jeanne at 8 rue des Lilas, she wants a refund"
 CONTACT_TEXT = "Left a voicemail for Jeanne on 06 12 34 56 78"
+EMAIL_TEXT = "we are sending a new lamp to 8 rue des Lilas"
 PERSONAL = ("jeanne@example.com", "Jeanne", "Moreau", "06 12 34 56 78", "Lyon", "JM-1984", "gold-vip", "Lilas")
 
 
@@ -61,14 +64,18 @@ def rich_customer(survey, manager, agent):
     theme = Theme.objects.create(name="Delivery")
     ResponseTheme.objects.create(response=detractor, theme=theme, source=ThemeSource.RULE)
     ticket = followup_services.ticket_open_for_response(response=detractor)
+    followup_services.ticket_assign(ticket=ticket, actor=manager, assignee=agent)
     ticket.reason = "Jeanne Moreau stopped buying"
     ticket.save(update_fields=["reason"])
     with time_machine.travel(timezone.now() - timedelta(days=19)):
         followup_services.ticket_mark_contacted(ticket=ticket, actor=agent, channel="phone", body=CONTACT_TEXT)
         followup_services.ticket_add_note(ticket=ticket, actor=agent, body=NOTE)
+        conversation_services.message_reply_send(
+            ticket=ticket, actor=agent, subject="Your order, Jeanne", body=f"Dear Jeanne Moreau, {EMAIL_TEXT}"
+        )
         followup_services.ticket_resolve(ticket=ticket, actor=agent, outcome="recovered")
     # Re-surveyed after the case: came back as a promoter (the recovery rate follows this).
-    ResponseFactory(
+    resurvey = ResponseFactory(
         score=9,
         comment="Much better, thanks Jeanne",
         survey=survey,
@@ -77,6 +84,8 @@ def rich_customer(survey, manager, agent):
         customer=customer,
         submitted_at=timezone.now() - timedelta(days=5),
     )
+    Ticket.objects.filter(id=ticket.id).update(resurvey_invitation=resurvey.invitation)
+    followup_services.ticket_open_for_response(response=resurvey)
     # A link not answered yet, still open.
     Invitation.objects.create(survey=survey, customer=customer)
     return customer
@@ -165,8 +174,12 @@ def test_export_holds_everything_about_the_customer(rich_customer, bystander, ag
     assert (case["status"], case["outcome"], case["assignee"]) == ("resolved", "recovered", "alice")
     assert case["reason"] == "Jeanne Moreau stopped buying"
     bodies = [event["body"] for event in case["timeline"] if event["body"]]
-    assert bodies == [CONTACT_TEXT, NOTE]
-    assert {event["by"] for event in case["timeline"] if event["kind"] != "opened"} == {"alice"}
+    assert bodies == [CONTACT_TEXT, NOTE, "Your order, Jeanne"]  # the last: the email's subject, on contact
+    (message,) = case["messages"]
+    assert (message["direction"], message["by"]) == ("out", "alice")
+    assert EMAIL_TEXT in message["body"]
+    # The manager assigned it, alice worked it, the system recorded the re-survey's answer.
+    assert {event["by"] for event in case["timeline"] if event["kind"] != "opened"} == {"maria", "alice", None}
     assert "Paul" not in text and "paul@example.com" not in text
 
     audit = PrivacyEvent.objects.get(action="export")
@@ -175,7 +188,7 @@ def test_export_holds_everything_about_the_customer(rich_customer, bystander, ag
 
 
 def test_export_reads_a_fixed_number_of_queries(rich_customer, survey, agent, admin_user, django_assert_num_queries):
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         privacy.customer_export(customer=rich_customer, actor=admin_user)
     # Twice as much of everything: still the same number of queries.
     for day in range(3):
@@ -189,7 +202,7 @@ def test_export_reads_a_fixed_number_of_queries(rich_customer, survey, agent, ad
         )
         ticket = followup_services.ticket_open_for_response(response=response)
         followup_services.ticket_add_note(ticket=ticket, actor=agent, body=f"note {day}")
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         data = privacy.customer_export(customer=rich_customer, actor=admin_user)
     assert (len(data["responses"]), len(data["cases"]), len(data["privacy_log"])) == (5, 4, 1)
 
@@ -220,6 +233,9 @@ def test_erase_removes_identity_from_customer_answers_and_cases(rich_customer, b
     after = _dump_of(rich_customer.id)
     assert [value for value in PERSONAL if value in after] == []
     assert COMMENT not in after and NOTE not in after and CONTACT_TEXT not in after
+    assert EMAIL_TEXT not in after and "Jeanne" not in str(
+        list(Message.objects.values_list("subject", "body", "email"))
+    )
     customer = Customer.objects.get(id=rich_customer.id)
     assert customer.erased_at is not None
     assert customer.external_id == f"erased-{customer.public_id}"
@@ -233,7 +249,8 @@ def test_erase_removes_identity_from_customer_answers_and_cases(rich_customer, b
     assert ResponseTheme.objects.filter(response__customer=customer).count() == 1
     ticket = Ticket.objects.get(customer=customer)
     assert ticket.reason == ""
-    assert sorted(ticket.events.exclude(body="").values_list("body", flat=True)) == [privacy.REDACTED] * 2
+    # The phone call, the note and the email's subject on the contact event.
+    assert sorted(ticket.events.exclude(body="").values_list("body", flat=True)) == [privacy.REDACTED] * 3
     assert ticket.events.filter(field="assignee", new_value="alice").exists()  # staff names stay
     # Every survey link is dead, and the event keeps only its kind and date.
     assert not Invitation.objects.filter(customer=customer, expires_at__gt=timezone.now()).exists()
@@ -266,7 +283,10 @@ def test_erase_is_audited_without_personal_data(rich_customer, admin_user):
     assert (audit.actor, audit.customer_id) == (admin_user, rich_customer.id)
     assert audit.details == {
         "responses_redacted": 2,
-        "case_texts_redacted": 2,
+        "earlier_answers_redacted": 0,
+        "messages_redacted": 1,
+        "loop_addresses_removed": 0,
+        "case_texts_redacted": 3,
         "case_reasons_blanked": 1,
         "event_details_removed": 1,
         "invitations_expired": 3,
@@ -287,7 +307,7 @@ def test_erasing_twice_is_harmless(rich_customer, admin_user):
     assert customer.external_id == f"erased-{customer.public_id}"
     second = PrivacyEvent.objects.filter(action="erase").order_by("created_at").last()
     assert set(second.details.values()) == {0}
-    assert TicketEvent.objects.filter(body=privacy.REDACTED).count() == 2
+    assert TicketEvent.objects.filter(body=privacy.REDACTED).count() == 3
 
 
 def test_an_import_cannot_fill_an_erased_customer_back_in(rich_customer, admin_user):
@@ -336,6 +356,10 @@ def test_retention_anonymises_only_answers_older_than_the_period(survey, agent):
     recent = _answer_at(now - timedelta(days=330), survey=survey)
     ticket = followup_services.ticket_open_for_response(response=old)
     followup_services.ticket_add_note(ticket=ticket, actor=agent, body=NOTE)
+    conversation_services.message_reply_send(ticket=ticket, actor=agent, subject="Hello Jeanne", body=EMAIL_TEXT)
+    ResponseRevision.objects.create(
+        response=old, score=1, comment="First words of Jeanne", answered_at=old.submitted_at
+    )
     old_invitation_id = old.invitation_id
     nps_before = selectors.nps_summary()
 
@@ -348,7 +372,9 @@ def test_retention_anonymises_only_answers_older_than_the_period(survey, agent):
     assert (recent.comment, recent.customer_id is not None) == ("Old words of Jeanne", True)
     ticket.refresh_from_db()
     assert ticket.customer_id is None
-    assert list(ticket.events.exclude(body="").values_list("body", flat=True)) == [privacy.REDACTED]
+    assert set(ticket.events.exclude(body="").values_list("body", flat=True)) == {privacy.REDACTED}
+    assert list(Message.objects.values_list("subject", "body", "email")) == [("", privacy.REDACTED, "")]
+    assert list(old.revisions.values_list("score", "comment")) == [(1, "")]
     # The old link can no longer be used to answer again.
     assert Invitation.objects.get(id=old_invitation_id).expires_at <= now
     assert selectors.nps_summary() == nps_before

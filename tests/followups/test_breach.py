@@ -84,3 +84,48 @@ def test_case_breached_is_sent_once(db, django_capture_on_commit_callbacks):
     assert delivery.payload["data"]["case"]["id"] == str(ticket.public_id)
     assert delivery.payload["data"]["case"]["breached_at"] is not None
     assert len(published) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_beats_running_at_the_same_moment_notify_once(django_user_model):
+    """Real concurrency (two connections) on PostgreSQL; SQLite serialises writers anyway."""
+    import threading
+
+    from django.core import mail
+    from django.db import connection, connections
+
+    from followups.models import TicketNotification
+    from followups.tasks import notifications_digest_task, tickets_check_deadlines_task
+    from npsapp import roles
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs a database with concurrent writers")
+    manager = django_user_model.objects.create_user("maria", email="maria@example.com")
+    from django.contrib.auth.models import Group
+
+    manager.groups.add(Group.objects.get_or_create(name=roles.MANAGER)[0])
+    now = timezone.now().replace(hour=10)  # daytime in Paris
+    with time_machine.travel(now, tick=False):
+        for _ in range(5):
+            services.ticket_open_for_response(response=ResponseFactory(score=1, submitted_at=now - timedelta(hours=49)))
+        start = threading.Barrier(2)
+        results = []
+
+        def beat():
+            try:
+                start.wait()
+                results.append(tickets_check_deadlines_task())
+                results.append(notifications_digest_task())
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=beat) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    breached = [r["breached"] for r in results if isinstance(r, dict)]
+    assert sorted(breached) == [0, 5] or sum(breached) == 5
+    assert TicketNotification.objects.filter(kind="breach").count() == 5
+    assert TicketEvent.objects.filter(field="breached_at").count() == 5
+    assert len(mail.outbox) == 5  # one email per case to the one manager

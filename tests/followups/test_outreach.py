@@ -99,7 +99,7 @@ def test_outreach_case_page_shows_the_reason_and_can_be_worked(client, agent, cu
     assert "The customer&#x27;s answer" not in html and "The customer's answer" not in html
     assert page.context["crm"].earlier_responses == [earlier]
     assert "Lovely shop" in html
-    reply = client.post(url, {"action": "contact", "channel": "phone", "body": "Called, all fine"})
+    reply = client.post(url, {"action": "phone", "body": "Called, all fine"})
     assert reply.status_code == 302
     ticket.refresh_from_db()
     assert ticket.first_contacted_at is not None
@@ -113,3 +113,28 @@ def test_tagging_an_outreach_case_from_its_page_explains_itself(client, agent, c
     reply = client.post(url, {"action": "tag", "theme": theme.id})
     assert reply.status_code == 400
     assert "no answer to tag" in reply.content.decode()
+
+
+# --- Passives -----------------------------------------------------------------------------------
+
+
+def test_a_passive_gets_an_outreach_case_when_the_survey_asks_for_it(db):
+    from datetime import timedelta
+
+    from tests.factories import SurveyFactory
+
+    survey = SurveyFactory(passive_outreach=True, sla_clock="business_days")  # ignored: a week, elapsed
+    response = ResponseFactory(score=7, survey=survey, invitation__survey=survey)
+    ticket = services.ticket_open_for_response(response=response)
+    assert (ticket.kind, ticket.priority) == ("passive", "normal")
+    assert ticket.first_contact_due_at == response.submitted_at + timedelta(days=7)
+    assert services.ticket_open_for_response(response=response).id == ticket.id
+
+
+@pytest.mark.parametrize(("score", "outreach"), [(8, False), (9, True), (10, True)])
+def test_no_passive_case_otherwise(db, score, outreach):
+    from tests.factories import SurveyFactory
+
+    survey = SurveyFactory(passive_outreach=outreach)
+    response = ResponseFactory(score=score, survey=survey, invitation__survey=survey)
+    assert services.ticket_open_for_response(response=response) is None

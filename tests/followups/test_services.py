@@ -74,7 +74,7 @@ def test_resolve_sets_outcome_and_audits_each_field(ticket, agent):
     assert (ticket.status, ticket.outcome) == ("resolved", "recovered")
     assert ticket.resolved_at is not None
     fields = {field for _, field, _, _ in _changes(ticket)}
-    assert fields == {"status", "outcome", "resolved_at"}
+    assert fields == {"status", "outcome", "resolved_at", "minutes_to_resolution"}
     assert ticket.events.filter(kind="note", body="Refunded, happy now").exists()
 
 
@@ -116,3 +116,34 @@ def test_a_case_goes_to_the_team_of_its_survey(db):
     response.survey.team = team
     response.survey.save()
     assert services.ticket_open_for_response(response=response).team == team
+
+
+def test_the_data_migration_fills_the_frozen_metrics_of_older_cases(db):
+    import importlib
+    from datetime import timedelta
+
+    from django.apps import apps
+
+    migration = importlib.import_module("followups.migrations.0007_frozen_case_metrics")
+    on_time = services.ticket_open_for_response(response=ResponseFactory(score=1))
+    late = services.ticket_open_for_response(response=ResponseFactory(score=1))
+    untouched = services.ticket_open_for_response(response=ResponseFactory(score=1))
+    start = on_time.response.submitted_at
+    # As the older services left them: dates without the frozen metrics.
+    Ticket.objects.filter(id=on_time.id).update(
+        first_contacted_at=start + timedelta(hours=3), resolved_at=start + timedelta(hours=30)
+    )
+    Ticket.objects.filter(id=late.id).update(first_contacted_at=late.first_contact_due_at + timedelta(minutes=1))
+
+    migration.fill_metrics(apps, None)
+
+    on_time.refresh_from_db()
+    late.refresh_from_db()
+    untouched.refresh_from_db()
+    assert (on_time.minutes_to_first_contact, on_time.first_contact_met, on_time.minutes_to_resolution) == (
+        180,
+        True,
+        1800,
+    )
+    assert late.first_contact_met is False and late.minutes_to_resolution is None
+    assert (untouched.minutes_to_first_contact, untouched.first_contact_met) == (None, None)

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from followups.models import Ticket
 from followups.tasks import ticket_open_for_response_task, tickets_reconcile_task
+from surveys.models import Response
 from tests.factories import ResponseFactory
 
 
@@ -46,3 +47,40 @@ def test_reconcile_keeps_the_original_deadline(db, settings):
     ResponseFactory(score=2, submitted_at=submitted)
     tickets_reconcile_task()
     assert Ticket.objects.get().first_contact_due_at == submitted + timedelta(hours=48)
+
+
+def test_reconcile_covers_passives_of_surveys_with_outreach(db, settings):
+    from tests.factories import SurveyFactory
+
+    settings.NPSAPP_RECONCILE_AFTER_SECONDS = 60
+    now = timezone.now()
+    outreach = SurveyFactory(passive_outreach=True)
+    passive = ResponseFactory(
+        score=8, survey=outreach, invitation__survey=outreach, submitted_at=now - timedelta(minutes=5)
+    )
+    ResponseFactory(score=8, submitted_at=now - timedelta(minutes=5))  # survey without passive outreach
+    with time_machine.travel(now, tick=False):
+        assert tickets_reconcile_task() == 1
+        assert tickets_reconcile_task() == 0
+    assert Ticket.objects.get().response == passive
+    assert Ticket.objects.get().kind == "passive"
+
+
+def test_the_hook_runs_for_every_answer_and_opens_only_what_it_should(db):
+    for score in range(11):
+        ticket_open_for_response_task(ResponseFactory(score=score).id)
+    assert Ticket.objects.count() == 7
+    assert Ticket.objects.filter(priority="high").count() == 4
+
+
+def test_the_deadline_task_reports_both_halves(db):
+    from followups.tasks import tickets_check_deadlines_task
+
+    now = timezone.now()
+    ResponseFactory(score=2, submitted_at=now - timedelta(hours=47))
+    ResponseFactory(score=2, submitted_at=now - timedelta(hours=49))
+    for response in Response.objects.all():
+        ticket_open_for_response_task(response.id)
+    with time_machine.travel(now, tick=False):
+        assert tickets_check_deadlines_task() == {"warned": 1, "breached": 1}
+        assert tickets_check_deadlines_task() == {"warned": 0, "breached": 0}

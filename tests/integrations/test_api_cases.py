@@ -149,7 +149,7 @@ def test_a_refused_change_changes_nothing(api, agent):
         ({}, "non_field_errors"),
         ({"assignee": "nobody"}, "assignee"),
         ({"assignee": "olivier"}, "assignee"),  # a user who cannot work cases
-        ({"status": "closed"}, "status"),
+        ({"status": "deleted"}, "status"),
         ({"status": "contacted", "channel": "pigeon"}, "channel"),
         ({"status": "contacted", "outcome": "recovered"}, "outcome"),
         ({"assignee": "alice", "body": "hello"}, "body"),

@@ -43,6 +43,9 @@ def test_send_emails_the_link_in_the_customers_language(api, survey):
     assert "Jeanne" in message.body and url in message.body
     html = message.alternatives[0][0]
     assert 'lang="fr"' in html and f'href="{url}?score=10"' in html
+    invitation = Invitation.objects.get()
+    assert (invitation.delivery_status, invitation.delivery_attempts) == ("sent", 1)
+    assert invitation.sent_at is not None
 
 
 def test_send_to_a_customer_without_email_is_refused_before_anything_is_created(api, survey):
@@ -71,6 +74,8 @@ def test_a_mail_server_failure_still_returns_the_link(api, survey, customer, set
     assert reply.status_code == 201
     assert reply.json()["sent"] is False
     assert reply.json()["url"] == Invitation.objects.get().url
+    invitation = Invitation.objects.get()
+    assert invitation.delivery_status == "failed" and invitation.failure_reason  # the campaign pages show why
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from followups.models import Ticket
 from followups.services import ticket_open_for_response
 from tests.factories import CustomerFactory, ResponseFactory, SurveyFactory
 
 URL = reverse("surveys:dashboard")
+FOLLOWUP_URL = reverse("surveys:dashboard_followup")
 
 
 def test_anonymous_visitor_is_sent_to_login(client):
@@ -99,7 +101,7 @@ def test_crm_filter_applies_to_every_figure(client, manager, survey):
     assert page.status_code == 200
     assert page.context["dashboard"].current.detractors == 2
     assert page.context["dashboard"].current.promoters == 0
-    assert page.context["followup"].total.opened == 2
+    assert client.get(FOLLOWUP_URL, {"age_band": "65+"}).context["followup"].total.opened == 2
     assert sum(row["count"] for row in page.context["dashboard"].distribution) == 2
 
 
@@ -109,8 +111,53 @@ def test_case_counts_follow_the_survey_filter(client, manager):
     for _ in range(2):
         ticket_open_for_response(response=ResponseFactory(score=1, survey=other, invitation__survey=other))
     client.force_login(manager)
-    assert client.get(URL).context["followup"].total.opened == 3
-    assert client.get(URL, {"survey": str(wanted.public_id)}).context["followup"].total.opened == 1
+    assert client.get(FOLLOWUP_URL).context["followup"].total.opened == 3
+    assert client.get(FOLLOWUP_URL, {"survey": str(wanted.public_id)}).context["followup"].total.opened == 1
+
+
+def test_the_page_loads_the_follow_up_panel_with_the_same_filters(client, manager):
+    client.force_login(manager)
+    page = client.get(URL, {"age_band": "65+"}).content.decode()
+    assert f'hx-get="{FOLLOWUP_URL}?' in page
+    assert "age_band=65%2B" in page.split(f'hx-get="{FOLLOWUP_URL}?', 1)[1].split('"', 1)[0]
+    # Without JavaScript the same panel opens as a page of its own.
+    assert f'<a href="{FOLLOWUP_URL}?' in page
+
+
+def test_follow_up_panel_is_a_fragment_for_htmx_and_a_page_without(client, manager):
+    ticket_open_for_response(response=ResponseFactory(score=1))
+    client.force_login(manager)
+    fragment = client.get(FOLLOWUP_URL, headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    assert b"<html" not in fragment.content and b'id="followup-panel"' in fragment.content
+    page = client.get(FOLLOWUP_URL)
+    assert b"<html" in page.content and b'id="followup-panel"' in page.content
+
+
+def test_follow_up_panel_with_bad_filters_says_so(client, manager):
+    client.force_login(manager)
+    answer = client.get(FOLLOWUP_URL, {"start": "2026-13-45"}, headers={"HX-Request": "true"})
+    assert answer.status_code == 400
+    assert b"Fix the filters" in answer.content
+
+
+def test_follow_up_panel_is_for_managers(client, agent):
+    client.force_login(agent)
+    assert client.get(FOLLOWUP_URL).status_code == 403
+
+
+def test_follow_up_panel_query_count_does_not_grow_with_data(client, manager, agent, django_assert_num_queries):
+    client.force_login(manager)
+    ticket = ticket_open_for_response(response=ResponseFactory(score=1))
+    Ticket.objects.filter(id=ticket.id).update(assignee=agent)
+    client.get(FOLLOWUP_URL)
+    with django_assert_num_queries(pinned := _count_queries(client, {}, url=FOLLOWUP_URL)):
+        client.get(FOLLOWUP_URL)
+    for _ in range(5):
+        ticket = ticket_open_for_response(response=ResponseFactory(score=2))
+        Ticket.objects.filter(id=ticket.id).update(assignee=agent)
+    with django_assert_num_queries(pinned):
+        client.get(FOLLOWUP_URL)
 
 
 @pytest.mark.parametrize("query", [{}, {"age_band": "65+", "latest_only": "on", "dimension": "region"}])
@@ -141,10 +188,10 @@ def test_dashboard_query_count_does_not_grow_with_data(client, manager, django_a
     assert pinned <= 21  # 21 since the declared custom attributes are read for the filter form
 
 
-def _count_queries(client, query) -> int:
+def _count_queries(client, query, url=URL) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as captured:
-        client.get(URL, query)
+        client.get(url, query)
     return len(captured.captured_queries)

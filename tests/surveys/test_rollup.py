@@ -2,8 +2,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.management import call_command
+from django.utils import timezone
 
-from surveys import rollup
+from surveys import rollup, services
 from surveys.models import DailyNps
 from tests.factories import ResponseFactory
 
@@ -27,8 +28,9 @@ def test_refresh_counts_answers_by_local_day(survey):
 def test_refresh_is_incremental_and_idempotent(db, django_assert_max_num_queries):
     first = ResponseFactory(score=9, submitted_at=datetime(2026, 3, 2, 12, tzinfo=PARIS))
     rollup.rollup_refresh()
-    with django_assert_max_num_queries(4):
-        assert rollup.rollup_refresh() == 0  # nothing new: no recount
+    # the cursor (with its savepoint) and the newest answer and correction: no recount
+    with django_assert_max_num_queries(5):
+        assert rollup.rollup_refresh() == 0
     ResponseFactory(
         score=9,
         survey=first.survey,
@@ -68,3 +70,15 @@ def test_old_answers_imported_later_are_counted(db):
     old = ResponseFactory(score=2, submitted_at=datetime(2023, 1, 1, 9, tzinfo=PARIS) - timedelta(days=1))
     rollup.rollup_refresh()
     assert _row(old.submitted_at.astimezone(PARIS).date()).score_2 == 1
+
+
+def test_a_corrected_score_is_recounted(db):
+    response = ResponseFactory(score=2, submitted_at=timezone.now() - timedelta(hours=1))
+    rollup.rollup_refresh()
+    day = timezone.localdate(response.submitted_at)
+    assert (_row(day).score_2, _row(day).score_9) == (1, 0)
+
+    services.response_correct(response=response, score=9)
+    rollup.rollup_refresh()
+    assert (_row(day).score_2, _row(day).score_9) == (0, 1)
+    assert rollup.rollup_refresh() == 0  # the correction is read once

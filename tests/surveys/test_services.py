@@ -32,11 +32,16 @@ def test_deadline_follows_the_survey_policy(invitation, django_capture_on_commit
 
 
 @pytest.mark.parametrize("score", [7, 8, 9, 10])
-def test_passives_and_promoters_get_no_ticket(invitation, score, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        services.response_submit(invitation=invitation, score=score)
-    assert callbacks == []
-    assert not Ticket.objects.exists()
+def test_passives_and_promoters_reach_the_followup_hook_but_get_no_detractor_case(
+    invitation, score, django_capture_on_commit_callbacks
+):
+    from followups.tasks import ticket_open_for_response_task
+
+    with mock.patch.object(ticket_open_for_response_task, "apply_async") as publish:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = services.response_submit(invitation=invitation, score=score)
+    publish.assert_called_once_with(args=(response.id,), retry=False)
+    assert not Ticket.objects.filter(kind="detractor").exists()
 
 
 def test_second_submit_of_the_same_link_is_refused(invitation):

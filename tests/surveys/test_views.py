@@ -19,14 +19,23 @@ def test_survey_page_shows_the_question_and_labelled_scale(client, invitation):
     html = page.content.decode()
     assert "How likely are you to recommend Maison Test to a friend or colleague?" in html
     assert html.count('name="score"') == 11
-    assert "Not at all likely" in html and "Extremely likely" in html
+    assert "0 = not at all likely" in html and "10 = extremely likely" in html
     assert "<fieldset" in html and "<legend" in html
 
 
-def test_get_never_writes(client, invitation, django_assert_max_num_queries):
-    with django_assert_max_num_queries(1):
+def test_get_writes_nothing_but_the_first_opening(client, invitation, django_assert_max_num_queries):
+    # The lookup and one conditional UPDATE of opened_at: delivery tracking, not an answer.
+    with django_assert_max_num_queries(2):
         client.get(_url(invitation) + "?score=3")
     assert not Response.objects.exists()
+    invitation.refresh_from_db()
+    first_opened = invitation.opened_at
+    assert first_opened is not None
+    # Later visits (mail scanners, a second click) leave it as it was, with one query.
+    with django_assert_max_num_queries(1):
+        client.get(_url(invitation))
+    invitation.refresh_from_db()
+    assert invitation.opened_at == first_opened
 
 
 def test_score_from_an_email_button_is_preselected_not_recorded(client, invitation):
@@ -49,12 +58,13 @@ def test_submit_then_thank_you_page(client, invitation, django_capture_on_commit
     assert "48" in thanks.content.decode()
 
 
-def test_second_submit_creates_no_second_response(client, invitation):
+def test_second_submit_within_a_day_corrects_the_same_response(client, invitation):
     client.post(_url(invitation), {"score": "9"})
     again = client.post(_url(invitation), {"score": "1", "comment": "changed my mind"})
-    assert again.status_code == 200
-    assert "already answered" in again.content.decode()
-    assert Response.objects.get().score == 9
+    assert again.status_code == 302
+    response = Response.objects.get()
+    assert (response.score, response.comment) == (1, "changed my mind")
+    assert response.revisions.get().score == 9
 
 
 @pytest.mark.parametrize("score", ["", "abc", "-1", "11", "7.5"])

@@ -20,7 +20,7 @@ from crm.models import Customer, Purchase
 from crm.services import customers_refresh_total_spend
 from followups import selectors as followup_selectors
 from followups.choices import EventKind, TicketStatus
-from followups.models import Team, Ticket, TicketEvent
+from followups.models import BusinessCalendar, Holiday, OpeningHours, Team, Ticket, TicketEvent
 from followups.services import ticket_open_for_response
 from surveys import rollup, services
 from surveys import selectors as survey_selectors
@@ -155,7 +155,22 @@ class Command(BaseCommand):
             key: Survey.objects.create(brand=brand, name=name, first_contact_hours=hours)
             for key, (name, hours) in demo.SURVEYS.items()
         }
+        # The post-purchase survey shows every option a survey page can have.
+        Survey.objects.filter(pk=surveys[demo.POST_PURCHASE].pk).update(**demo.POST_PURCHASE_OPTIONS)
+        surveys[demo.POST_PURCHASE].refresh_from_db()
+        self._create_calendar()
         return brand, surveys
+
+    def _create_calendar(self) -> BusinessCalendar:
+        """An office calendar, for surveys an admin switches to a business-hours deadline."""
+        calendar = BusinessCalendar.objects.create(name=demo.CALENDAR_NAME, timezone="Europe/Paris")
+        OpeningHours.objects.bulk_create(
+            OpeningHours(calendar=calendar, weekday=weekday, opens=opens, closes=closes)
+            for weekday in range(5)
+            for opens, closes in demo.OPENING_HOURS
+        )
+        Holiday.objects.bulk_create(Holiday(calendar=calendar, day=day, name=name) for day, name in demo.HOLIDAYS)
+        return calendar
 
     def _load_customers(self, plan: demo.DemoPlan, users: dict) -> list[Customer]:
         customers = Customer.objects.bulk_create(
@@ -259,11 +274,46 @@ class Command(BaseCommand):
         # One UPDATE per ticket: bulk_update's CASE over hundreds of rows is slower on SQLite.
         for ticket in tickets:
             history = {name: getattr(ticket, name) for name in TICKET_HISTORY_FIELDS}
+            history.update(self._frozen_metrics(ticket))
             Ticket.objects.filter(pk=ticket.pk).update(**history)
+        self._link_resurveys(tickets)
         TicketEvent.objects.filter(kind=EventKind.OPENED, ticket__survey__brand=brand).update(
             created_at=Subquery(Ticket.objects.filter(pk=OuterRef("ticket_id")).values("opened_at")[:1])
         )
         TicketEvent.objects.bulk_create(events, batch_size=1000)
+
+    @staticmethod
+    def _frozen_metrics(ticket: Ticket) -> dict:
+        """What the services freeze when a case is contacted and resolved (this history is past)."""
+        start = ticket.response.submitted_at
+        metrics = {}
+        if ticket.first_contacted_at is not None:
+            metrics["minutes_to_first_contact"] = int((ticket.first_contacted_at - start).total_seconds() // 60)
+            metrics["first_contact_met"] = ticket.first_contacted_at <= ticket.first_contact_due_at
+        if ticket.resolved_at is not None:
+            metrics["minutes_to_resolution"] = int((ticket.resolved_at - start).total_seconds() // 60)
+        return metrics
+
+    @staticmethod
+    def _link_resurveys(tickets: list[Ticket]) -> None:
+        """A resolved case's customer answered again within a month: that answer is its re-survey."""
+        for ticket in tickets:
+            if ticket.resolved_at is None or ticket.customer_id is None:
+                continue
+            later = (
+                Response.objects.filter(
+                    customer_id=ticket.customer_id,
+                    invitation__isnull=False,
+                    submitted_at__gt=ticket.resolved_at,
+                    submitted_at__lte=ticket.resolved_at + timedelta(days=demo.RESURVEY_WITHIN_DAYS),
+                )
+                .order_by("submitted_at")
+                .first()
+            )
+            if later is not None and not Ticket.objects.filter(resurvey_invitation_id=later.invitation_id).exists():
+                Ticket.objects.filter(pk=ticket.pk).update(
+                    resurvey_invitation_id=later.invitation_id, resurvey_score=later.score
+                )
 
     def _print_summary(self, brand: Brand, *, elapsed: float) -> None:
         out = self.stdout.write

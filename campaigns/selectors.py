@@ -1,0 +1,247 @@
+"""Reads for campaigns: the audience a filter selects, who may be invited, and the campaign figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from campaigns.choices import CampaignStatus, SkipReason
+from campaigns.models import Campaign, CampaignSkip
+from crm.choices import AgeBand, Gender, Plan
+from crm.models import CustomAttribute, Customer, Purchase
+from surveys.choices import DeliveryStatus
+from surveys.filters import ATTRIBUTE_FIELD_PREFIX, Tenure, attribute_value
+from surveys.models import Invitation, Survey
+
+# The audience filters a campaign keeps (custom attributes come as attr_<key> on top).
+PROFILE_FIELDS = ("age_band", "gender", "region", "plan")
+AUDIENCE_FIELDS = (*PROFILE_FIELDS, "tenure", "category", "newsletter")
+# An invitation counts as a contact unless it never reached the customer.
+CONTACT_STATUSES = (DeliveryStatus.QUEUED, DeliveryStatus.SENT)
+# The longest a survey link can stay valid (Survey.link_valid_days' validator).
+MAX_LINK_VALID_DAYS = 365
+
+
+def fatigue_days(survey: Survey | None) -> int:
+    """Days during which a customer invited to any survey is not invited again (0: no limit)."""
+    if survey is not None and survey.contact_fatigue_days is not None:
+        return survey.contact_fatigue_days
+    return settings.NPSAPP_CONTACT_FATIGUE_DAYS
+
+
+def audience_customers(*, audience: dict, today: dt.date | None = None) -> QuerySet[Customer]:
+    """Every customer the audience filters select (all customers for an empty audience)."""
+    customers = Customer.objects.all()
+    q = Q()
+    for name in PROFILE_FIELDS:
+        if audience.get(name):
+            q &= Q(**{name: audience[name]})
+    if audience.get("tenure") in {band for band, _label in Tenure.CHOICES}:
+        q &= Tenure.q(audience["tenure"], today or timezone.localdate(), prefix="")
+    if audience.get("newsletter") in ("yes", "no"):
+        q &= Q(newsletter_subscribed=audience["newsletter"] == "yes")
+    customers = customers.filter(q)
+    if audience.get("category"):
+        customers = customers.filter(
+            Exists(Purchase.objects.filter(customer=OuterRef("pk"), product_category=audience["category"]))
+        )
+    attributes = sorted(
+        (key[len(ATTRIBUTE_FIELD_PREFIX) :], value)
+        for key, value in audience.items()
+        if key.startswith(ATTRIBUTE_FIELD_PREFIX) and value
+    )
+    for index, (key, value) in enumerate(attributes):
+        alias = f"_attr_{index}"
+        customers = customers.alias(**{alias: attribute_value(key, prefix="")}).filter(**{alias: value})
+    return customers
+
+
+def recently_invited(*, since: dt.datetime) -> QuerySet[Invitation]:
+    """Invitations that reached (or are about to reach) a customer since `since`, whatever the survey."""
+    return Invitation.objects.filter(created_at__gte=since, delivery_status__in=CONTACT_STATUSES)
+
+
+def invitable(customers: QuerySet[Customer], *, survey: Survey | None, now: dt.datetime) -> QuerySet[Customer]:
+    """The customers of `customers` a campaign would invite now: the complement of the skip reasons."""
+    customers = customers.exclude(email="").filter(erased_at=None, surveys_opted_out_at=None)
+    days = fatigue_days(survey)
+    if days:
+        since = now - dt.timedelta(days=days)
+        customers = customers.exclude(Exists(recently_invited(since=since).filter(customer=OuterRef("pk"))))
+    return customers
+
+
+@dataclass
+class AudienceCount:
+    matching: int
+    invitable: int
+
+    @property
+    def skipped(self) -> int:
+        return self.matching - self.invitable
+
+
+def audience_count(*, audience: dict, survey: Survey | None, now: dt.datetime | None = None) -> AudienceCount:
+    """How many customers match, and how many of them could be invited now. Two queries."""
+    now = now or timezone.now()
+    customers = audience_customers(audience=audience, today=timezone.localdate(now))
+    return AudienceCount(matching=customers.count(), invitable=invitable(customers, survey=survey, now=now).count())
+
+
+def skip_reason(*, email: str, erased_at, opted_out_at, recently_invited: bool) -> str | None:
+    """Why a customer is not invited (the first reason that applies), or None."""
+    if erased_at is not None:
+        return SkipReason.ERASED
+    if opted_out_at is not None:
+        return SkipReason.UNSUBSCRIBED
+    if not email:
+        return SkipReason.NO_EMAIL
+    if recently_invited:
+        return SkipReason.RECENTLY_INVITED
+    return None
+
+
+AUDIENCE_LABELS = {
+    "age_band": (_("Age band"), dict(AgeBand.choices)),
+    "gender": (_("Gender"), dict(Gender.choices)),
+    "region": (_("Region"), {}),
+    "tenure": (_("Customer for"), dict(Tenure.CHOICES)),
+    "plan": (_("Plan"), dict(Plan.choices)),
+    "category": (_("Product category bought"), {}),
+    "newsletter": (_("Newsletter"), {"yes": _("Subscribed"), "no": _("Not subscribed")}),
+}
+
+
+def audience_description(audience: dict) -> list[tuple[str, str]]:
+    """The audience's filters as (label, value) pairs for people. One query when it has custom attributes."""
+    rows = []
+    for name, (label, values) in AUDIENCE_LABELS.items():
+        if audience.get(name):
+            rows.append((label, values.get(audience[name], audience[name])))
+    keys = {k[len(ATTRIBUTE_FIELD_PREFIX) :]: v for k, v in audience.items() if k.startswith(ATTRIBUTE_FIELD_PREFIX)}
+    if keys:
+        labels = dict(CustomAttribute.objects.filter(key__in=keys).values_list("key", "label"))
+        rows += [(labels.get(key, key), value) for key, value in sorted(keys.items())]
+    return rows
+
+
+# Campaign pages ------------------------------------------------------------------------------
+
+
+def _invitation_counts(prefix: str = "") -> dict:
+    """Count expressions over a campaign's invitations (through `prefix`, e.g. "invitations__")."""
+    status = f"{prefix}delivery_status"
+    return {
+        "invited": Count(f"{prefix}id" if prefix else "id"),
+        "queued": Count(f"{prefix}id" if prefix else "id", filter=Q(**{status: DeliveryStatus.QUEUED})),
+        "sent": Count(f"{prefix}id" if prefix else "id", filter=Q(**{status: DeliveryStatus.SENT})),
+        "failed": Count(f"{prefix}id" if prefix else "id", filter=Q(**{status: DeliveryStatus.FAILED})),
+        "withheld": Count(f"{prefix}id" if prefix else "id", filter=Q(**{status: DeliveryStatus.SKIPPED})),
+        "opened": Count(f"{prefix}id" if prefix else "id", filter=Q(**{f"{prefix}opened_at__isnull": False})),
+        "answered": Count(f"{prefix}response"),
+    }
+
+
+def _skip_count() -> Subquery:
+    skips = CampaignSkip.objects.filter(campaign=OuterRef("pk")).order_by().values("campaign")
+    return Coalesce(Subquery(skips.annotate(n=Count("id")).values("n")[:1]), 0, output_field=IntegerField())
+
+
+def campaign_list() -> QuerySet[Campaign]:
+    """Campaigns, latest send time first, each with its delivery counts. One query per page."""
+    return (
+        Campaign.objects.select_related("survey", "created_by")
+        .annotate(**_invitation_counts("invitations__"), skipped=_skip_count())
+        .order_by("-send_at", "-id")
+    )
+
+
+@dataclass
+class CampaignCounts:
+    invited: int = 0
+    queued: int = 0
+    sent: int = 0
+    failed: int = 0
+    withheld: int = 0  # invitations not sent: the customer unsubscribed or was erased after the start
+    opened: int = 0
+    answered: int = 0
+    skipped: int = 0
+    skipped_by_reason: list[tuple[str, int]] | None = None
+
+    @property
+    def response_rate(self) -> float | None:
+        """Answers per email sent, in percent (None before any email is sent)."""
+        return self.answered * 100 / self.sent if self.sent else None
+
+
+def campaign_counts(*, campaign: Campaign) -> CampaignCounts:
+    """The campaign's figures and its skipped customers by reason. Two queries."""
+    counts = Invitation.objects.filter(campaign=campaign).aggregate(**_invitation_counts())
+    labels = dict(SkipReason.choices)
+    by_reason = dict(
+        CampaignSkip.objects.filter(campaign=campaign).order_by().values_list("reason").annotate(n=Count("id"))
+    )
+    return CampaignCounts(
+        **counts,
+        skipped=sum(by_reason.values()),
+        skipped_by_reason=[(labels[reason], by_reason[reason]) for reason in labels if reason in by_reason],
+    )
+
+
+def campaign_failures(*, campaign: Campaign, limit: int = 100) -> list[Invitation]:
+    return list(
+        Invitation.objects.filter(campaign=campaign, delivery_status=DeliveryStatus.FAILED)
+        .select_related("customer")
+        .order_by("customer__last_name", "id")[:limit]
+    )
+
+
+def campaign_skips(*, campaign: Campaign) -> QuerySet[CampaignSkip]:
+    return CampaignSkip.objects.filter(campaign=campaign).select_related("customer").order_by("reason", "id")
+
+
+def campaign_invitations(*, campaign: Campaign) -> QuerySet[Invitation]:
+    return (
+        Invitation.objects.filter(campaign=campaign)
+        .select_related("customer", "response")
+        .order_by("customer__last_name", "customer__first_name", "id")
+    )
+
+
+def campaigns_with_reminders_due(*, now: dt.datetime) -> list[Campaign]:
+    """Started campaigns whose survey sends a reminder and whose links may still be open. One query."""
+    campaigns = Campaign.objects.filter(
+        status__in=(CampaignStatus.SENDING, CampaignStatus.SENT),
+        survey__reminder_after_days__gt=0,
+        started_at__gte=now - dt.timedelta(days=MAX_LINK_VALID_DAYS),
+    ).select_related("survey")
+    return [
+        campaign
+        for campaign in campaigns.order_by("started_at", "id")
+        if campaign.started_at >= now - dt.timedelta(days=campaign.survey.link_valid_days)
+        and campaign.started_at <= now - dt.timedelta(days=campaign.survey.reminder_after_days)
+    ]
+
+
+def reminders_due(*, campaign: Campaign, now: dt.datetime) -> QuerySet[Invitation]:
+    """A campaign's invitations owed their one reminder: sent long enough ago, unanswered, not
+    expired, never reminded, and the customer still reachable."""
+    days = campaign.survey.reminder_after_days
+    if days <= 0:
+        return Invitation.objects.none()
+    return Invitation.objects.filter(
+        campaign=campaign,
+        delivery_status=DeliveryStatus.SENT,
+        sent_at__lte=now - dt.timedelta(days=days),
+        reminded_at=None,
+        expires_at__gt=now,
+        response__isnull=True,
+        customer__surveys_opted_out_at=None,
+        customer__erased_at=None,
+    ).exclude(customer__email="")

@@ -1,0 +1,230 @@
+"""Reads: who a case's customer is by email, the conversation on a case, close-the-loop audiences."""
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from conversations.models import Language, LoopMessage, Message, ReplyTemplate
+from conversations.placeholders import render_placeholders
+from crm.models import Customer
+from followups.choices import TicketKind
+from followups.models import Ticket
+from surveys.choices import Segment
+from surveys.models import Response, Theme
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Where a case's customer can be emailed; `email` empty with the reason why not."""
+
+    email: str
+    language: str
+    first_name: str = ""
+    last_name: str = ""
+    reason: str = ""
+
+    @property
+    def can_email(self) -> bool:
+        return bool(self.email)
+
+
+def language_for(*codes: str) -> str:
+    """The first of `codes` we write emails in (en/fr), else the site's default language."""
+    for code in codes:
+        short = (code or "").split("-")[0].lower()
+        if short in Language.values:
+            return short
+    return settings.LANGUAGE_CODE
+
+
+def ticket_recipient(ticket: Ticket) -> Recipient:
+    """The customer's address for this case, or the reason nobody can be emailed."""
+    response = ticket.response if ticket.response_id else None
+    response_language = response.language if response else ""
+    customer = ticket.customer
+    if ticket.survey.is_anonymous:
+        return Recipient("", settings.LANGUAGE_CODE, reason=_("This survey is anonymous: nobody can be emailed."))
+    if customer is None:
+        # A public-form answer may have left an address without being a known customer.
+        if response is not None and response.contact_email:
+            return Recipient(response.contact_email, language_for(response_language))
+        return Recipient(
+            "", language_for(response_language), reason=_("This answer is anonymous: there is no address to write to.")
+        )
+    language = language_for(customer.language, response_language)
+    if customer.erased_at is not None:
+        return Recipient("", language, reason=_("This customer's personal data was erased: nobody can be emailed."))
+    email = customer.email or (response.contact_email if response is not None else "")
+    if not email:
+        return Recipient(
+            "",
+            language,
+            customer.first_name,
+            customer.last_name,
+            reason=_("This customer has no email address. Log a phone call instead."),
+        )
+    return Recipient(email, language, customer.first_name, customer.last_name)
+
+
+def ticket_segment(ticket: Ticket) -> str:
+    if ticket.response_id:
+        return ticket.response.segment
+    return Segment.PASSIVE if ticket.kind == TicketKind.PASSIVE else Segment.DETRACTOR
+
+
+def reply_templates_active() -> QuerySet[ReplyTemplate]:
+    return ReplyTemplate.objects.filter(is_active=True).order_by("segment", "language", "name")
+
+
+def reply_template_default(*, templates, segment: str, language: str) -> ReplyTemplate | None:
+    """The default template of the segment and language, else any of them, else any in the language."""
+    ranked = sorted(
+        templates,
+        key=lambda t: (
+            t.segment != segment or t.language != language,
+            not t.is_default,
+            t.segment != segment,
+            t.language != language,
+            t.name,
+        ),
+    )
+    return ranked[0] if ranked else None
+
+
+def placeholder_values(*, ticket: Ticket, recipient: Recipient, agent) -> dict:
+    response = ticket.response if ticket.response_id else None
+    agent_name = ""
+    if agent is not None:
+        agent_name = agent.get_full_name() or agent.get_username()
+    return {
+        "first_name": recipient.first_name,
+        "last_name": recipient.last_name,
+        "score": response.score if response else "",
+        "comment": response.comment.strip() if response else "",
+        "brand": ticket.survey.brand.name,
+        "agent_name": agent_name,
+        "reference": ticket.reference,
+    }
+
+
+def reply_template_render(*, template: ReplyTemplate, values: dict) -> tuple[str, str]:
+    """(subject, body) of `template` for one case; the no-comment variant when they wrote nothing."""
+    body = template.body
+    if not values.get("comment") and template.body_without_comment.strip():
+        body = template.body_without_comment
+    return render_placeholders(template.subject, values), render_placeholders(body, values)
+
+
+def ticket_messages(*, ticket: Ticket) -> QuerySet[Message]:
+    return Message.objects.filter(ticket=ticket).select_related("author").order_by("created_at", "id")
+
+
+def case_conversation(*, ticket: Ticket, user, template_id=None, form=None) -> dict:
+    """Everything templates/conversations/_case_conversation.html needs for one case.
+
+    `template_id` picks another template than the default; `form` is a bound form to show
+    again with its errors and the agent's typed text.
+    """
+    from conversations.forms import ReplyForm
+
+    recipient = ticket_recipient(ticket)
+    values = placeholder_values(ticket=ticket, recipient=recipient, agent=user)
+    templates = list(reply_templates_active())
+    chosen = None
+    if template_id not in (None, ""):
+        chosen = next((t for t in templates if str(t.id) == str(template_id)), None)
+    if chosen is None:
+        chosen = reply_template_default(
+            templates=templates, segment=ticket_segment(ticket), language=recipient.language
+        )
+    rendered = [(template, *reply_template_render(template=template, values=values)) for template in templates]
+    if form is None:
+        initial = {"template": chosen.id if chosen else None}
+        if chosen is not None:
+            initial["subject"], initial["body"] = reply_template_render(template=chosen, values=values)
+        form = ReplyForm(initial=initial)
+    return {
+        "messages": list(ticket_messages(ticket=ticket)),
+        "reply_templates": rendered,
+        "reply_template": chosen,
+        "reply_form": form,
+        "can_email": recipient.can_email,
+        "cannot_email_reason": recipient.reason,
+        "recipient_email": recipient.email,
+        "recipient_language": recipient.language,
+        "reply_url": reverse("conversations:case_reply", args=[ticket.public_id]),
+    }
+
+
+def outbound_message_for_token(token: str) -> Message | None:
+    if not token:
+        return None
+    return (
+        Message.objects.filter(reply_token=token)
+        .select_related("ticket__survey__brand", "ticket__customer", "author")
+        .first()
+    )
+
+
+def reply_link_expired(message: Message, now=None) -> bool:
+    now = now or timezone.now()
+    return message.created_at + timedelta(days=settings.NPSAPP_REPLY_LINK_DAYS) < now
+
+
+# --- Close the loop -------------------------------------------------------------------------
+
+
+def _period_bounds(period_start, period_end) -> tuple[datetime, datetime]:
+    """The local days [start, end] as an aware half-open datetime range."""
+    start = timezone.make_aware(datetime.combine(period_start, time.min))
+    end = timezone.make_aware(datetime.combine(period_end + timedelta(days=1), time.min))
+    return start, end
+
+
+def loop_responses(*, theme: Theme, period_start, period_end) -> QuerySet[Response]:
+    """Identified answers of the period tagged with `theme` (by staff on the case, or by a keyword rule)."""
+    start, end = _period_bounds(period_start, period_end)
+    return Response.objects.filter(
+        theme_links__theme=theme,
+        submitted_at__gte=start,
+        submitted_at__lt=end,
+        survey__is_anonymous=False,
+        customer__isnull=False,
+    )
+
+
+def loop_customers(*, theme: Theme, period_start, period_end) -> QuerySet[Customer]:
+    """Who a close-the-loop mailing goes to: one row per customer who can be emailed.
+
+    Skipped: no address, erased identity, unsubscribed from survey emails.
+    """
+    responses = loop_responses(theme=theme, period_start=period_start, period_end=period_end)
+    return (
+        Customer.objects.filter(
+            id__in=responses.values("customer_id"), erased_at__isnull=True, surveys_opted_out_at__isnull=True
+        )
+        .exclude(email="")
+        .order_by("last_name", "first_name", "id")
+    )
+
+
+def loop_tickets(*, theme: Theme, period_start, period_end, customer_ids) -> QuerySet[Ticket]:
+    """The cases opened for those answers: each one records the mailing."""
+    responses = loop_responses(theme=theme, period_start=period_start, period_end=period_end)
+    return Ticket.objects.filter(response__in=responses.values("id"), customer_id__in=customer_ids).order_by(
+        "customer_id", "-opened_at"
+    )
+
+
+def loop_preview(*, theme: Theme, period_start, period_end, limit: int = 50) -> dict:
+    customers = loop_customers(theme=theme, period_start=period_start, period_end=period_end)
+    return {"count": customers.count(), "first": list(customers[:limit])}
+
+
+def loop_messages_recent(limit: int = 20) -> QuerySet[LoopMessage]:
+    return LoopMessage.objects.select_related("theme", "sent_by").order_by("-sent_at")[:limit]
