@@ -5,15 +5,10 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.selectors import AUDIENCE_FIELDS
-from crm.choices import AgeBand, AttributeType, Gender, Plan
-from surveys.filters import ATTRIBUTE_FIELD_PREFIX, SEGMENT_ATTRIBUTE_TYPES, Tenure
+from surveys.filters import ATTRIBUTE_FIELD_PREFIX, CustomerFilterForm
 from surveys.models import Survey
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
-
-
-def _all(choices) -> list:
-    return [("", _("All"))] + list(choices)
 
 
 class SurveyField(forms.ModelChoiceField):
@@ -21,45 +16,18 @@ class SurveyField(forms.ModelChoiceField):
         return survey.name if survey.is_active else _("%(name)s (inactive)") % {"name": survey.name}
 
 
-class AudienceForm(forms.Form):
+class AudienceForm(CustomerFilterForm):
     """The CRM filters that choose a campaign's customers; every field empty means every customer."""
 
-    age_band = forms.ChoiceField(label=_("Age band"), choices=_all(AgeBand.choices), required=False)
-    gender = forms.ChoiceField(label=_("Gender"), choices=_all(Gender.choices), required=False)
-    region = forms.ChoiceField(label=_("Region"), required=False)
-    tenure = forms.ChoiceField(label=_("Customer for"), choices=_all(Tenure.CHOICES), required=False)
-    plan = forms.ChoiceField(label=_("Plan"), choices=_all(Plan.choices), required=False)
-    category = forms.ChoiceField(label=_("Product category bought"), required=False)
     newsletter = forms.ChoiceField(
         label=_("Newsletter"),
         choices=[("", _("All")), ("yes", _("Subscribed")), ("no", _("Not subscribed"))],
         required=False,
     )
 
-    def __init__(self, *args, regions=(), categories=(), attributes=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["region"].choices = _all((r, r) for r in regions)
-        self.fields["category"].choices = _all((c, c) for c in categories)
-        self.attribute_keys = []
-        for attribute in attributes:
-            if attribute.type not in SEGMENT_ATTRIBUTE_TYPES:
-                continue
-            name = f"{ATTRIBUTE_FIELD_PREFIX}{attribute.key}"
-            if attribute.type == AttributeType.CHOICE:
-                self.fields[name] = forms.ChoiceField(
-                    label=attribute.label, choices=_all((c, c) for c in attribute.choice_list), required=False
-                )
-            else:
-                self.fields[name] = forms.CharField(label=attribute.label, max_length=200, required=False)
-            self.attribute_keys.append(attribute.key)
-
     @property
     def profile_fields(self) -> list:
         return [self[name] for name in AUDIENCE_FIELDS]
-
-    @property
-    def attribute_fields(self) -> list:
-        return [self[f"{ATTRIBUTE_FIELD_PREFIX}{key}"] for key in self.attribute_keys]
 
     @property
     def audience_field_names(self) -> list[str]:

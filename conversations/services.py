@@ -381,18 +381,13 @@ def loop_message_send(
             texts=texts, language=recipient.language, customer=customers_by_id[ticket.customer_id]
         )
         case_messages.append(
-            Message(
+            _outbound_message(
                 ticket=ticket,
-                direction=Direction.OUT,
-                channel=MessageChannel.EMAIL,
                 kind=MessageKind.LOOP,
                 subject=subject,
                 body=body,
-                author=actor,
-                email=recipient.email,
-                language=recipient.language,
-                delivery_status=Delivery.PENDING,
-                reply_token=new_reply_token(),
+                actor=actor,
+                recipient=recipient,
                 loop_recipient=recipient,
             )
         )

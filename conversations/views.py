@@ -1,11 +1,9 @@
 import hmac
 import json
-import logging
 import uuid
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
@@ -21,9 +19,7 @@ from conversations.models import Message, MessageChannel
 from followups.selectors import ticket_for_user
 from npsapp import roles
 from npsapp.roles import role_required
-
-logger = logging.getLogger(__name__)
-
+from surveys import ratelimit
 
 # --- Staff: reply to the customer from a case ---------------------------------------------------
 
@@ -64,23 +60,21 @@ def case_reply(request, public_id):
 # Light limits: a person answering never hits them, a script posting in a loop does.
 REPLY_POSTS_PER_HOUR_PER_LINK = 20
 REPLY_POSTS_PER_HOUR_PER_ADDRESS = 60
-
-
-def _over_limit(key: str, limit: int) -> bool:
-    """Count one hit in the cache; True past `limit`. A cache outage lets the customer through."""
-    try:
-        if cache.add(key, 1, timeout=3600):
-            return False
-        return cache.incr(key) > limit
-    except Exception:  # noqa: BLE001 - a customer's message never depends on the cache being up
-        logger.warning("rate-limit cache unavailable; letting the reply through")
-        return False
+REPLY_LIMIT_WINDOW_SECONDS = 3600
 
 
 def _rate_limited(request, token: str) -> bool:
-    address = request.META.get("REMOTE_ADDR", "")
-    return _over_limit(f"conversations:reply:link:{token}", REPLY_POSTS_PER_HOUR_PER_LINK) or _over_limit(
-        f"conversations:reply:ip:{address}", REPLY_POSTS_PER_HOUR_PER_ADDRESS
+    """Counted like the survey pages' limits (surveys.ratelimit): a cache outage lets the customer through."""
+    return not ratelimit.allow(
+        scope="reply-link",
+        identity=token,
+        limit=REPLY_POSTS_PER_HOUR_PER_LINK,
+        window_seconds=REPLY_LIMIT_WINDOW_SECONDS,
+    ) or not ratelimit.allow(
+        scope="reply-ip",
+        identity=ratelimit.client_ip(request),
+        limit=REPLY_POSTS_PER_HOUR_PER_ADDRESS,
+        window_seconds=REPLY_LIMIT_WINDOW_SECONDS,
     )
 
 

@@ -113,37 +113,20 @@ class SurveyChoiceField(forms.ModelChoiceField):
             raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from exc
 
 
-class DashboardFilterForm(forms.Form):
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    survey = SurveyChoiceField(
-        label=_("Survey"),
-        queryset=Survey.objects.order_by("name"),
-        to_field_name="public_id",
-        required=False,
-        empty_label=_("All surveys"),
-        error_messages={"invalid_choice": _("That survey does not exist.")},
-    )
-    channel = forms.ChoiceField(label=_("Channel"), choices=_blank(Channel.choices), required=False)
+class CustomerFilterForm(forms.Form):
+    """The customer (CRM) filters, and one filter per segment attribute: the dashboard's and a campaign audience's."""
+
     age_band = forms.ChoiceField(label=_("Age band"), choices=_blank(AgeBand.choices), required=False)
     gender = forms.ChoiceField(label=_("Gender"), choices=_blank(Gender.choices), required=False)
     region = forms.ChoiceField(label=_("Region"), required=False)
     tenure = forms.ChoiceField(label=_("Customer for"), choices=_blank(Tenure.CHOICES), required=False)
     plan = forms.ChoiceField(label=_("Plan"), choices=_blank(Plan.choices), required=False)
     category = forms.ChoiceField(label=_("Product category bought"), required=False)
-    latest_only = forms.BooleanField(
-        label=_("Count each customer's latest answer only (relationship NPS)"), required=False
-    )
-    grain = forms.ChoiceField(label=_("Trend by"), choices=[("month", _("Month")), ("week", _("Week"))], required=False)
-    dimension = forms.ChoiceField(
-        label=_("Break down by"), choices=[(key, label) for key, (label, _f) in DIMENSIONS.items()], required=False
-    )
 
     def __init__(self, *args, regions=(), categories=(), attributes=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["region"].choices = _blank((r, r) for r in regions)
         self.fields["category"].choices = _blank((c, c) for c in categories)
-        # One filter field and one breakdown dimension per segment attribute.
         self.attribute_keys = []
         for attribute in attributes:
             if attribute.type not in SEGMENT_ATTRIBUTE_TYPES:
@@ -156,15 +139,46 @@ class DashboardFilterForm(forms.Form):
             else:
                 self.fields[name] = forms.CharField(label=attribute.label, max_length=200, required=False)
             self.attribute_keys.append(attribute.key)
-            self.fields["dimension"].choices = [
-                *self.fields["dimension"].choices,
-                (f"{ATTRIBUTE_DIMENSION_PREFIX}{attribute.key}", attribute.label),
-            ]
 
     @property
     def attribute_fields(self) -> list:
         """The bound filter fields of the custom attributes, for the template."""
         return [self[f"{ATTRIBUTE_FIELD_PREFIX}{key}"] for key in self.attribute_keys]
+
+
+class DashboardFilterForm(CustomerFilterForm):
+    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    survey = SurveyChoiceField(
+        label=_("Survey"),
+        queryset=Survey.objects.order_by("name"),
+        to_field_name="public_id",
+        required=False,
+        empty_label=_("All surveys"),
+        error_messages={"invalid_choice": _("That survey does not exist.")},
+    )
+    channel = forms.ChoiceField(label=_("Channel"), choices=_blank(Channel.choices), required=False)
+    latest_only = forms.BooleanField(
+        label=_("Count each customer's latest answer only (relationship NPS)"), required=False
+    )
+    grain = forms.ChoiceField(label=_("Trend by"), choices=[("month", _("Month")), ("week", _("Week"))], required=False)
+    dimension = forms.ChoiceField(
+        label=_("Break down by"), choices=[(key, label) for key, (label, _f) in DIMENSIONS.items()], required=False
+    )
+
+    # The period, survey and channel first, then the customer filters.
+    field_order = ["start", "end", "survey", "channel"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # One breakdown dimension per segment attribute, beside its filter field.
+        self.fields["dimension"].choices = [
+            *self.fields["dimension"].choices,
+            *(
+                (f"{ATTRIBUTE_DIMENSION_PREFIX}{key}", self.fields[f"{ATTRIBUTE_FIELD_PREFIX}{key}"].label)
+                for key in self.attribute_keys
+            ),
+        ]
 
     @property
     def attribute_filters_open(self) -> bool:

@@ -14,7 +14,7 @@ from integrations import webhooks
 from integrations.choices import WebhookEvent
 from npsapp.publish import publish_on_commit
 from surveys import themes as theme_rules
-from surveys.choices import Channel, DeliveryStatus
+from surveys.choices import Channel, DeliveryStatus, Segment
 from surveys.models import (
     Invitation,
     Response,
@@ -115,9 +115,32 @@ def _validate(response: Response) -> None:
     response.full_clean(validate_unique=False, validate_constraints=False, exclude=["invitation", "survey", "customer"])
 
 
-def _publish_followup(response: Response) -> None:
-    # Every answer: the follow-up hook decides (detractor case, passive outreach, recovery score).
-    # If the broker is down, the reconciliation task finds the answer later.
+def _is_resurvey(invitation: Invitation | None) -> bool:
+    """Whether this link re-surveys the customer of a resolved case (its answer is recorded there)."""
+    if invitation is None:
+        return False
+    known = getattr(invitation, "is_resurvey", None)  # annotated by the survey page's lookup
+    if known is not None:
+        return known
+    return Invitation.objects.filter(pk=invitation.pk, recovery_ticket__isnull=False).exists()
+
+
+def _publish_followup(response: Response, *, always: bool = False) -> None:
+    """Publish the follow-up hook (detractor case, passive outreach, recovery score) when it has work.
+
+    Most answers (promoters, passives without outreach) need nothing: not publishing spares the
+    customer's request a broker round trip. If the broker is down, the reconciliation task finds
+    the answers that needed it.
+    """
+    segment = response.segment
+    needed = (
+        always
+        or segment == Segment.DETRACTOR
+        or (segment == Segment.PASSIVE and response.survey.passive_outreach)
+        or _is_resurvey(response.invitation)
+    )
+    if not needed:
+        return
     from followups.tasks import ticket_open_for_response_task
 
     publish_on_commit(ticket_open_for_response_task, response.id)

@@ -106,9 +106,7 @@ def _page_context(request, survey, form=None, **extra) -> dict:
 
 
 def _get_invitation(token: str) -> Invitation:
-    # One lookup by the unique, indexed token whatever the token looks like, and the same
-    # site-wide 404 page for any miss: neither the time nor the body tells a near miss apart.
-    return get_object_or_404(Invitation.objects.select_related("survey__brand", "customer", "response"), token=token)
+    return selectors.invitation_for_token(token)
 
 
 def _response_of(invitation: Invitation):
@@ -164,10 +162,13 @@ def respond(request, token: str):
         if SWITCH_LANGUAGE_PARAM in request.POST:
             form = _form_initial_from_post(ResponseForm, request.POST, survey)
             return render(request, "surveys/respond.html", _page_context(request, survey, form, **context))
-        if not ratelimit.link_post_allowed(token):
+        form = ResponseForm(request.POST, survey=survey)
+        # A link's first valid answer is not counted: the database takes one answer per link,
+        # so it cannot be repeated. Corrections and invalid posts are: a burst is refused.
+        first_answer = response is None and form.is_valid()
+        if not first_answer and not ratelimit.link_post_allowed(token):
             form = _form_initial_from_post(ResponseForm, request.POST, survey)
             return _rate_limited(request, "surveys/respond.html", _page_context(request, survey, form, **context))
-        form = ResponseForm(request.POST, survey=survey)
         if form.is_valid():
             try:
                 if response is None:

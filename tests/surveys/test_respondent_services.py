@@ -6,9 +6,11 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from surveys import services
+from followups.models import Ticket
+from surveys import selectors, services
 from surveys.choices import Channel
-from surveys.models import Invitation, Response, ResponseTheme, Theme
+from surveys.models import Invitation, Response, ResponseTheme, Survey, Theme
+from tests.factories import ResponseFactory
 from tests.surveys.factories import PublicSurveyFactory
 
 
@@ -73,14 +75,40 @@ def test_submit_with_criteria_and_satisfaction_stays_within_four_queries(
         services.response_submit(invitation=invitation, score=3, comment="Late", criteria=["Delivery"], csat=2)
 
 
-def test_every_answer_publishes_the_followup_hook_once_committed(invitation, django_capture_on_commit_callbacks):
+def test_a_detractors_answer_publishes_the_followup_hook_once_committed(invitation, django_capture_on_commit_callbacks):
     with mock.patch.object(_followup_task(), "apply_async") as publish:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            response = services.response_submit(invitation=invitation, score=10)
+            response = services.response_submit(invitation=invitation, score=2)
         publish.assert_not_called()  # nothing before the commit
         for callback in callbacks:
             callback()
     publish.assert_called_once_with(args=(response.id,), retry=False)
+
+
+@pytest.mark.parametrize(
+    ("score", "passive_outreach", "resurvey", "published"),
+    [
+        (10, False, False, False),  # a promoter: nothing to follow up
+        (8, False, False, False),  # a passive, no outreach on this survey
+        (8, True, False, True),  # a passive, and the survey opens outreach cases
+        (9, False, True, True),  # the re-survey of a resolved case: its score is recorded
+        (0, False, False, True),  # a detractor: a case
+    ],
+)
+def test_the_followup_hook_is_published_only_when_it_has_work(
+    invitation, django_capture_on_commit_callbacks, score, passive_outreach, resurvey, published
+):
+    Survey.objects.filter(pk=invitation.survey_id).update(passive_outreach=passive_outreach)
+    if resurvey:
+        case = ResponseFactory(score=2, invitation__customer=invitation.customer, invitation__survey=invitation.survey)
+        Ticket.objects.create(
+            survey=invitation.survey, response=case, first_contact_due_at=timezone.now(), resurvey_invitation=invitation
+        )
+    invitation = selectors.invitation_for_token(invitation.token)
+    with mock.patch.object(_followup_task(), "apply_async") as publish:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.response_submit(invitation=invitation, score=score)
+    assert publish.called is published
 
 
 # --- Corrections -----------------------------------------------------------------------------------

@@ -318,7 +318,7 @@ def test_a_burst_of_posts_on_one_link_is_slowed_down_kindly(client, invitation, 
     with time_machine.travel("2026-05-04 10:00:05Z", tick=False):
         assert client.post(_url(invitation), {"score": "x"}).status_code == 400
         assert client.post(_url(invitation), {"score": "y"}).status_code == 400
-        blocked = client.post(_url(invitation), {"score": "4", "comment": "Third try"})
+        blocked = client.post(_url(invitation), {"score": "z", "comment": "Third try"})
     assert blocked.status_code == 429
     assert blocked["Retry-After"] == "60"
     html = blocked.content.decode()
@@ -330,7 +330,20 @@ def test_a_burst_of_posts_on_one_link_is_slowed_down_kindly(client, invitation, 
     with time_machine.travel("2026-05-04 10:00:06Z", tick=False):
         assert client.post(_url(other), {"score": "4"}).status_code == 302
     with time_machine.travel("2026-05-04 10:01:01Z", tick=False):
-        assert client.post(_url(invitation), {"score": "4"}).status_code == 302
+        assert client.post(_url(invitation), {"score": "x"}).status_code == 400
+
+
+def test_a_first_valid_answer_is_never_refused_but_corrections_are_counted(client, invitation, tight_limits):
+    """The database takes one answer per link, so the first one cannot be repeated: it is not counted."""
+    with time_machine.travel("2026-05-04 10:00:05Z", tick=False):
+        for _attempt in range(2):
+            assert client.post(_url(invitation), {"score": "x"}).status_code == 400
+        assert client.post(_url(invitation), {"score": "4", "comment": "Finally"}).status_code == 302
+        assert Response.objects.get().comment == "Finally"
+        # Changing it again within the minute is a correction: counted, and over the limit.
+        blocked = client.post(_url(invitation), {"score": "9", "comment": "Changed my mind"})
+    assert blocked.status_code == 429
+    assert Response.objects.get().score == 4
 
 
 def test_the_429_page_is_translated(client, invitation, tight_limits):

@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
+from django.urls import reverse
 from django.utils import timezone
 
 from crm import demo
@@ -340,3 +341,6 @@ class Command(BaseCommand):
         examples = [*newest.filter(customer__language="fr")[:2], *newest.filter(customer__language="en")[:1]]
         for invitation in examples:
             out(f"  {invitation.url}  ({invitation.customer}, {invitation.customer.get_language_display()})")
+        for survey in Survey.objects.filter(brand=brand, public_form_enabled=True):
+            path = reverse("surveys:public_feedback", args=[survey.public_id])
+            out(f"Public feedback page ({survey.name}): {settings.SITE_URL}{path}")
