@@ -19,7 +19,7 @@ from followups.forms import AssignForm, BulkForm, ClaimForm, NoteForm, PhoneCall
 from npsapp import roles
 from npsapp.roles import role_required
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25  # an agent works from the top by deadline; 25 rows render in a few ms
 CONVERSATION_TEMPLATE = "conversations/_case_conversation.html"
 # Field changes the timeline leaves out: the contact, waiting and resolution events say them
 # already, and the frozen metrics are for the reports.

@@ -55,7 +55,6 @@ def invitation_create(*, survey: Survey, customer, channel: str = "email", creat
         customer=customer,
         channel=channel,
         created_at=created_at,
-        language=customer.language,
         expires_at=created_at + timedelta(days=survey.link_valid_days),
     )
     invitation.full_clean(validate_unique=False)
