@@ -392,6 +392,9 @@ def loop_message_send(
             )
         )
     Message.objects.bulk_create(case_messages)
+    followup_services.tickets_record_loop_message(
+        tickets=[message.ticket for message in case_messages], actor=actor, theme=theme, subject=loop.subject_en
+    )
     loop.recipient_count = len(recipients)
     loop.save(update_fields=["recipient_count"])
 

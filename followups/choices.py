@@ -56,6 +56,7 @@ class EventKind(models.TextChoices):
     BREACHED = "breached", _("Deadline missed")
     RESURVEY_SENT = "resurvey_sent", _("Re-survey sent")
     RESURVEY_ANSWERED = "resurvey_answered", _("Re-survey answered")
+    LOOP_MESSAGE = "loop_message", _("Told about a fix (close the loop)")
 
 
 class TicketKind(models.TextChoices):

@@ -703,6 +703,28 @@ def ticket_record_resurvey(*, ticket: Ticket, response: Response) -> bool:
 # --- Themes -------------------------------------------------------------------------------------
 
 
+def tickets_record_loop_message(*, tickets, actor, theme: Theme, subject: str) -> int:
+    """Note on each case that its customer was told about a fix for `theme` (close the loop).
+
+    One audit event per case, written together; the email itself is a conversations Message.
+    """
+    now = timezone.now()
+    events = [
+        TicketEvent(
+            ticket=ticket,
+            actor=actor,
+            kind=EventKind.LOOP_MESSAGE,
+            field="theme",
+            new_value=theme.name[:200],
+            body=subject,
+            created_at=now,
+        )
+        for ticket in tickets
+    ]
+    TicketEvent.objects.bulk_create(events)
+    return len(events)
+
+
 def _theme_event(*, ticket: Ticket, actor, old: str, new: str) -> TicketEvent:
     return _event(
         ticket=ticket,

@@ -98,6 +98,9 @@ def test_each_affected_case_shows_the_email(theme, audience, manager, django_cap
     for case in audience["cases"]:
         message = Message.objects.get(ticket=case)
         assert (message.kind, message.direction, message.delivery_status) == ("loop", "out", "sent")
+        # And the case's history says who told the customer about which fix.
+        (event,) = case.events.filter(kind="loop_message")
+        assert (event.actor, event.new_value, event.body) == (manager, theme.name, TEXTS["subject_en"])
     # The email carries the reply link of her latest case.
     jeanne_email = next(e for e in mail.outbox if e.to == [audience["jeanne"].email])
     latest = Message.objects.filter(ticket__in=audience["cases"]).order_by("-ticket__opened_at").first()
