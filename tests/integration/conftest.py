@@ -90,7 +90,8 @@ class Stack:
         self.tmp_path = tmp_path
         self.processes: list[tuple[str, subprocess.Popen]] = []
         self.env = {
-            **os.environ,
+            # Not the browser tests' switch (tests/browser/conftest.py): the servers run as deployed.
+            **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
             "DJANGO_SETTINGS_MODULE": "tests.settings",
             "DATABASE_URL": _database_url_for_test_db(),
             "DB_CONN_MAX_AGE": "0",

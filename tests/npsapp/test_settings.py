@@ -33,7 +33,9 @@ def test_integers_are_strict(monkeypatch):
 
 
 def _manage(*args, **env):
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DEBUG"}}
+    # DJANGO_ALLOW_ASYNC_UNSAFE: the browser tests' switch (tests/browser/conftest.py), not the app's.
+    left_out = {"DATABASE_URL", "CELERY_BROKER_URL", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    clean = {k: v for k, v in os.environ.items() if k not in left_out}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
