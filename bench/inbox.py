@@ -1,6 +1,6 @@
 """The follow-up inbox on PostgreSQL with 100,000 cases: server time of each filter, search and sort.
 
-    .venv/bin/python bench/inbox.py [--runs N] [--tickets N] [--rebuild] [--proposed-indexes]
+    .venv/bin/python bench/inbox.py [--runs N] [--tickets N] [--rebuild]
 
 Builds its own database, `npsapp_bench_inbox` (set BENCH_INBOX_DATABASE_URL for another), once:
 3 teams of 4 agents and a manager, 3 surveys (two routed to a team, one to none), 20,000
@@ -12,7 +12,7 @@ reuse it (`--rebuild` starts again; it always runs `migrate` first).
 Then, for an agent of the first team (who sees their team's cases, theirs and those of no team)
 and for a manager (who sees all), `GET /inbox/?...` through Django's test client: median and
 p95 of N runs after one warm-up, in milliseconds, and the number of queries. Target: < 100 ms.
-`--proposed-indexes` first creates the indexes proposed for the inbox (PROPOSED_INDEXES).
+The inbox's indexes are the migrations' (the open cases by deadline; trigram search indexes).
 """
 
 import argparse
@@ -32,14 +32,6 @@ from benchlib import DATABASE_URL, database_name, django_setup, machine, stats, 
 from dataset import BAD, FIRST_NAMES, LAST_NAMES, _manage, _pick, _python_defaults, _recreate_database  # noqa: E402
 
 TARGET_MS = 100
-# Indexes proposed for followups.Ticket.Meta.indexes, created here under their own names by
-# --proposed-indexes to measure them before they land (the real ones come from a migration).
-PROPOSED_INDEXES = [
-    # The open cases by deadline: the inbox's default view. Without it PostgreSQL walks the
-    # deadline index through every resolved case (90 % of them, all older) to find the open ones.
-    "CREATE INDEX IF NOT EXISTS bench_proposed_ticket_open_due ON followups_ticket (first_contact_due_at, id)"
-    " WHERE status IN ('new', 'contacted', 'waiting')",
-]
 CUSTOMERS = 20_000
 STATIC_WITHOUT_MANIFEST = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 WORDS = ["carton abîmé", "remboursement", "colis perdu", "attente", "facture", "lampe", "canapé", "retour"]
@@ -263,9 +255,6 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--rebuild", action="store_true", help="drop and rebuild the database")
-    parser.add_argument(
-        "--proposed-indexes", action="store_true", help="create the indexes proposed for the inbox first"
-    )
     args = parser.parse_args()
     if args.rebuild or not _present(args.tickets):
         build(args.tickets)
@@ -276,12 +265,11 @@ def main() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        if args.proposed_indexes:
-            for sql in PROPOSED_INDEXES:
-                cursor.execute(sql)
-            cursor.execute("ANALYZE followups_ticket")
-        cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE 'bench_proposed_%'")
-        print("proposed indexes present:", ", ".join(row[0] for row in cursor.fetchall()) or "none")
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE indexname IN "
+            "('ticket_open_by_deadline', 'crm_customer_search_trgm', 'surveys_response_comment_trgm')"
+        )
+        print("inbox indexes present:", ", ".join(sorted(row[0] for row in cursor.fetchall())) or "none")
     measure(args.runs)
 
 
