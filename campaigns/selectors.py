@@ -136,14 +136,14 @@ def audience_description(audience: dict) -> list[tuple[str, str]]:
 
 def _invitation_counts(prefix: str = "") -> dict:
     """Count expressions over a campaign's invitations (through `prefix`, e.g. "invitations__")."""
-    status = f"{prefix}delivery_status"
+    pk, status = f"{prefix}id", f"{prefix}delivery_status"
     return {
-        "invited": Count(f"{prefix}id" if prefix else "id"),
-        "queued": Count(f"{prefix}id" if prefix else "id", filter=Q(**{status: DeliveryStatus.QUEUED})),
-        "sent": Count(f"{prefix}id" if prefix else "id", filter=Q(**{status: DeliveryStatus.SENT})),
-        "failed": Count(f"{prefix}id" if prefix else "id", filter=Q(**{status: DeliveryStatus.FAILED})),
-        "withheld": Count(f"{prefix}id" if prefix else "id", filter=Q(**{status: DeliveryStatus.SKIPPED})),
-        "opened": Count(f"{prefix}id" if prefix else "id", filter=Q(**{f"{prefix}opened_at__isnull": False})),
+        "invited": Count(pk),
+        "queued": Count(pk, filter=Q(**{status: DeliveryStatus.QUEUED})),
+        "sent": Count(pk, filter=Q(**{status: DeliveryStatus.SENT})),
+        "failed": Count(pk, filter=Q(**{status: DeliveryStatus.FAILED})),
+        "withheld": Count(pk, filter=Q(**{status: DeliveryStatus.SKIPPED})),
+        "opened": Count(pk, filter=Q(**{f"{prefix}opened_at__isnull": False})),
         "answered": Count(f"{prefix}response"),
     }
 

@@ -370,7 +370,8 @@ def loop_message_send(
             for customer in customers
         ]
     )
-    by_customer = {r.customer_id: r for r in LoopRecipient.objects.filter(loop_message=loop)}
+    # bulk_create sets the primary keys on SQLite and PostgreSQL: no need to read the rows back.
+    by_customer = {r.customer_id: r for r in recipients}
     customers_by_id = {c.id: c for c in customers}
     case_messages = []
     for ticket in selectors.loop_tickets(

@@ -880,6 +880,7 @@ def _event_details(value) -> dict:
     return dict(value)
 
 
+@transaction.atomic
 def purchase_create(*, customer: Customer, data: Mapping) -> Purchase:
     """Record one purchase; raises ValidationError by field, or for an erased customer."""
     _refuse_erased(customer)

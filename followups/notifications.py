@@ -160,6 +160,8 @@ def notifications_send_digest(*, now=None) -> int:
     with transaction.atomic():
         per_recipient: dict = defaultdict(list)
         people = {}
+        # Who hears about a notification depends only on these: ask the database once per group.
+        audiences: dict = {}
         for notification in ready:
             claimed = TicketNotification.objects.filter(id=notification.id, delivered_at__isnull=True).update(
                 delivered_at=now
@@ -168,7 +170,11 @@ def notifications_send_digest(*, now=None) -> int:
                 continue  # another run took it
             if _outdated(notification):
                 continue
-            for user in recipients(notification):
+            ticket = notification.ticket
+            key = (notification.kind, ticket.assignee_id, ticket.team_id)
+            if key not in audiences:
+                audiences[key] = recipients(notification)
+            for user in audiences[key]:
                 people[user.pk] = user
                 per_recipient[user.pk].append(_item(notification))
         messages = [

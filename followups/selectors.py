@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -12,7 +12,7 @@ from followups.choices import OPEN_STATUSES, Priority
 from followups.models import Team, Ticket
 from npsapp import roles
 from surveys.models import Response, ResponseTheme
-from surveys.selectors import DETRACTOR_Q
+from surveys.selectors import DETRACTOR_Q, PASSIVE_Q
 
 # "Due soon" in the inbox: the first-contact deadline falls within this window.
 DUE_SOON = timedelta(hours=4)
@@ -43,10 +43,11 @@ def overdue_q(now) -> Q:
 
 
 def due_soon_q(now) -> Q:
-    """Open, not contacted yet, and due within the next four hours (not overdue yet)."""
+    """Open, not contacted yet, clock running, and due within the next four hours (not overdue yet)."""
     return Q(
         status__in=OPEN_STATUSES,
         first_contacted_at__isnull=True,
+        clock_paused_at__isnull=True,
         first_contact_due_at__gte=now,
         first_contact_due_at__lt=now + DUE_SOON,
     )
@@ -154,10 +155,20 @@ def ticket_counts(*, survey=None, now=None) -> dict:
     )
 
 
-def detractor_responses_without_ticket(*, submitted_before) -> QuerySet[Response]:
+def responses_missing_followup(*, submitted_before) -> QuerySet[Response]:
+    """Answers whose hook never ran: a detractor without a case, a passive without the outreach case
+    its survey asks for, a re-survey answer not yet recorded on its case."""
+    unrecorded_resurvey = Exists(
+        Ticket.objects.filter(resurvey_invitation_id=OuterRef("invitation_id"), resurvey_score__isnull=True)
+    )
     return (
-        Response.objects.filter(DETRACTOR_Q, ticket__isnull=True, submitted_at__lt=submitted_before)
-        .select_related("survey")
+        Response.objects.filter(submitted_at__lt=submitted_before)
+        .filter(
+            (DETRACTOR_Q & Q(ticket__isnull=True))
+            | (PASSIVE_Q & Q(survey__passive_outreach=True, ticket__isnull=True))
+            | Q(unrecorded_resurvey)
+        )
+        .select_related("survey", "customer")
         .order_by("submitted_at")
     )
 

@@ -523,6 +523,10 @@ def _notify(*, ticket: Ticket, kind: str, now) -> TicketNotification | None:
     return notification
 
 
+# A warning or breach notification reads the survey's calendar: fetched once for a whole beat run.
+NOTIFICATION_CALENDAR_PREFETCH = ("survey__business_calendar__opening_hours", "survey__business_calendar__holidays")
+
+
 def _running_clock_q() -> Q:
     return Q(
         status__in=OPEN_STATUSES,
@@ -572,6 +576,7 @@ def tickets_mark_breached(*, now=None, limit: int = 1000) -> int:
     overdue = (
         Ticket.objects.filter(_running_clock_q(), first_contact_due_at__lt=now)
         .select_related("survey__business_calendar", "customer", "response", "assignee", "team")
+        .prefetch_related(*NOTIFICATION_CALENDAR_PREFETCH)
         .order_by("first_contact_due_at")[:limit]
     )
     return sum(ticket_mark_breached(ticket=ticket, now=now) for ticket in overdue)
@@ -592,6 +597,7 @@ def tickets_warn(*, now=None, limit: int = 1000) -> int:
             survey__warning_lead_hours__gt=0,
         )
         .select_related("survey__business_calendar", "customer", "response", "assignee", "team")
+        .prefetch_related(*NOTIFICATION_CALENDAR_PREFETCH)
         .order_by("first_contact_due_at")[:limit]
     )
     warned = 0

@@ -5,13 +5,10 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from followups import notifications, services
-from followups.models import Ticket
+from followups import notifications, selectors, services
 from surveys.models import Response
-from surveys.selectors import DETRACTOR_Q, PASSIVE_Q
 
 logger = logging.getLogger(__name__)
 
@@ -25,30 +22,12 @@ def ticket_open_for_response_task(response_id: int) -> None:
     services.ticket_open_for_response(response=response)
 
 
-def responses_missing_followup(*, submitted_before):
-    """Answers whose hook never ran: a detractor without a case, a passive without the outreach case
-    its survey asks for, a re-survey answer not yet recorded on its case."""
-    unrecorded_resurvey = Exists(
-        Ticket.objects.filter(resurvey_invitation_id=OuterRef("invitation_id"), resurvey_score__isnull=True)
-    )
-    return (
-        Response.objects.filter(submitted_at__lt=submitted_before)
-        .filter(
-            (DETRACTOR_Q & Q(ticket__isnull=True))
-            | (PASSIVE_Q & Q(survey__passive_outreach=True, ticket__isnull=True))
-            | Q(unrecorded_resurvey)
-        )
-        .select_related("survey", "customer")
-        .order_by("submitted_at")
-    )
-
-
 @shared_task
 def tickets_reconcile_task(limit: int = 1000) -> int:
     """Run the response hook for the answers whose task message was lost (broker down, worker crash)."""
     older_than = timezone.now() - timedelta(seconds=settings.NPSAPP_RECONCILE_AFTER_SECONDS)
     handled = 0
-    for response in responses_missing_followup(submitted_before=older_than)[:limit]:
+    for response in selectors.responses_missing_followup(submitted_before=older_than)[:limit]:
         services.ticket_open_for_response(response=response)
         handled += 1
     if handled:

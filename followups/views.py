@@ -98,7 +98,7 @@ ACTIONS = {
     "assign": (AssignForm, services.ticket_assign),
     "note": (NoteForm, services.ticket_add_note),
     "phone": (PhoneCallForm, services.ticket_mark_contacted),
-    "status": (StatusForm, lambda **kwargs: services.ticket_set_status(**kwargs)),
+    "status": (StatusForm, services.ticket_set_status),
     "tag": (ThemeForm, services.ticket_tag_theme),
     "untag": (ThemeForm, services.ticket_untag_theme),
 }

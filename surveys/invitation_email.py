@@ -33,10 +33,6 @@ def invitation_token_from_unsubscribe(signed: str) -> str | None:
         return None
 
 
-def unsubscribe_url(invitation: Invitation) -> str:
-    return settings.SITE_URL + reverse("campaigns:unsubscribe", args=[unsubscribe_token(invitation)])
-
-
 def email_language(invitation: Invitation) -> str:
     """The invitation's language, else the customer's, else the site default; always one we speak."""
     language = invitation.language or invitation.customer.language or settings.LANGUAGE_CODE
@@ -78,7 +74,7 @@ class InvitationEmailRenderer:
                 context = {
                     "first_name": _FIRST_NAME if customer.first_name else "",
                     "brand": survey.brand.name,
-                    "brand_colour": survey.brand.colour,
+                    "brand_colour": survey.brand.css_colour,
                     "question": survey.question_text,
                     "url": url,
                     "expires_at": invitation.expires_at,

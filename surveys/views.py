@@ -287,17 +287,20 @@ def public_thanks(request, public_id):
         data = signing.loads(request.GET.get("r", ""), salt=PUBLIC_THANKS_SALT, max_age=PUBLIC_THANKS_MAX_AGE)
     except signing.BadSignature:
         data = {}
-    score = data.get("s") if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        data = {}
+    score = data.get("s")
     if not (isinstance(score, int) and scoring.SCORE_MIN <= score <= scoring.SCORE_MAX):
         score = None
+    segment = scoring.segment_for(score) if score is not None else None
     context = _page_context(
         request,
         survey,
         score=score,
-        segment=scoring.segment_for(score) if score is not None else None,
-        custom_thanks=survey.thanks_for(scoring.segment_for(score)) if score is not None else "",
-        is_critical=scoring.is_critical(score) if score is not None else False,
-        contact_promised=_contact_promised(survey, contactable=bool(data.get("c")) if score is not None else False),
+        segment=segment,
+        custom_thanks=survey.thanks_for(segment) if segment else "",
+        is_critical=score is not None and scoring.is_critical(score),
+        contact_promised=score is not None and _contact_promised(survey, contactable=bool(data.get("c"))),
         can_change=False,
     )
     return render(request, "surveys/thanks.html", context)

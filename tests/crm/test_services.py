@@ -265,6 +265,24 @@ def test_purchase_create(db, customer):
     assert purchase.purchased_at == datetime(2025, 1, 2, 9, 0, tzinfo=UTC)
 
 
+def test_purchase_create_keeps_the_customers_total_spend_in_step(db, customer):
+    services.purchase_create(customer=customer, data=_purchase())
+    services.purchase_create(customer=customer, data=_purchase(amount="10.10"))
+    customer.refresh_from_db()
+    assert customer.total_spend == Decimal("60.00")
+
+
+def test_a_purchase_whose_total_cannot_be_updated_is_not_kept(db, customer, monkeypatch):
+    # The purchase and the stored total are one write: a list sorted by spend never disagrees with the purchases.
+    def fail(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services, "customers_refresh_total_spend", fail)
+    with pytest.raises(RuntimeError):
+        services.purchase_create(customer=customer, data=_purchase())
+    assert not Purchase.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [

@@ -206,8 +206,13 @@ class TestEmailTheCustomer:
         monkeypatch.setattr("conversations.services.customer_status_update_send", lambda **kwargs: sent.append(kwargs))
         ticket = _ticket()
         client.force_login(agent)
-        _post(client, ticket, "status", status="waiting")
+        reply = _post(client, ticket, "status", status="waiting")
         assert sent == []
+        # Nothing sent because nothing was asked, not because the change was refused.
+        assert reply.status_code == 302
+        ticket.refresh_from_db()
+        assert ticket.status == "waiting"
+        assert "The customer was emailed about this change." not in _messages(reply)
 
     def test_an_unmailable_customer_is_a_clear_error_and_the_status_still_changes(self, client, agent, monkeypatch):
         def refuse(**kwargs):

@@ -84,6 +84,15 @@ def test_each_filter(client, agent, cases, params, expected):
     assert _ids(client, **params) == [cases[k].id for k in expected]
 
 
+def test_a_case_waiting_on_the_customer_is_neither_due_soon_nor_overdue(client, agent, cases):
+    """Its clock is stopped: the deadline it had does not run out meanwhile."""
+    for key in ("overdue", "due_soon"):
+        Ticket.objects.filter(id=cases[key].id).update(status="waiting", clock_paused_at=timezone.now())
+    client.force_login(agent)
+    assert _ids(client, due_soon="1") == []
+    assert _ids(client, overdue="1") == []
+
+
 def test_survey_and_team_filters(client, agent, cases):
     client.force_login(agent)
     in_team = cases["in_team"]

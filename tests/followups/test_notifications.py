@@ -5,6 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from followups import notifications, services
 from followups.models import Ticket, TicketEvent, TicketNotification
@@ -198,3 +200,33 @@ def test_a_held_warning_is_dropped_when_the_case_was_contacted_meanwhile(db, cas
         assert notifications_digest_task() == 0
     assert mail.outbox == []
     assert not TicketNotification.objects.filter(delivered_at__isnull=True).exists()
+
+
+def _queries_on(table: str, captured) -> int:
+    return sum(f'"{table}"' in query["sql"] for query in captured.captured_queries)
+
+
+def test_a_beat_reads_a_calendar_once_whatever_the_number_of_cases(db, managers):
+    survey = SurveyFactory(sla_clock="business_hours", first_contact_hours=2, business_calendar=office_calendar())
+    with travel(datetime(2026, 6, 2, 7, 0, tzinfo=UTC)):  # Tuesday 09:00 Paris: due 11:00
+        for _ in range(3):
+            open_case(score=1, survey=survey, invitation__survey=survey)
+    with travel(datetime(2026, 6, 2, 9, 30, tzinfo=UTC)), CaptureQueriesContext(connection) as captured:
+        assert tickets_check_deadlines_task() == {"warned": 0, "breached": 3}
+    assert len(mail.outbox) == 2 * 3  # in office hours: each breach goes to both managers at once
+    assert _queries_on("followups_openinghours", captured) == 1
+    assert _queries_on("followups_holiday", captured) == 1
+
+
+def test_the_digest_looks_up_who_to_tell_once_per_team(db, managers):
+    friday_night = datetime(2026, 6, 5, 19, 30, tzinfo=UTC)
+    with travel(friday_night):
+        for _ in range(3):
+            open_case(score=0)
+    with travel(friday_night + timedelta(hours=49, minutes=45)):
+        assert tickets_check_deadlines_task()["breached"] == 3
+    with travel(datetime(2026, 6, 8, 6, 0, tzinfo=UTC)), CaptureQueriesContext(connection) as captured:
+        assert notifications_digest_task() == 2
+    assert sorted(m.to[0] for m in mail.outbox) == ["marc@example.com", "maria@example.com"]
+    # One for the notifications (their assignees joined in), one for the managers.
+    assert _queries_on("auth_user", captured) == 2

@@ -5,12 +5,14 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.conf import settings
+from django.core import mail
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
 from surveys import services
 from surveys.choices import Channel
+from surveys.invitation_email import invitation_email_send
 from surveys.models import Invitation, Response
 from tests.surveys.factories import PublicSurveyFactory
 
@@ -472,6 +474,16 @@ def test_a_stored_colour_that_is_not_hex_never_reaches_the_css(client, invitatio
     type(brand).objects.filter(pk=brand.pk).update(colour="red}*")
     css = client.get(reverse("surveys:brand_css", args=[brand.pk])).content.decode()
     assert css == ":root{--brand:#0d6efd;--brand-ink:#000000;}\n"
+
+
+def test_a_stored_colour_that_is_not_hex_never_reaches_the_email(invitation):
+    brand = invitation.survey.brand
+    type(brand).objects.filter(pk=brand.pk).update(colour="red;background:url(https://evil.example/x)")
+    invitation.survey.brand.refresh_from_db()
+    invitation_email_send(invitation=invitation)
+    html = mail.outbox[0].alternatives[0][0]
+    assert "evil.example" not in html
+    assert "border-top:6px solid #0d6efd" in html
 
 
 def test_after_erasure_the_link_offers_no_change(client, invitation):
