@@ -887,9 +887,16 @@ def purchase_create(*, customer: Customer, data: Mapping) -> Purchase:
     cleaned, errors = purchase_clean(data, now=timezone.now())
     if errors:
         raise ValidationError(errors)
+    _lock_customers([customer.pk])
     purchase = Purchase.objects.create(customer=customer, **cleaned)
     customers_refresh_total_spend(customer_ids=[customer.pk])
     return purchase
+
+
+def _lock_customers(customer_ids) -> None:
+    """Lock the customers' rows (in id order, so two writers cannot deadlock) before their purchases
+    change: a concurrent writer then waits, and its recount sees this one's purchase."""
+    list(Customer.objects.select_for_update().filter(pk__in=customer_ids).order_by("pk").values_list("pk"))
 
 
 def customers_refresh_total_spend(*, customer_ids=None) -> int:
@@ -963,9 +970,11 @@ def _create_many(model, rows: Iterable[Mapping], customer: Customer | None, clea
         raise RowsInvalid(row_errors)
     if model is not Purchase:
         return model.objects.bulk_create(objects, batch_size=BATCH_SIZE)
+    customer_ids = {o.customer_id for o in objects}
     with transaction.atomic():
+        _lock_customers(customer_ids)
         created = model.objects.bulk_create(objects, batch_size=BATCH_SIZE)
-        customers_refresh_total_spend(customer_ids={o.customer_id for o in objects})
+        customers_refresh_total_spend(customer_ids=customer_ids)
     return created
 
 

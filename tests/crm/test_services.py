@@ -369,3 +369,34 @@ def test_event_create_refuses_bad_values(db, customer, data, field, message):
     with pytest.raises(ValidationError) as caught:
         services.customer_event_create(customer=customer, data=data)
     assert caught.value.message_dict[field][0].startswith(message)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_total_spend_counts_purchases_recorded_at_the_same_time():
+    """Two writers at once: the customer's row lock makes each recount see the other's purchase."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs a database with concurrent writers")
+    customer = CustomerFactory()
+    start = threading.Barrier(4)
+
+    def buy():
+        try:
+            start.wait()
+            services.purchase_create(
+                customer=customer, data={"purchased_at": "2025-01-02T10:00:00+00:00", "amount": "10.00"}
+            )
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=buy) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    customer.refresh_from_db()
+    assert customer.purchases.count() == 4
+    assert customer.total_spend == Decimal("40.00")
