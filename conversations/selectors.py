@@ -14,6 +14,7 @@ from conversations.placeholders import render_placeholders
 from crm.models import Customer
 from followups.choices import TicketKind
 from followups.models import Ticket
+from followups.selectors import tickets_of_responses
 from surveys.choices import Segment
 from surveys.models import Response, Theme
 
@@ -216,9 +217,7 @@ def loop_customers(*, theme: Theme, period_start, period_end) -> QuerySet[Custom
 def loop_tickets(*, theme: Theme, period_start, period_end, customer_ids) -> QuerySet[Ticket]:
     """The cases opened for those answers: each one records the mailing."""
     responses = loop_responses(theme=theme, period_start=period_start, period_end=period_end)
-    return Ticket.objects.filter(response__in=responses.values("id"), customer_id__in=customer_ids).order_by(
-        "customer_id", "-opened_at"
-    )
+    return tickets_of_responses(responses).filter(customer_id__in=customer_ids).order_by("customer_id", "-opened_at")
 
 
 def loop_preview(*, theme: Theme, period_start, period_end, limit: int = 50) -> dict:

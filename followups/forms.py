@@ -128,8 +128,8 @@ class StatusForm(CaseForm):
     def service_kwargs(self) -> dict:
         status = self.cleaned_data["status"]
         if status == REOPEN:
-            # Back to where it was before it was done: contacted, or new if nobody ever reached the customer.
-            status = TicketStatus.CONTACTED if self.ticket.first_contacted_at else TicketStatus.NEW
+            # The service takes a done case back to where it was (contacted, or new if never reached).
+            status = TicketStatus.CONTACTED
         outcome = self.cleaned_data["outcome"] if status in DONE_STATUSES else ""
         return super().service_kwargs() | {"status": status, "outcome": outcome, "body": self.cleaned_data["body"]}
 

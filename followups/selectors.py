@@ -75,6 +75,11 @@ def search_q(text: str) -> Q:
     return condition
 
 
+def tickets_of_responses(responses: QuerySet[Response]) -> QuerySet[Ticket]:
+    """The follow-up cases of these answers: one query, the answers a subquery (never a list of ids)."""
+    return Ticket.objects.filter(response__in=responses.values("id"))
+
+
 def sees_every_team(user) -> bool:
     return roles.has_any_role(user, {roles.MANAGER, roles.ADMIN})
 

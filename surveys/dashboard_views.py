@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from followups.metrics import followup_report
-from followups.models import Ticket
+from followups.selectors import tickets_of_responses
 from npsapp import roles
 from npsapp.roles import role_required
 from surveys.filters import DashboardFilterForm, ResponseFilter, filter_choices
@@ -25,8 +25,6 @@ def dashboard_followup(request):
     if not form.is_valid():
         return render(request, template, {"form": form, "followup": None}, status=400)
     filters = ResponseFilter.from_form(form, today=timezone.localdate())
-    followup = followup_report(
-        tickets=Ticket.objects.filter(response__in=filters.responses().values("id")), now=timezone.now()
-    )
+    followup = followup_report(tickets=tickets_of_responses(filters.responses()), now=timezone.now())
     context = {"form": form, "filters": filters, "followup": followup, "query_string": filters.query_string()}
     return render(request, template, context)

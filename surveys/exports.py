@@ -21,7 +21,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from followups.models import Ticket
+from followups.selectors import tickets_of_responses
 from surveys import scoring
 from surveys.filters import ResponseFilter
 
@@ -236,7 +236,7 @@ def case_columns() -> list[str]:
 
 def cases(filters: ResponseFilter):
     """The follow-up cases of the responses `filters` select: one query, with a subquery."""
-    return Ticket.objects.filter(response__in=filters.responses().values("id"))
+    return tickets_of_responses(filters.responses())
 
 
 def case_rows(filters: ResponseFilter) -> Iterator[tuple]:

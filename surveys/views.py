@@ -105,10 +105,6 @@ def _page_context(request, survey, form=None, **extra) -> dict:
 # --- The personal link -----------------------------------------------------------------------------
 
 
-def _get_invitation(token: str) -> Invitation:
-    return selectors.invitation_for_token(token)
-
-
 def _response_of(invitation: Invitation):
     # The reverse one-to-one raises when there is no response; it was joined in, so no query.
     return getattr(invitation, "response", None)
@@ -148,7 +144,7 @@ def respond(request, token: str):
 
     For CORRECTION_WINDOW after answering, the same link shows the answer again to change it.
     """
-    invitation = _get_invitation(token)
+    invitation = selectors.invitation_for_token(token)
     survey = invitation.survey
     response = _response_of(invitation)
     language = _invitation_language(request, invitation, response)
@@ -201,7 +197,7 @@ def _contact_promised(survey: Survey, *, contactable: bool) -> bool:
 
 @require_http_methods(["GET"])
 def thanks(request, token: str):
-    invitation = _get_invitation(token)
+    invitation = selectors.invitation_for_token(token)
     response = _response_of(invitation)
     _invitation_language(request, invitation, response)
     if response is None:

@@ -5,6 +5,7 @@ transaction. Demo logins all use the password "demo": never run this on a real i
 """
 
 import time
+from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
@@ -298,22 +299,24 @@ class Command(BaseCommand):
     @staticmethod
     def _link_resurveys(tickets: list[Ticket]) -> None:
         """A resolved case's customer answered again within a month: that answer is its re-survey."""
-        for ticket in tickets:
-            if ticket.resolved_at is None or ticket.customer_id is None:
-                continue
-            later = (
-                Response.objects.filter(
-                    customer_id=ticket.customer_id,
-                    invitation__isnull=False,
-                    submitted_at__gt=ticket.resolved_at,
-                    submitted_at__lte=ticket.resolved_at + timedelta(days=demo.RESURVEY_WITHIN_DAYS),
-                )
-                .order_by("submitted_at")
-                .first()
+        resolved = [t for t in tickets if t.resolved_at is not None and t.customer_id is not None]
+        later: dict[int, list[Response]] = defaultdict(list)  # each customer's answers, oldest first
+        for answer in (
+            Response.objects.filter(customer_id__in={t.customer_id for t in resolved}, invitation__isnull=False)
+            .only("id", "customer_id", "invitation_id", "score", "submitted_at")
+            .order_by("submitted_at")
+        ):
+            later[answer.customer_id].append(answer)
+        used: set[int] = set()
+        for ticket in resolved:
+            window_end = ticket.resolved_at + timedelta(days=demo.RESURVEY_WITHIN_DAYS)
+            answer = next(
+                (a for a in later[ticket.customer_id] if ticket.resolved_at < a.submitted_at <= window_end), None
             )
-            if later is not None and not Ticket.objects.filter(resurvey_invitation_id=later.invitation_id).exists():
+            if answer is not None and answer.invitation_id not in used:
+                used.add(answer.invitation_id)
                 Ticket.objects.filter(pk=ticket.pk).update(
-                    resurvey_invitation_id=later.invitation_id, resurvey_score=later.score
+                    resurvey_invitation_id=answer.invitation_id, resurvey_score=answer.score
                 )
 
     def _print_summary(self, brand: Brand, *, elapsed: float) -> None:
