@@ -654,7 +654,9 @@ def ticket_resurvey(*, ticket: Ticket, now=None) -> Invitation | None:
     ):
         return None
     with transaction.atomic():
-        invitation = survey_services.invitation_create(survey=ticket.survey, customer=customer, created_at=now)
+        invitation = survey_services.invitation_create(
+            survey=ticket.survey, customer=customer, created_at=now, is_resurvey=True
+        )
         claimed = Ticket.objects.filter(
             id=ticket.id, resurvey_invitation__isnull=True, status__in=DONE_STATUSES
         ).update(resurvey_invitation=invitation, version=F("version") + 1)

@@ -7,6 +7,7 @@ the beat task (`webhook_deliveries_retry_task`, every minute) finds the rows ins
 """
 
 import logging
+import time
 import uuid
 from datetime import timedelta
 
@@ -27,11 +28,34 @@ logger = logging.getLogger(__name__)
 ATTEMPT_LEASE = timedelta(minutes=5)
 RETRY_BATCH_SIZE = 500
 
+# Every customer's answer emits an event, and most installations have no webhook. Each process
+# remembers for NONE_ACTIVE_FOR seconds that no subscription was active, so those answers make
+# no query and no round trip for it. A subscription saved or deleted is seen at once by the
+# process that wrote it (signals, see apps.py), and by the others within NONE_ACTIVE_FOR.
+NONE_ACTIVE_FOR = 10.0
+_none_active_until = 0.0  # time.monotonic() until which "none active" holds in this process
+
 
 def _publish_delivery(delivery_id: int) -> None:
     from integrations.tasks import webhook_deliver_task
 
     publish_on_commit(webhook_deliver_task, delivery_id)
+
+
+def subscriptions_changed() -> None:
+    """Forget that no subscription was active (one was saved or deleted in this process)."""
+    global _none_active_until
+    _none_active_until = 0.0
+
+
+def _subscriptions_for(event: str) -> list[WebhookSubscription]:
+    global _none_active_until
+    if time.monotonic() < _none_active_until:
+        return []
+    active = list(WebhookSubscription.objects.filter(is_active=True))
+    if not active:
+        _none_active_until = time.monotonic() + NONE_ACTIVE_FOR
+    return [s for s in active if s.wants(event)]
 
 
 def emit(event: str, payload: dict) -> list[WebhookDelivery]:
@@ -41,7 +65,7 @@ def emit(event: str, payload: dict) -> list[WebhookDelivery]:
     must not fail a customer's answer or an agent's action (it is logged instead).
     """
     try:
-        subscriptions = [s for s in WebhookSubscription.objects.filter(is_active=True) if s.wants(event)]
+        subscriptions = _subscriptions_for(event)
         if not subscriptions:
             return []
         now = timezone.now()

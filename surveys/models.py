@@ -288,6 +288,9 @@ class Invitation(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     opened_at = models.DateTimeField(_("page opened at"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("reminder sent at"), null=True, blank=True)
+    # Set when the link is made: it re-surveys the customer of a resolved case, so its answer
+    # always goes to the follow-up hook (the case records the score after recovery).
+    is_resurvey = models.BooleanField(_("re-survey after a case"), default=False, editable=False)
 
     class Meta:
         verbose_name = _("invitation")

@@ -1,6 +1,6 @@
 """Reads over responses: NPS aggregates in one query each."""
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from surveys import scoring
@@ -51,10 +51,7 @@ def invitation_for_token(token: str) -> Invitation:
     """The personal link behind `token`, with what its page and its answer need joined in.
 
     One lookup by the unique, indexed token whatever the token looks like (Http404 for any
-    miss, so neither the time nor the page tells a near miss apart). `is_resurvey` says whether
-    the link re-surveys the customer of a resolved case.
+    miss, so neither the time nor the page tells a near miss apart).
     """
-    invitations = Invitation.objects.select_related("survey__brand", "customer", "response").annotate(
-        is_resurvey=Exists(Invitation.objects.filter(pk=OuterRef("pk"), recovery_ticket__isnull=False))
-    )
+    invitations = Invitation.objects.select_related("survey__brand", "customer", "response")
     return get_object_or_404(invitations, token=token)

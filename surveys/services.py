@@ -47,8 +47,10 @@ class PublicFormClosed(Exception):
     """The survey has no public feedback page (disabled or inactive survey)."""
 
 
-def invitation_create(*, survey: Survey, customer, channel: str = "email", created_at=None) -> Invitation:
-    """A personal link, valid for the survey's number of days."""
+def invitation_create(
+    *, survey: Survey, customer, channel: str = "email", created_at=None, is_resurvey: bool = False
+) -> Invitation:
+    """A personal link, valid for the survey's number of days (`is_resurvey`: after a resolved case)."""
     created_at = created_at or timezone.now()
     invitation = Invitation(
         survey=survey,
@@ -56,6 +58,7 @@ def invitation_create(*, survey: Survey, customer, channel: str = "email", creat
         channel=channel,
         created_at=created_at,
         expires_at=created_at + timedelta(days=survey.link_valid_days),
+        is_resurvey=is_resurvey,
     )
     invitation.full_clean(validate_unique=False)
     invitation.save()
@@ -114,16 +117,6 @@ def _validate(response: Response) -> None:
     response.full_clean(validate_unique=False, validate_constraints=False, exclude=["invitation", "survey", "customer"])
 
 
-def _is_resurvey(invitation: Invitation | None) -> bool:
-    """Whether this link re-surveys the customer of a resolved case (its answer is recorded there)."""
-    if invitation is None:
-        return False
-    known = getattr(invitation, "is_resurvey", None)  # annotated by the survey page's lookup
-    if known is not None:
-        return known
-    return Invitation.objects.filter(pk=invitation.pk, recovery_ticket__isnull=False).exists()
-
-
 def _publish_followup(response: Response, *, always: bool = False) -> None:
     """Publish the follow-up hook (detractor case, passive outreach, recovery score) when it has work.
 
@@ -136,7 +129,7 @@ def _publish_followup(response: Response, *, always: bool = False) -> None:
         always
         or segment == Segment.DETRACTOR
         or (segment == Segment.PASSIVE and response.survey.passive_outreach)
-        or _is_resurvey(response.invitation)
+        or (response.invitation is not None and response.invitation.is_resurvey)
     )
     if not needed:
         return

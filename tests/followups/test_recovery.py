@@ -1,5 +1,6 @@
 """Recovery: resolved detractors are surveyed again, once, and their new score is kept."""
 
+import importlib
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 
@@ -49,6 +50,7 @@ def test_the_customer_is_surveyed_again_once_after_14_days(db, agent):
     assert (invitation.survey, invitation.customer) == (ticket.survey, ticket.customer)
     assert invitation.delivery_status == "sent" and invitation.sent_at == T0 + timedelta(days=14)
     assert invitation.id != ticket.response.invitation_id
+    assert invitation.is_resurvey and not ticket.response.invitation.is_resurvey
     assert [m.to for m in mail.outbox] == [[ticket.customer.email]]
     assert invitation.token in mail.outbox[0].body
     assert ticket.events.filter(kind="resurvey_sent", actor=None).count() == 1
@@ -152,3 +154,15 @@ def test_reconciliation_records_a_lost_resurvey_answer(db, agent, settings):
         assert tickets_reconcile_task() == 0
     ticket.refresh_from_db()
     assert ticket.resurvey_score == 8
+
+
+def test_links_sent_before_the_flag_existed_are_marked_as_re_surveys(db, agent):
+    from django.apps import apps
+
+    migration = importlib.import_module("followups.migrations.0011_invitations_mark_resurveys")
+    ticket = _resolved(agent)
+    with travel(T0 + timedelta(days=14)):
+        tickets_resurvey_task()
+    Invitation.objects.update(is_resurvey=False)
+    migration.mark_resurvey_links(apps, None)
+    assert list(Invitation.objects.filter(is_resurvey=True)) == [Ticket.objects.get(pk=ticket.pk).resurvey_invitation]

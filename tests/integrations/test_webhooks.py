@@ -4,6 +4,7 @@ import ipaddress
 import json
 import socket
 import threading
+import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from unittest import mock
@@ -199,6 +200,41 @@ def test_emit_never_raises_to_the_caller(db, http_post, django_capture_on_commit
             assert events.emit("case.opened", {}) == []
             SurveyFactory(name="Still writable")  # the caller's transaction goes on
     assert not WebhookDelivery.objects.exists()
+
+
+def _subscription_queries(event=WebhookEvent.RESPONSE_CREATED) -> tuple[list, int]:
+    with CaptureQueriesContext(connection) as queries:
+        deliveries = events.emit(event, {})
+    return deliveries, sum('"integrations_webhooksubscription"' in q["sql"] for q in queries.captured_queries)
+
+
+def test_with_no_subscription_the_outbox_stops_asking_the_database(db):
+    assert _subscription_queries() == ([], 1)
+    assert _subscription_queries() == ([], 0)  # remembered: an answer skips the query
+
+
+def test_a_new_or_changed_subscription_is_seen_at_once(db):
+    _subscription_queries()
+    crm = _subscription(events=["response.created"])
+    deliveries, queried = _subscription_queries()
+    assert [d.subscription for d in deliveries] == [crm] and queried == 1
+    crm.is_active = False
+    crm.save()
+    assert _subscription_queries() == ([], 1)
+    crm.delete()
+    assert _subscription_queries() == ([], 1)
+
+
+def test_a_subscription_written_by_another_process_is_seen_within_seconds(db):
+    _subscription_queries()
+    # bulk_create sends no signal: as if another web process had saved it.
+    crm = WebhookSubscription.objects.bulk_create(
+        [WebhookSubscription(name="CRM", url="https://hooks.example.com/npsapp", events=["response.created"])]
+    )[0]
+    assert _subscription_queries() == ([], 0)
+    later = time.monotonic() + events.NONE_ACTIVE_FOR
+    with mock.patch("integrations.events.time.monotonic", return_value=later):
+        assert [d.subscription.pk for d in _subscription_queries()[0]] == [crm.pk]
 
 
 def test_a_receiver_down_does_not_fail_the_customers_answer(client, invitation, django_capture_on_commit_callbacks):

@@ -104,6 +104,7 @@ def test_the_followup_hook_is_published_only_when_it_has_work(
         Ticket.objects.create(
             survey=invitation.survey, response=case, first_contact_due_at=timezone.now(), resurvey_invitation=invitation
         )
+        Invitation.objects.filter(pk=invitation.pk).update(is_resurvey=True)
     invitation = selectors.invitation_for_token(invitation.token)
     with mock.patch.object(_followup_task(), "apply_async") as publish:
         with django_capture_on_commit_callbacks(execute=True):
