@@ -124,6 +124,8 @@ class LoopRecipient(models.Model):
     delivery_attempts = models.PositiveSmallIntegerField(default=0)
     failure_reason = models.CharField(max_length=300, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When a worker last claimed the row for sending (see services.SENDING_LEASE).
+    claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("close-the-loop recipient")
@@ -163,6 +165,8 @@ class Message(models.Model):
     delivery_attempts = models.PositiveSmallIntegerField(default=0)
     failure_reason = models.CharField(_("failure reason"), max_length=300, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # When a worker last claimed the row for sending (see services.SENDING_LEASE).
+    claimed_at = models.DateTimeField(null=True, blank=True)
     # Outbound only: the customer's personal link and reply-to address for answering this message.
     reply_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     # Inbound only: which outbound message the customer answered.

@@ -3,12 +3,13 @@
 import logging
 import re
 import smtplib
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -37,6 +38,10 @@ SUBJECT_MAX_LENGTH = 200
 BODY_MAX_LENGTH = 10_000
 # Attempts per email before it is stored as failed (transient SMTP errors only).
 MAX_DELIVERY_ATTEMPTS = 5
+# How long a worker may hold an email in "sending". Far longer than one SMTP attempt can take
+# (EMAIL_TIMEOUT on the connection and on each reply of the exchange), so a row still in
+# "sending" after it belongs to a worker that died: deliveries_release_stale gives it back.
+SENDING_LEASE = timedelta(minutes=15)
 
 
 class DeliveryDeferred(Exception):
@@ -177,12 +182,13 @@ def _reason(exc: Exception) -> str:
 def message_deliver(*, message_id: int, connection=None) -> bool:
     """Send one pending outbound message; True when it was sent by this call.
 
-    A conditional UPDATE claims the row (pending → sending), so a second run sends nothing.
+    A conditional UPDATE claims the row (pending → sending), so a second run sends nothing;
+    the claim is a lease (SENDING_LEASE): should this worker die, deliveries_release_stale frees it.
     A transient error puts it back to pending and raises DeliveryDeferred (the task retries);
     a permanent one, or the last attempt, stores the failure on the row.
     """
     claimed = Message.objects.filter(id=message_id, delivery_status=Delivery.PENDING).update(
-        delivery_status=Delivery.SENDING, delivery_attempts=F("delivery_attempts") + 1
+        delivery_status=Delivery.SENDING, delivery_attempts=F("delivery_attempts") + 1, claimed_at=timezone.now()
     )
     if claimed != 1:
         return False
@@ -408,7 +414,7 @@ def loop_message_send(
 def loop_recipient_deliver(*, recipient_id: int, connection=None) -> bool:
     """Send one customer's close-the-loop email; claimed first, so never twice. True when sent now."""
     claimed = LoopRecipient.objects.filter(id=recipient_id, delivery_status=Delivery.PENDING).update(
-        delivery_status=Delivery.SENDING, delivery_attempts=F("delivery_attempts") + 1
+        delivery_status=Delivery.SENDING, delivery_attempts=F("delivery_attempts") + 1, claimed_at=timezone.now()
     )
     if claimed != 1:
         return False
@@ -452,6 +458,43 @@ def loop_recipient_deliver(*, recipient_id: int, connection=None) -> bool:
         delivery_status=Delivery.SENT, sent_at=now, failure_reason=""
     )
     return True
+
+
+@transaction.atomic
+def deliveries_release_stale(*, now: datetime | None = None) -> int:
+    """Free the emails left in "sending" by a worker that died after claiming them.
+
+    A row in "sending" whose lease has run out (or that has no `claimed_at`: claimed before
+    leases existed) goes back to pending while attempts remain, so the reconciliation sends it
+    again; otherwise it is stored as failed with the reason, which the case shows. A
+    close-the-loop recipient that fails takes its case messages with it. Each UPDATE is
+    conditional on "sending" and on the lease, so running this twice, or while a worker
+    finishes, is harmless. Returns how many rows changed.
+
+    An email released this way may reach the customer twice, if the worker died after the SMTP
+    server had accepted it: a duplicate is better than an agent's reply silently lost.
+    """
+    now = now or timezone.now()
+    stale = Q(delivery_status=Delivery.SENDING) & (Q(claimed_at__lt=now - SENDING_LEASE) | Q(claimed_at__isnull=True))
+    may_retry = Q(delivery_attempts__lt=MAX_DELIVERY_ATTEMPTS)
+    exhausted = Q(delivery_attempts__gte=MAX_DELIVERY_ATTEMPTS)
+    reason = _("The sending worker stopped before the email was confirmed sent.")
+    changed = Message.objects.filter(stale & may_retry).update(delivery_status=Delivery.PENDING)
+    changed += Message.objects.filter(stale & exhausted).update(delivery_status=Delivery.FAILED, failure_reason=reason)
+    changed += LoopRecipient.objects.filter(stale & may_retry).update(delivery_status=Delivery.PENDING)
+    # Locked until commit: a worker finishing meanwhile waits, then marks the recipient and its
+    # case messages together, so the case never shows a state the recipient does not have.
+    failed_ids = list(LoopRecipient.objects.select_for_update().filter(stale & exhausted).values_list("id", flat=True))
+    if failed_ids:
+        changed += LoopRecipient.objects.filter(stale, id__in=failed_ids).update(
+            delivery_status=Delivery.FAILED, failure_reason=reason
+        )
+        Message.objects.filter(loop_recipient_id__in=failed_ids).update(
+            delivery_status=Delivery.FAILED, failure_reason=reason
+        )
+    if changed:
+        logger.warning("%s emails were left in sending by a stopped worker and were released", changed)
+    return changed
 
 
 # --- Privacy ------------------------------------------------------------------------------------

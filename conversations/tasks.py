@@ -64,7 +64,9 @@ def loop_batch_send_task(self, loop_message_id: int, recipient_ids: list[int]) -
 
 @shared_task
 def messages_reconcile_task() -> int:
-    """Beat: re-publish the emails whose task message was lost. Sending claims the row, so it is safe."""
+    """Beat: free the emails a dead worker left in "sending", then re-publish the pending ones
+    whose task message was lost. Sending claims the row, so it is safe."""
+    services.deliveries_release_stale()
     older_than = timezone.now() - RECONCILE_AFTER
     message_ids = list(
         Message.objects.filter(

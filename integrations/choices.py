@@ -9,6 +9,7 @@ class TokenScope(models.TextChoices):
 
 class WebhookEvent(models.TextChoices):
     RESPONSE_CREATED = "response.created", _("Response created")
+    RESPONSE_CORRECTED = "response.corrected", _("Response corrected by the respondent")
     CASE_OPENED = "case.opened", _("Case opened")
     CASE_BREACHED = "case.breached", _("Case past its first-contact deadline")
     CASE_RESOLVED = "case.resolved", _("Case resolved")

@@ -42,6 +42,8 @@ from urllib.parse import urlsplit
 import requests
 from django.utils.translation import gettext as _
 
+from surveys import scoring
+
 ALLOWED_SCHEMES = ("http", "https")
 CONNECT_TIMEOUT_SECONDS = 3
 READ_TIMEOUT_SECONDS = 10
@@ -92,15 +94,25 @@ def _response_data(response) -> dict:
         "channel": response.channel,
         "language": response.language,
         "submitted_at": _iso(response.submitted_at),
+        "corrected_at": _iso(response.corrected_at),
     }
 
 
-def response_event_data(response) -> dict:
-    """`data` of response.created. `customer` is left out for anonymous surveys."""
+def response_event_data(response, *, previous=None) -> dict:
+    """`data` of response.created and response.corrected. `customer` is left out for anonymous surveys.
+
+    `previous` (a ResponseRevision) adds the answer the correction replaced: its score and segment.
+    """
     data = {"response": _response_data(response), "survey": _survey_data(response.survey)}
     customer = _customer_data(response.customer)
     if customer is not None:
         data["customer"] = customer
+    if previous is not None:
+        data["previous"] = {
+            "score": previous.score,
+            "segment": str(scoring.segment_for(previous.score)),
+            "answered_at": _iso(previous.answered_at),
+        }
     return data
 
 

@@ -265,6 +265,7 @@ def response_correct(
         ResponseTheme.objects.filter(response=response, source=ThemeSource.RULE).delete()
         response_themes_apply_rules(responses=[response])
     _publish_followup(response)
+    webhook_events.emit(WebhookEvent.RESPONSE_CORRECTED, webhooks.response_event_data(response, previous=previous))
     return response
 
 

@@ -265,6 +265,27 @@ def test_response_created_payload_has_public_ids(invitation, customer, http_post
     assert payload["data"]["customer"] == {"external_id": customer.external_id}
 
 
+def test_a_correction_is_sent_with_the_answer_it_replaced(
+    invitation, customer, http_post, django_capture_on_commit_callbacks
+):
+    _subscription(events=["response.corrected"])
+    response = survey_services.response_submit(invitation=invitation, score=3, comment="Late")
+    assert http_post.call_count == 0  # this subscription did not ask for response.created
+    with django_capture_on_commit_callbacks(execute=True):
+        survey_services.response_correct(response=response, score=8, comment="Late, but they called me")
+    payload = json.loads(http_post.call_args.kwargs["data"])
+    assert payload["event"] == "response.corrected"
+    corrected = payload["data"]["response"]
+    assert (corrected["id"], corrected["score"], corrected["segment"]) == (str(response.public_id), 8, "passive")
+    assert corrected["comment"] == "Late, but they called me" and corrected["corrected_at"] is not None
+    assert payload["data"]["previous"] == {
+        "score": 3,
+        "segment": "detractor",
+        "answered_at": response.submitted_at.isoformat(),
+    }
+    assert payload["data"]["customer"] == {"external_id": customer.external_id}
+
+
 def test_anonymous_survey_payload_has_no_customer(customer, http_post, django_capture_on_commit_callbacks):
     _subscription(events=["response.created"])
     invitation = survey_services.invitation_create(survey=SurveyFactory(is_anonymous=True), customer=customer)
