@@ -88,6 +88,12 @@ def test_overlong_comment_is_explained_and_kept(client, invitation):
     assert not Response.objects.exists()
 
 
+@pytest.mark.parametrize(("language", "hint"), [("en", r"Up to 5,000 characters"), ("fr", r"5\s000 caractères")])
+def test_the_comment_limit_is_written_the_customers_way(client, invitation, language, hint):
+    html = client.get(_url(invitation), {"lang": language}).content.decode()
+    assert re.search(hint, html)
+
+
 def test_unknown_or_truncated_token_is_404(client, invitation):
     assert client.get(reverse("surveys:respond", args=["not-a-real-token"])).status_code == 404
     assert client.get(reverse("surveys:respond", args=[invitation.token[:-1]])).status_code == 404
