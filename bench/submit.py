@@ -286,17 +286,43 @@ def start_gunicorn(env: dict, workers: int, log_path: Path) -> tuple[subprocess.
     sys.exit(f"gunicorn did not answer /bench/ok/ in 30 s; see {log_path}")
 
 
+def _cpu_seconds() -> dict[str, float]:
+    """CPU time used so far by gunicorn's processes ("app") and PostgreSQL's ("db"), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {"app": 0.0, "db": 0.0}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:  # the process ended meanwhile
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+        if b"gunicorn" in command:
+            used["app"] += seconds
+        elif name.startswith("postgres"):
+            used["db"] += seconds
+    return used
+
+
 def wrk(base: str, path: str, *, script: Path, args: list[str], duration: int, connections: int) -> dict:
     command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s", "-s", str(script)]
     command += [base + path]
     if args:
         command += ["--", *args]
+    cpu_before = _cpu_seconds()
     done = subprocess.run(command, capture_output=True, text=True)
+    cpu_after = _cpu_seconds()
     if done.returncode != 0:
         sys.exit(f"wrk failed ({done.returncode}): {done.stdout}{done.stderr}")
     line = next(line for line in done.stdout.splitlines() if line.startswith("WRK_JSON "))
     result = json.loads(line.removeprefix("WRK_JSON "))
     result["rate"] = result["requests"] / result["seconds"]
+    for side in ("app", "db"):
+        result[f"cpu_{side}"] = (cpu_after[side] - cpu_before[side]) * 1000 / max(result["requests"], 1)
     return result
 
 
@@ -371,7 +397,8 @@ def _row(name: str, result: dict, note: str = "") -> list:
 
 
 def _errors(result: dict) -> str:
-    return f"{result['status_errors']} bad status, {result['socket_errors']} socket errors"
+    errors = f"{result['status_errors']} bad status, {result['socket_errors']} socket errors"
+    return f"{errors}; CPU ms per request: gunicorn {result['cpu_app']:.2f}, PostgreSQL {result['cpu_db']:.2f}"
 
 
 def main() -> None:
