@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -54,6 +55,9 @@ def browser():
         yield chromium
         chromium.close()
     finally:
+        # While the loop runs, Django keeps its connections apart from the ones made before it
+        # started: close them now, or the test database cannot be dropped at the end.
+        connections.close_all()
         playwright.stop()
         if previous is None:
             del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
