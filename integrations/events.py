@@ -9,6 +9,7 @@ the beat task (`webhook_deliveries_retry_task`, every minute) finds the rows ins
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import transaction
@@ -58,16 +59,19 @@ def _subscriptions_for(event: str) -> list[WebhookSubscription]:
     return [s for s in active if s.wants(event)]
 
 
-def emit(event: str, payload: dict) -> list[WebhookDelivery]:
-    """Queue `event` with `payload` (its "data") for every active subscription that wants it.
+def emit(event: str, build_data: Callable[[], dict]) -> list[WebhookDelivery]:
+    """Queue `event` for every active subscription that wants it; `build_data()` gives its "data".
 
-    Call it inside the transaction of the change it reports. Never raises: a webhook problem
-    must not fail a customer's answer or an agent's action (it is logged instead).
+    `build_data` is called only when some subscription wants the event: most installations have
+    none, and the payload reads the case's survey, answer and customer. Call it inside the
+    transaction of the change it reports. Never raises: a webhook problem must not fail a
+    customer's answer or an agent's action (it is logged instead).
     """
     try:
         subscriptions = _subscriptions_for(event)
         if not subscriptions:
             return []
+        payload = build_data()
         now = timezone.now()
         deliveries = []
         for subscription in subscriptions:

@@ -175,7 +175,7 @@ def response_submit(
         raise AlreadyAnswered from exc
     _publish_followup(response)
     # Rows only, in this transaction; the HTTP calls happen in tasks after the commit.
-    webhook_events.emit(WebhookEvent.RESPONSE_CREATED, webhooks.response_event_data(response))
+    webhook_events.emit(WebhookEvent.RESPONSE_CREATED, lambda: webhooks.response_event_data(response))
     return response
 
 
@@ -213,7 +213,7 @@ def response_submit_public(
     _validate(response)
     response.save()
     _publish_followup(response)
-    webhook_events.emit(WebhookEvent.RESPONSE_CREATED, webhooks.response_event_data(response))
+    webhook_events.emit(WebhookEvent.RESPONSE_CREATED, lambda: webhooks.response_event_data(response))
     return response
 
 
@@ -265,7 +265,9 @@ def response_correct(
         ResponseTheme.objects.filter(response=response, source=ThemeSource.RULE).delete()
         response_themes_apply_rules(responses=[response])
     _publish_followup(response)
-    webhook_events.emit(WebhookEvent.RESPONSE_CORRECTED, webhooks.response_event_data(response, previous=previous))
+    webhook_events.emit(
+        WebhookEvent.RESPONSE_CORRECTED, lambda: webhooks.response_event_data(response, previous=previous)
+    )
     return response
 
 

@@ -76,7 +76,7 @@ def _subscription(**fields) -> WebhookSubscription:
 def _emit_committed(capture, event=WebhookEvent.CASE_OPENED, data=None) -> list[WebhookDelivery]:
     with capture(execute=True):
         with transaction.atomic():
-            deliveries = events.emit(event, data or {"case": {"id": "x"}})
+            deliveries = events.emit(event, lambda: data or {"case": {"id": "x"}})
     return deliveries
 
 
@@ -172,7 +172,7 @@ def test_emit_queues_one_delivery_per_active_subscription_wanting_the_event(
 
     with django_capture_on_commit_callbacks() as callbacks:
         with transaction.atomic():
-            deliveries = events.emit("case.opened", {"case": {"id": "abc"}})
+            deliveries = events.emit("case.opened", lambda: {"case": {"id": "abc"}})
         assert http_post.call_count == 0  # rows only, no call before the commit
     assert [d.subscription for d in deliveries] == [crm]
     delivery = WebhookDelivery.objects.get()
@@ -182,12 +182,24 @@ def test_emit_queues_one_delivery_per_active_subscription_wanting_the_event(
     assert len(callbacks) == 1
 
 
+def test_the_payload_is_built_only_when_a_subscription_wants_the_event(db):
+    build_data = mock.Mock(return_value={"case": {"id": "abc"}})
+    assert events.emit("case.opened", build_data) == []
+    _subscription(name="Resolved only", events=["case.resolved"])
+    assert events.emit("case.opened", build_data) == []
+    build_data.assert_not_called()  # nobody wants it: the case's survey and customer are not read
+    _subscription(name="CRM", events=["case.opened"])
+    [delivery] = events.emit("case.opened", build_data)
+    build_data.assert_called_once_with()
+    assert delivery.payload["data"] == {"case": {"id": "abc"}}
+
+
 def test_a_rolled_back_change_sends_nothing(db, http_post, django_capture_on_commit_callbacks):
     _subscription()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(RuntimeError):
             with transaction.atomic():
-                events.emit("case.opened", {})
+                events.emit("case.opened", dict)
                 raise RuntimeError("the change failed")
     assert not WebhookDelivery.objects.exists()
     assert callbacks == [] and http_post.call_count == 0
@@ -197,14 +209,14 @@ def test_emit_never_raises_to_the_caller(db, http_post, django_capture_on_commit
     _subscription()
     with mock.patch.object(WebhookDelivery.objects, "bulk_create", side_effect=RuntimeError("disk full")):
         with transaction.atomic():
-            assert events.emit("case.opened", {}) == []
+            assert events.emit("case.opened", dict) == []
             SurveyFactory(name="Still writable")  # the caller's transaction goes on
     assert not WebhookDelivery.objects.exists()
 
 
 def _subscription_queries(event=WebhookEvent.RESPONSE_CREATED) -> tuple[list, int]:
     with CaptureQueriesContext(connection) as queries:
-        deliveries = events.emit(event, {})
+        deliveries = events.emit(event, dict)
     return deliveries, sum('"integrations_webhooksubscription"' in q["sql"] for q in queries.captured_queries)
 
 
@@ -384,7 +396,7 @@ def test_retries_back_off_then_fail_permanently_after_eight_attempts(db, http_po
 def test_running_the_task_twice_or_concurrently_posts_once(db, http_post, django_capture_on_commit_callbacks):
     _subscription()
     with django_capture_on_commit_callbacks():  # the published task does not run
-        [delivery] = events.emit("case.opened", {})
+        [delivery] = events.emit("case.opened", dict)
 
     def second_worker_meanwhile(*args, **kwargs):
         webhook_deliver_task(delivery.id)  # claimed by the first: does nothing
@@ -429,7 +441,7 @@ def test_a_private_address_at_delivery_time_fails_permanently_without_a_call(
 def test_a_deactivated_subscription_gets_no_call(db, http_post, django_capture_on_commit_callbacks):
     subscription = _subscription()
     with django_capture_on_commit_callbacks():
-        [delivery] = events.emit("case.opened", {})
+        [delivery] = events.emit("case.opened", dict)
     WebhookSubscription.objects.filter(id=subscription.id).update(is_active=False)
     webhook_deliver_task(delivery.id)
     delivery.refresh_from_db()
@@ -595,7 +607,7 @@ def test_an_attempt_whose_worker_died_counts_and_the_last_one_gives_up(db, http_
 def test_a_subscription_deleted_during_an_attempt_is_no_error(db, http_post, django_capture_on_commit_callbacks):
     subscription = _subscription()
     with django_capture_on_commit_callbacks():
-        [delivery] = events.emit("case.opened", {})
+        [delivery] = events.emit("case.opened", dict)
     http_post.side_effect = lambda *args, **kwargs: subscription.delete() and _reply(200)
     webhook_deliver_task(delivery.id)
     assert http_post.call_count == 1
