@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchlib import DATABASE_URL, bench_env, django_setup, machine, table
+from benchlib import Report, bench_env, database_name, django_setup, machine
 
 COPY_SQL = """
     COPY (
@@ -100,7 +100,8 @@ def main() -> None:
         child(args.child)
         return
 
-    print(f"{DATABASE_URL}: {args.runs} runs of each, alternated, each in a fresh process; {machine()}\n")
+    report = Report("export")
+    print(f"{database_name()}: {args.runs} runs of each, alternated, each in a fresh process; {machine()}\n")
     results = {"export": [], "copy": []}
     for _ in range(args.runs):
         for mode in results:
@@ -123,11 +124,13 @@ def main() -> None:
             ]
         )
     headers = ["measurement", "median s", "max s", "client CPU s", "rows", "MB out", "RSS before MB", "peak RSS MB"]
-    print(table(headers, rows))
+    report.table("", headers, rows)
     assert rows[0][4] == rows[1][4], "the export and COPY do not select the same rows"
-    print(f"\nexport / COPY (medians): {rows[0][1] / rows[1][1]:.2f}× (target ≤ 3×)")
-    print(f"export peak memory: {rows[0][7]:.0f} MB (target < 200 MB)")
-    print("client CPU: this process only (COPY's work is in the PostgreSQL backend)")
+    report.note("client CPU: this process only (COPY's work is in the PostgreSQL backend)")
+    ratio = rows[0][1] / rows[1][1]
+    report.target("export time <= 3x COPY's (medians)", f"{ratio:.2f}x", ratio <= 3)
+    report.target("export peak memory < 200 MB", f"{rows[0][7]:.0f} MB", rows[0][7] < 200)
+    report.save()
 
 
 if __name__ == "__main__":

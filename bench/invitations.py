@@ -1,10 +1,12 @@
 """A campaign to 10,000 customers: invitations created in bulk, then emailed in batches.
 
     .venv/bin/python bench/invitations.py [--customers N]
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/npsapp_bench_invitations .venv/bin/python bench/invitations.py
+    BENCH_INVITATIONS_DATABASE_URL=postgres://postgres@127.0.0.1:5432/npsapp_bench_invitations \
+        .venv/bin/python bench/invitations.py
 
-Runs in its own database: a temporary SQLite file by default, or the PostgreSQL database
-named by DATABASE_URL (dropped and created again each run; its name must contain "bench").
+Runs in its own database: a temporary SQLite file by default, or the PostgreSQL database named
+by BENCH_INVITATIONS_DATABASE_URL (never the app's DATABASE_URL; dropped and created again each
+run; its name must contain "bench"). The table is also written to bench/results/invitations.json.
 Celery is eager and email goes to the locmem backend, so the figures are the app's own work
 (queries, template rendering, MIME building), not a mail server's.
 
@@ -70,7 +72,8 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=10_000)
     args = parser.parse_args()
 
-    database_url = os.environ.get("DATABASE_URL", "")
+    database_url = os.environ.get("BENCH_INVITATIONS_DATABASE_URL", "")
+    os.environ.pop("SQLITE_PATH", None)
     workdir = tempfile.TemporaryDirectory(prefix="npsapp-bench-invitations-")
     if database_url:
         _recreate_postgres(database_url)
@@ -82,7 +85,7 @@ def main() -> None:
     from django.utils import timezone
 
     sys.path.insert(0, str(ROOT / "bench"))
-    from benchlib import machine, table
+    from benchlib import Report, machine
 
     from campaigns import services, tasks
     from campaigns.models import Campaign
@@ -91,6 +94,7 @@ def main() -> None:
     from surveys.models import Brand, Invitation, Survey
 
     call_command("migrate", "--noinput", verbosity=0)
+    report = Report("invitations")
     print(f"{connection.vendor} ({connection.settings_dict['NAME']}), {machine()}")
 
     n = args.customers
@@ -150,15 +154,14 @@ def main() -> None:
     rows.append(["(4) beat task end to end (eager Celery)", len(mail.outbox), end_to_end])
     print("  done: {} ({:,} rows, {:.1f} s)".format(*rows[-1]), flush=True)
 
-    print(
-        table(
-            ["step", "rows", "seconds", "rows/s"],
-            [[label, count, secs, count / secs if secs else 0.0] for label, count, secs in rows],
-        )
+    report.table(
+        "",
+        ["step", "rows", "seconds", "rows/s"],
+        [[label, count, secs, count / secs if secs else 0.0] for label, count, secs in rows],
     )
     total = create_seconds + send_seconds
-    verdict = "OK" if total < TARGET_SECONDS else "OVER TARGET"
-    print(f"create + send {n:,} invitations: {total:.1f} s (target < {TARGET_SECONDS} s): {verdict}")
+    report.target(f"create + send {n:,} invitations < {TARGET_SECONDS} s", f"{total:.1f} s", total < TARGET_SECONDS)
+    report.save()
     workdir.cleanup()
 
 
