@@ -181,5 +181,6 @@ class Report:
             "notes": self.notes,
         }
         path.write_text(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
-        print(f"results written to {path.relative_to(ROOT)}")
+        shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+        print(f"results written to {shown}")
         return path
