@@ -30,6 +30,7 @@ from integrations.api_support import (
     optional_choice,
 )
 from npsapp import roles
+from npsapp.replicas import reads_from_replica
 
 STALE = OpenApiResponse(ErrorSerializer, description=_("The case changed since the version given."))
 
@@ -253,6 +254,10 @@ class CaseListView(JsonApiMixin, generics.ListAPIView):
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "now": timezone.now()}
+
+    @reads_from_replica
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
 
 class CaseDetailView(JsonApiView):

@@ -124,6 +124,18 @@ if DATABASE_URL:
         # PostgreSQL's JIT compiles the dashboard's aggregates for seconds to save milliseconds:
         # measured 5.5 s with it and 2.9 s without on the same query (bench/dashboard.py).
         DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # Behind PgBouncer in transaction pooling mode, consecutive transactions may run on different
+    # server connections: Django's own server-side cursors (WITH HOLD outside a transaction) would
+    # be lost between them. The exports keep streaming with a cursor that lives inside their one
+    # transaction (surveys/exports.py).
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DATABASE_TRANSACTION_POOLING", False)
+    # A streaming replica for the reads that may be a little stale (npsapp/replicas.py).
+    DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+    if DATABASE_REPLICA_URL:
+        DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+        DATABASES["replica"]["OPTIONS"] = {**DATABASES["replica"].get("OPTIONS", {}), "options": "-c jit=off"}
+        # Tests run on one database: the replica alias is the primary there.
+        DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 else:
     DATABASES = {
         "default": {
@@ -132,6 +144,9 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+DATABASE_ROUTERS = ["npsapp.replicas.ReplicaRouter"]
+# The dashboard says its figures may be behind when the replica lags more than this.
+NPSAPP_REPLICA_LAG_WARNING_SECONDS = env_int("NPSAPP_REPLICA_LAG_WARNING_SECONDS", 60)
 
 # --- Auth -----------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -27,6 +27,7 @@ from integrations.api_support import (
     JsonApiMixin,
     JsonApiView,
 )
+from npsapp.replicas import reads_from_replica
 from surveys import reports, scoring, services
 from surveys.choices import Channel, Segment
 from surveys.filters import DIMENSIONS, DashboardFilterForm, ResponseFilter, Tenure, filter_choices
@@ -240,6 +241,10 @@ class ResponseListView(JsonApiMixin, generics.ListAPIView):
     def get_queryset(self):
         return _responses()
 
+    @reads_from_replica
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
 
 @extend_schema_view(
     get=extend_schema(operation_id="responses_read", summary=_("Read one response"), tags=["responses"])
@@ -382,6 +387,7 @@ class NpsSummaryView(JsonApiView):
         responses={200: NpsSummarySerializer, 400: BAD_REQUEST},
         tags=["nps"],
     )
+    @reads_from_replica
     def get(self, request):
         form = DashboardFilterForm(request.query_params, **filter_choices())
         if not form.is_valid():

@@ -12,12 +12,14 @@ from django.views.decorators.http import require_http_methods
 from followups.metrics import followup_report
 from followups.selectors import tickets_of_responses
 from npsapp import roles
+from npsapp.replicas import reads_from_replica
 from npsapp.roles import role_required
 from surveys.filters import DashboardFilterForm, ResponseFilter, filter_choices
 
 
 @role_required(roles.CAN_SEE_DASHBOARD)
 @require_http_methods(["GET"])
+@reads_from_replica
 def dashboard_followup(request):
     form = DashboardFilterForm(request.GET, **filter_choices())
     fragment = request.headers.get("HX-Request") == "true"

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from followups.models import Ticket
 from followups.selectors import overdue_q, ticket_counts
 from npsapp import roles
+from npsapp.replicas import reads_from_replica
 from surveys import scoring
 from surveys.filters import ResponseFilter
 from surveys.models import DigestDelivery
@@ -208,7 +209,8 @@ def digest_send_weekly(*, now: datetime | None = None) -> int:
     recipients = list(digest_recipients())
     if not recipients:
         return 0
-    digest = digest_build(now=now)
+    with reads_from_replica():
+        digest = digest_build(now=now)
     week_start = digest.current.start
     # No per-user language yet: everyone gets the site's language.
     subject, text, html = digest_render(digest, language=settings.LANGUAGE_CODE)

@@ -11,6 +11,7 @@ give the same bytes on awkward data.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 from django.core.exceptions import EmptyResultSet
@@ -114,7 +115,14 @@ def response_lines(responses: QuerySet, *, chunk_size: int) -> Iterator[str]:
     except EmptyResultSet:  # e.g. a filter that cannot match anything
         return
     connection = connections[responses.db]
-    with connection.chunked_cursor() as cursor:
+    if connection.get_autocommit():
+        raise RuntimeError("response_lines streams inside a transaction: call it within exports._reading")
+    # A named cursor of this transaction: it streams, and lives and ends inside the one transaction,
+    # so it also streams through PgBouncer's transaction pooling, where Django's own server-side
+    # cursors are turned off (DATABASE_TRANSACTION_POOLING).
+    # (Django's own chunked_cursor() makes the same cursor unless they are turned off; _cursor(name)
+    # is how it does, and keeps the query logged and its errors wrapped.)
+    with connection._cursor(name=f"response_lines_{uuid.uuid4().hex}") as cursor:
         # OFFSET 0 keeps step 1 a subquery computed once per row, instead of being folded into
         # step 2 where each field's expression would be evaluated again for every use.
         cursor.execute(

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from npsapp import roles
+from npsapp.replicas import reads_from_replica, stream_from_replica
 from npsapp.roles import role_required
 from surveys import exports
 from surveys.filters import DashboardFilterForm, ResponseFilter, filter_choices
@@ -43,7 +44,9 @@ def _csv_download(request, name: str, export: Callable[[ResponseFilter], Iterato
     if not form.is_valid():
         return _invalid_filters(form)
     filters = ResponseFilter.from_form(form, today=timezone.localdate())
-    response = StreamingHttpResponse(_batched(export(filters)), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        _batched(stream_from_replica(export(filters))), content_type="text/csv; charset=utf-8"
+    )
     filename = f"npsapp-{name}-{filters.start.isoformat()}-{filters.end.isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -51,6 +54,7 @@ def _csv_download(request, name: str, export: Callable[[ResponseFilter], Iterato
 
 @role_required(roles.CAN_SEE_DASHBOARD)
 @require_http_methods(["GET"])
+@reads_from_replica
 def export_responses(request):
     """The responses the dashboard's filters select, as a CSV file."""
     return _csv_download(request, "responses", exports.export_responses)
@@ -58,6 +62,7 @@ def export_responses(request):
 
 @role_required(roles.CAN_SEE_DASHBOARD)
 @require_http_methods(["GET"])
+@reads_from_replica
 def export_cases(request):
     """The follow-up cases of the responses the dashboard's filters select, as a CSV file."""
     return _csv_download(request, "cases", exports.export_cases)

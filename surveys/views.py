@@ -11,6 +11,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods
 
 from npsapp import roles
+from npsapp.replicas import reads_from_replica, replica_lag_minutes
 from npsapp.roles import role_required
 from surveys import ratelimit, reports, scoring, selectors, services
 from surveys.filters import DashboardFilterForm, ResponseFilter, filter_choices
@@ -334,6 +335,7 @@ def _chart_data(dashboard) -> dict:
 
 @role_required(roles.CAN_SEE_DASHBOARD)
 @require_http_methods(["GET"])
+@reads_from_replica
 def dashboard(request):
     """The manager's dashboard: every figure follows the filters in the URL."""
     today = timezone.localdate()
@@ -350,6 +352,7 @@ def dashboard(request):
         "form": form,
         "filters": filters,
         "dashboard": data,
+        "replica_lag_minutes": replica_lag_minutes(),
         "verbatims": selectors.verbatims(responses),
         "top_themes": selectors.top_themes(responses),
         "chart_data": _chart_data(data),
