@@ -50,7 +50,9 @@ def audience(theme):
         _tag(ResponseFactory(invitation=InvitationFactory(customer=paul), score=7), theme)
         # A promoter who mentioned them ("faster than expected") did not complain: not told.
         pia = CustomerFactory(first_name="Pia")
-        _tag(ResponseFactory(invitation=InvitationFactory(customer=pia), score=9, comment="Faster than expected"), theme)
+        _tag(
+            ResponseFactory(invitation=InvitationFactory(customer=pia), score=9, comment="Faster than expected"), theme
+        )
         skipped = {
             "no_email": CustomerFactory(email=""),
             "erased": CustomerFactory(erased_at=timezone.now()),

@@ -306,7 +306,7 @@ def test_invite_an_at_risk_customer_shows_the_personal_link(client, agent, surve
     assert (invitation.customer, invitation.survey) == (customer, survey)
     [message] = _messages(reply)
     assert invitation.url in message
-    # The list now says when the customer was last invited (no contact-fatigue rule stops a second one yet).
+    # The list now says when the customer was last invited.
     assert client.get(AT_RISK).context["page"][0].last_invited_at == invitation.created_at
 
 
