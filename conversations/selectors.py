@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef, QuerySet, TextChoices
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from conversations.models import Delivery, Language, LoopMessage, LoopRecipient, Message, ReplyTemplate
 from conversations.placeholders import render_placeholders
@@ -205,16 +205,16 @@ def loop_responses(*, theme: Theme, period_start, period_end) -> QuerySet[Respon
 class LoopInclusion(TextChoices):
     """Why a customer whose feedback had the theme gets the close-the-loop email (first that applies)."""
 
-    DETRACTOR = "detractor", _l("Detractor answer")
-    PASSIVE = "passive", _l("Passive answer")
-    CASE = "case", _l("A case about it")
+    DETRACTOR = "detractor", gettext_lazy("Detractor answer")
+    PASSIVE = "passive", gettext_lazy("Passive answer")
+    CASE = "case", gettext_lazy("A case about it")
 
 
 class LoopExclusion(TextChoices):
     """Why a customer whose feedback had the theme does not get it (consent refusals come between)."""
 
-    PROMOTER_ONLY = "promoter_only", _l("Promoter only: mentioned it without complaining")
-    ALREADY_TOLD = "already_told", _l("Already told about this theme")
+    PROMOTER_ONLY = "promoter_only", gettext_lazy("Promoter only: mentioned it without complaining")
+    ALREADY_TOLD = "already_told", gettext_lazy("Already told about this theme")
 
 
 @dataclass
