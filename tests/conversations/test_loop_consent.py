@@ -151,3 +151,15 @@ def test_case_emails_still_reach_a_customer_who_left_surveys(manager, django_cap
         services.customer_status_update_send(ticket=ticket, actor=manager)
     assert [m.to for m in mail.outbox] == [[ticket.customer.email]] * 2
     assert set(Message.objects.values_list("delivery_status", flat=True)) == {"sent"}
+
+
+def test_the_preview_reads_a_fixed_number_of_queries(theme, mix, django_assert_num_queries):
+    # The audience with its reasons (one query), then the first recipients (one query).
+    with django_assert_num_queries(2):
+        small = selectors.loop_preview(theme=theme, **PERIOD)
+    with time_machine.travel("2026-03-11 10:00Z"):
+        for _ in range(5):
+            _answer(theme, 1)
+    with django_assert_num_queries(2):
+        large = selectors.loop_preview(theme=theme, **PERIOD)
+    assert (small["count"], large["count"]) == (3, 8)

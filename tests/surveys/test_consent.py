@@ -113,3 +113,15 @@ def test_only_a_refused_recipient_is_a_permanent_address_failure():
     # A corrected address lifts it, whoever corrects it.
     Customer.objects.filter(pk=customer.pk).update(email="back@example.com")
     assert consent.contact_check(customer=customer, survey=None).allowed
+
+
+def test_erasure_forgets_the_refused_address(admin_user):
+    from crm import privacy
+
+    customer = CustomerFactory(email="gone@example.com", email_failed_at=NOW, email_failed_address="gone@example.com")
+    customer.email_failure_reason = "SMTPRecipientsRefused: gone@example.com unknown"
+    customer.save()
+    privacy.customer_erase(customer=customer, actor=admin_user)
+    customer.refresh_from_db()
+    assert (customer.email_failed_address, customer.email_failure_reason) == ("", "")
+    assert consent.contact_check(customer=customer, survey=None).reason == "erased"
