@@ -76,7 +76,7 @@ def _queued(campaign, customer):
     )
 
 
-def test_send_time_withholds_a_late_unsubscribe_and_a_refused_address():
+def test_send_time_withholds_a_late_unsubscribe_and_a_refused_address(client, manager):
     campaign = CampaignFactory(status=CampaignStatus.SENDING)
     ok = _queued(campaign, CustomerFactory(email="ok@example.com"))
     late = _queued(campaign, CustomerFactory())
@@ -96,6 +96,10 @@ def test_send_time_withholds_a_late_unsubscribe_and_a_refused_address():
     )
     counts = selectors.campaign_counts(campaign=campaign)
     assert counts.withheld_by_reason == [("Email address refused for good", 1), ("Unsubscribed from surveys", 1)]
+    client.force_login(manager)
+    page = client.get(f"/campaigns/{campaign.id}/").content.decode()
+    assert "and 2 withheld at send time:" in page
+    assert "<span data-withheld>Unsubscribed from surveys: 1</span>" in page
 
 
 def _mark_failed(customer):
@@ -148,3 +152,20 @@ def test_no_reminder_past_the_gate():
     assert [m.to for m in mail.outbox] == [["due@example.com"]]
     due.refresh_from_db()
     assert due.reminded_at is not None
+
+
+def test_the_create_page_refuses_an_audience_nobody_may_receive_with_a_count_per_rule(client, manager):
+    survey = SurveyFactory()
+    CustomerFactory(surveys_opted_out_at=timezone.now())
+    CustomerFactory(surveys_opted_out_at=timezone.now())
+    _failed_address()
+    client.force_login(manager)
+    send_at = timezone.localtime(timezone.now() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(
+        "/campaigns/new/", {"name": "All", "survey": survey.id, "send_at": send_at, "action": "create"}
+    )
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "None of the 3 matching customers can be invited now" in body
+    assert '<li data-reason="unsubscribed">Unsubscribed from surveys: 2</li>' in body
+    assert '<li data-reason="email_failed">Email address refused for good: 1</li>' in body
