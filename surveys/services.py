@@ -20,7 +20,6 @@ from npsapp.publish import publish_on_commit
 from surveys import consent
 from surveys import themes as theme_rules
 from surveys.choices import Channel, DeliveryStatus, Segment
-from surveys.consent import ContactRefused  # noqa: F401 - raised by invitation_create
 from surveys.invitation_email import invitation_email_send
 from surveys.models import (
     Invitation,
