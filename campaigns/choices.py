@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from surveys.choices import ContactRefusal
+
 
 class CampaignStatus(models.TextChoices):
     SCHEDULED = "scheduled", _("Scheduled")
@@ -9,10 +11,5 @@ class CampaignStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
-class SkipReason(models.TextChoices):
-    """Why a customer of the audience got no invitation."""
-
-    RECENTLY_INVITED = "recently_invited", _("Invited recently")
-    UNSUBSCRIBED = "unsubscribed", _("Unsubscribed from surveys")
-    NO_EMAIL = "no_email", _("No email address")
-    ERASED = "erased", _("Personal data erased")
+# Why a customer of the audience got no invitation: the consent gate's reasons (surveys/consent.py).
+SkipReason = ContactRefusal

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -15,6 +14,7 @@ from campaigns.choices import CampaignStatus, SkipReason
 from campaigns.models import Campaign, CampaignSkip
 from crm.choices import AgeBand, Gender, Plan
 from crm.models import CustomAttribute, Customer, Purchase
+from surveys import consent
 from surveys.choices import DeliveryStatus
 from surveys.filters import ATTRIBUTE_FIELD_PREFIX, Tenure, attribute_value
 from surveys.models import Invitation, Survey
@@ -22,17 +22,8 @@ from surveys.models import Invitation, Survey
 # The audience filters a campaign keeps (custom attributes come as attr_<key> on top).
 PROFILE_FIELDS = ("age_band", "gender", "region", "plan")
 AUDIENCE_FIELDS = (*PROFILE_FIELDS, "tenure", "category", "newsletter")
-# An invitation counts as a contact unless it never reached the customer.
-CONTACT_STATUSES = (DeliveryStatus.QUEUED, DeliveryStatus.SENT)
 # The longest a survey link can stay valid (Survey.link_valid_days' validator).
 MAX_LINK_VALID_DAYS = 365
-
-
-def fatigue_days(survey: Survey | None) -> int:
-    """Days during which a customer invited to any survey is not invited again (0: no limit)."""
-    if survey is not None and survey.contact_fatigue_days is not None:
-        return survey.contact_fatigue_days
-    return settings.NPSAPP_CONTACT_FATIGUE_DAYS
 
 
 def audience_customers(*, audience: dict, today: dt.date | None = None) -> QuerySet[Customer]:
@@ -62,25 +53,12 @@ def audience_customers(*, audience: dict, today: dt.date | None = None) -> Query
     return customers
 
 
-def recently_invited(*, since: dt.datetime) -> QuerySet[Invitation]:
-    """Invitations that reached (or are about to reach) a customer since `since`, whatever the survey."""
-    return Invitation.objects.filter(created_at__gte=since, delivery_status__in=CONTACT_STATUSES)
-
-
-def invitable(customers: QuerySet[Customer], *, survey: Survey | None, now: dt.datetime) -> QuerySet[Customer]:
-    """The customers of `customers` a campaign would invite now: the complement of the skip reasons."""
-    customers = customers.exclude(email="").filter(erased_at=None, surveys_opted_out_at=None)
-    days = fatigue_days(survey)
-    if days:
-        since = now - dt.timedelta(days=days)
-        customers = customers.exclude(Exists(recently_invited(since=since).filter(customer=OuterRef("pk"))))
-    return customers
-
-
 @dataclass
 class AudienceCount:
     matching: int
     invitable: int
+    # (code, label, count) per consent rule that refuses some of them, in the order checked.
+    skipped_by_reason: list[tuple[str, str, int]] = field(default_factory=list)
 
     @property
     def skipped(self) -> int:
@@ -88,23 +66,15 @@ class AudienceCount:
 
 
 def audience_count(*, audience: dict, survey: Survey | None, now: dt.datetime | None = None) -> AudienceCount:
-    """How many customers match, and how many of them could be invited now. Two queries."""
+    """How many customers match, how many could be invited now, and why the others could not. One query."""
     now = now or timezone.now()
     customers = audience_customers(audience=audience, today=timezone.localdate(now))
-    return AudienceCount(matching=customers.count(), invitable=invitable(customers, survey=survey, now=now).count())
-
-
-def skip_reason(*, email: str, erased_at, opted_out_at, recently_invited: bool) -> str | None:
-    """Why a customer is not invited (the first reason that applies), or None."""
-    if erased_at is not None:
-        return SkipReason.ERASED
-    if opted_out_at is not None:
-        return SkipReason.UNSUBSCRIBED
-    if not email:
-        return SkipReason.NO_EMAIL
-    if recently_invited:
-        return SkipReason.RECENTLY_INVITED
-    return None
+    counts = consent.refusal_counts(customers, survey=survey, now=now)
+    return AudienceCount(
+        matching=sum(counts.values()),
+        invitable=counts.get("", 0),
+        skipped_by_reason=consent.counts_by_label(counts),
+    )
 
 
 AUDIENCE_LABELS = {
@@ -168,11 +138,12 @@ class CampaignCounts:
     queued: int = 0
     sent: int = 0
     failed: int = 0
-    withheld: int = 0  # invitations not sent: the customer unsubscribed or was erased after the start
+    withheld: int = 0  # invitations not sent: the consent gate refused the customer at send time
     opened: int = 0
     answered: int = 0
     skipped: int = 0
     skipped_by_reason: list[tuple[str, int]] | None = None
+    withheld_by_reason: list[tuple[str, int]] | None = None
 
     @property
     def response_rate(self) -> float | None:
@@ -181,7 +152,7 @@ class CampaignCounts:
 
 
 def campaign_counts(*, campaign: Campaign) -> CampaignCounts:
-    """The campaign's figures and its skipped customers by reason. Two queries."""
+    """The campaign's figures, its skipped customers and withheld invitations by reason. Three queries."""
     counts = Invitation.objects.filter(campaign=campaign).aggregate(**_invitation_counts())
     labels = dict(SkipReason.choices)
     by_reason = dict(
@@ -191,6 +162,15 @@ def campaign_counts(*, campaign: Campaign) -> CampaignCounts:
         **counts,
         skipped=sum(by_reason.values()),
         skipped_by_reason=[(labels[reason], by_reason[reason]) for reason in labels if reason in by_reason],
+        # A withheld invitation keeps the gate's reason (its label) as its failure reason.
+        withheld_by_reason=list(
+            Invitation.objects.filter(campaign=campaign, delivery_status=DeliveryStatus.SKIPPED)
+            .order_by("failure_reason")
+            .values_list("failure_reason")
+            .annotate(n=Count("id"))
+        )
+        if counts["withheld"]
+        else [],
     )
 
 
@@ -235,6 +215,11 @@ def reminders_due(*, campaign: Campaign, now: dt.datetime) -> QuerySet[Invitatio
     days = campaign.survey.reminder_after_days
     if days <= 0:
         return Invitation.objects.none()
+    # The consent gate, for many: a reminder is one more survey email. Fatigue counts the
+    # customer's other invitations since the window opened, not the one being reminded.
+    refused = consent.refused_q(
+        since=consent.fatigue_since(campaign.survey, now), prefix="customer__", exclude_invitation=True
+    )
     return Invitation.objects.filter(
         campaign=campaign,
         delivery_status=DeliveryStatus.SENT,
@@ -242,6 +227,4 @@ def reminders_due(*, campaign: Campaign, now: dt.datetime) -> QuerySet[Invitatio
         reminded_at=None,
         expires_at__gt=now,
         response__isnull=True,
-        customer__surveys_opted_out_at=None,
-        customer__erased_at=None,
-    ).exclude(customer__email="")
+    ).exclude(refused)

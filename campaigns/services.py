@@ -18,7 +18,9 @@ from campaigns import selectors
 from campaigns.choices import CampaignStatus, SkipReason
 from campaigns.models import Campaign, CampaignSkip
 from crm.models import Customer
+from crm.services import customer_record_email_failure
 from npsapp.publish import publish_on_commit
+from surveys import consent
 from surveys.choices import DeliveryStatus
 from surveys.invitation_email import InvitationEmailRenderer
 from surveys.models import Invitation, Survey, new_token
@@ -62,12 +64,10 @@ def campaign_validate(*, survey: Survey, audience: dict, send_at: dt.datetime, n
                 _("No customer matches this audience: widen the filters to invite somebody.")
             )
         elif count.invitable == 0:
+            reasons = "; ".join(f"{label}: {n}" for _code, label, n in count.skipped_by_reason)
             errors.setdefault("__all__", []).append(
-                _(
-                    "None of the %(count)s matching customers can be invited: they were invited recently, "
-                    "unsubscribed, have no email address or were erased."
-                )
-                % {"count": count.matching}
+                _("None of the %(count)s matching customers can be invited now (%(reasons)s).")
+                % {"count": count.matching, "reasons": reasons}
             )
     if errors:
         raise ValidationError(errors)
@@ -130,12 +130,11 @@ def campaign_start(*, campaign_id: int, now: dt.datetime | None = None, publish:
         Campaign.objects.filter(id=campaign.id).update(status=CampaignStatus.CANCELLED, finished_at=now)
         return []
     customers = selectors.audience_customers(audience=campaign.audience, today=timezone.localdate(now))
-    days = selectors.fatigue_days(survey)
-    if days:
-        recent = selectors.recently_invited(since=now - dt.timedelta(days=days)).filter(customer=OuterRef("pk"))
-        customers = customers.annotate(recently_invited=Exists(recent))
-    rows = customers.order_by("id").values_list(
-        "id", "email", "language", "erased_at", "surveys_opted_out_at", *(["recently_invited"] if days else [])
+    # The consent gate, for the whole audience in the same query: who may be emailed, and why not.
+    rows = (
+        consent.with_refusal(customers, survey=survey, now=now)
+        .order_by("id")
+        .values_list("id", "language", "contact_refusal")
     )
     expires_at = now + dt.timedelta(days=survey.link_valid_days)
     invitations, skips = [], []
@@ -149,10 +148,7 @@ def campaign_start(*, campaign_id: int, now: dt.datetime | None = None, publish:
     for row in rows.iterator(chunk_size=INSERT_BATCH_SIZE):
         if len(invitations) + len(skips) >= INSERT_BATCH_SIZE:
             flush()
-        customer_id, email, language, erased_at, opted_out_at = row[:5]
-        reason = selectors.skip_reason(
-            email=email, erased_at=erased_at, opted_out_at=opted_out_at, recently_invited=bool(days and row[5])
-        )
+        customer_id, language, reason = row
         if reason:
             skips.append(CampaignSkip(campaign=campaign, customer_id=customer_id, reason=reason, created_at=now))
             continue
@@ -260,11 +256,9 @@ def _reason(exc: Exception) -> str:
 
 
 def _withheld_reason(customer: Customer) -> str | None:
-    if customer.erased_at is not None:
-        return SkipReason.ERASED.label
-    if customer.surveys_opted_out_at is not None:
-        return SkipReason.UNSUBSCRIBED.label
-    return None
+    """The consent gate again at send time (someone may have unsubscribed since the start)."""
+    reason = consent.profile_refusal(customer)
+    return str(SkipReason(reason).label) if reason else None
 
 
 class _Contested(Exception):
@@ -350,6 +344,7 @@ def invitations_send_batch(*, invitation_ids: list[int], final_attempt: bool = F
                 else:
                     logger.warning("invitation %s could not be emailed: %s", invitation.id, exc)
                     _mark_failed(invitation.id, _reason(exc))
+                    customer_record_email_failure(customer=invitation.customer, exc=exc)
             else:
                 sent_ids.append(invitation.id)
     finally:

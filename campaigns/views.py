@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -16,8 +17,8 @@ from campaigns.models import Campaign
 from npsapp import roles
 from npsapp.roles import role_required
 from surveys.filters import filter_choices
-from surveys.invitation_email import email_language, invitation_token_from_unsubscribe
-from surveys.models import Invitation, Survey
+from surveys.invitation_email import unsubscribe_target
+from surveys.models import Survey
 
 CAN_MANAGE_CAMPAIGNS = {roles.MANAGER, roles.ADMIN}
 LIST_PAGE_SIZE = 25
@@ -128,16 +129,14 @@ def campaign_cancel(request, campaign_id: int):
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, signed: str):
     """GET shows a confirmation page (mail scanners open links); POST unsubscribes."""
-    token = invitation_token_from_unsubscribe(signed)
-    invitation = (
-        Invitation.objects.select_related("customer", "survey__brand").filter(token=token).first() if token else None
-    )
-    if invitation is None:
+    target = unsubscribe_target(signed)
+    if target is None:
         return render(request, "campaigns/unsubscribe_invalid.html", status=404)
-    translation.activate(email_language(invitation))
+    known = {code for code, _name in settings.LANGUAGES}
+    translation.activate(target.language if target.language in known else settings.LANGUAGE_CODE)
     request.LANGUAGE_CODE = translation.get_language()
-    customer = invitation.customer
-    context = {"survey": invitation.survey, "signed": signed}
+    customer = target.customer
+    context = {"survey": target.survey, "signed": signed}
     if request.method == "POST":
         services.customer_unsubscribe_from_surveys(customer=customer)
         return render(request, "campaigns/unsubscribe_done.html", context)

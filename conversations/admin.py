@@ -58,7 +58,7 @@ class LoopRecipientInline(admin.TabularInline):
 
 @admin.register(LoopMessage)
 class LoopMessageAdmin(ReadOnlyAdmin):
-    list_display = ("sent_at", "theme", "subject_en", "recipient_count", "sent_by")
+    list_display = ("sent_at", "theme", "subject_en", "recipient_count", "sent_again_to_told", "sent_by")
     list_select_related = ("theme", "sent_by")
     exclude = ("key",)
     inlines = [LoopRecipientInline]

@@ -51,6 +51,11 @@ class LoopForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text=_("{first_name} is replaced by the customer's first name."),
     )
+    send_again = forms.BooleanField(
+        label=_("Send again to those already told"),
+        required=False,
+        help_text=_("Customers who already had an email about this theme are left out unless this is ticked."),
+    )
     # Set when the preview is shown; posting the same confirmation twice sends once.
     key = forms.UUIDField(required=False, widget=forms.HiddenInput)
 

@@ -103,6 +103,9 @@ class LoopMessage(models.Model):
     )
     sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
     recipient_count = models.PositiveIntegerField(_("recipients"), default=0)
+    # The manager ticked "send again to those already told": customers who already had a
+    # mailing about this theme were included again.
+    sent_again_to_told = models.BooleanField(_("sent again to those already told"), default=False)
 
     class Meta:
         verbose_name = _("close-the-loop message")

@@ -4,19 +4,22 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, TextChoices
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from conversations.models import Language, LoopMessage, Message, ReplyTemplate
+from conversations.models import Delivery, Language, LoopMessage, LoopRecipient, Message, ReplyTemplate
 from conversations.placeholders import render_placeholders
 from crm.models import Customer
 from followups.choices import TicketKind
 from followups.models import Ticket
 from followups.selectors import tickets_of_responses
-from surveys.choices import Segment
+from surveys import consent
+from surveys.choices import ContactRefusal, Segment
 from surveys.models import Response, Theme
+from surveys.selectors import DETRACTOR_Q, PASSIVE_Q
 
 
 @dataclass(frozen=True)
@@ -199,19 +202,98 @@ def loop_responses(*, theme: Theme, period_start, period_end) -> QuerySet[Respon
     )
 
 
-def loop_customers(*, theme: Theme, period_start, period_end) -> QuerySet[Customer]:
-    """Who a close-the-loop mailing goes to: one row per customer who can be emailed.
+class LoopInclusion(TextChoices):
+    """Why a customer whose feedback had the theme gets the close-the-loop email (first that applies)."""
 
-    Skipped: no address, erased identity, unsubscribed from survey emails.
+    DETRACTOR = "detractor", gettext_lazy("Detractor answer")
+    PASSIVE = "passive", gettext_lazy("Passive answer")
+    CASE = "case", gettext_lazy("A case about it")
+
+
+class LoopExclusion(TextChoices):
+    """Why a customer whose feedback had the theme does not get it (consent refusals come between)."""
+
+    PROMOTER_ONLY = "promoter_only", gettext_lazy("Promoter only: mentioned it without complaining")
+    ALREADY_TOLD = "already_told", gettext_lazy("Already told about this theme")
+
+
+@dataclass
+class LoopAudience:
+    """Who a close-the-loop mailing goes to, and why each customer who mentioned the theme is in or out."""
+
+    recipient_ids: list[int]
+    included: list[tuple[str, str, int]]  # (code, label, count) per reason for being in
+    excluded: list[tuple[str, str, int]]  # (code, label, count) per reason for being out
+    already_told: int  # customers told before about this theme (in or out, per send_again)
+
+    @property
+    def count(self) -> int:
+        return len(self.recipient_ids)
+
+
+def _tally(counts: dict[str, int], choices) -> list[tuple[str, str, int]]:
+    return [(code, str(label), counts[code]) for code, label in choices if counts.get(code)]
+
+
+def loop_audience(*, theme: Theme, period_start, period_end, send_again: bool = False) -> LoopAudience:
+    """The customers to tell that `theme` was fixed, with the count per reason in and out. One query.
+
+    In: customers whose detractor or passive answer of the period carries the theme, or whose
+    case (on such an answer) does. Out: promoters who only mentioned it, customers the
+    consent gate refuses (erased, unsubscribed, no address, address refused for good; not
+    fatigue: this is not a survey), and, unless `send_again`, customers already told about
+    this theme by an earlier mailing that did not fail.
     """
     responses = loop_responses(theme=theme, period_start=period_start, period_end=period_end)
-    return (
-        Customer.objects.filter(
-            id__in=responses.values("customer_id"), erased_at__isnull=True, surveys_opted_out_at__isnull=True
-        )
-        .exclude(email="")
-        .order_by("last_name", "first_name", "id")
+    mine = responses.filter(customer=OuterRef("pk"))
+    told = LoopRecipient.objects.filter(customer=OuterRef("pk"), loop_message__theme=theme).exclude(
+        delivery_status=Delivery.FAILED
     )
+    customers = consent.with_refusal(
+        Customer.objects.filter(id__in=responses.values("customer_id")), survey=None, fatigue=False
+    ).annotate(
+        has_detractor=Exists(mine.filter(DETRACTOR_Q)),
+        has_passive=Exists(mine.filter(PASSIVE_Q)),
+        has_case=Exists(Ticket.objects.filter(response__customer=OuterRef("pk"), response__in=responses.values("id"))),
+        was_told=Exists(told),
+    )
+    rows = customers.order_by("last_name", "first_name", "id").values_list(
+        "id", "contact_refusal", "has_detractor", "has_passive", "has_case", "was_told"
+    )
+    recipient_ids, included, excluded, already_told = [], {}, {}, 0
+    for customer_id, refusal, detractor, passive, case, was_told in rows:
+        already_told += bool(was_told)
+        if detractor:
+            why = LoopInclusion.DETRACTOR
+        elif passive:
+            why = LoopInclusion.PASSIVE
+        elif case:
+            why = LoopInclusion.CASE
+        else:
+            excluded[LoopExclusion.PROMOTER_ONLY] = excluded.get(LoopExclusion.PROMOTER_ONLY, 0) + 1
+            continue
+        out = refusal or (LoopExclusion.ALREADY_TOLD if was_told and not send_again else "")
+        if out:
+            excluded[out] = excluded.get(out, 0) + 1
+            continue
+        included[why] = included.get(why, 0) + 1
+        recipient_ids.append(customer_id)
+    exclusion_choices = [
+        (LoopExclusion.PROMOTER_ONLY, LoopExclusion.PROMOTER_ONLY.label),
+        *[(code, label) for code, label in ContactRefusal.choices if code != ContactRefusal.RECENTLY_INVITED],
+        (LoopExclusion.ALREADY_TOLD, LoopExclusion.ALREADY_TOLD.label),
+    ]
+    return LoopAudience(
+        recipient_ids=recipient_ids,
+        included=_tally(included, LoopInclusion.choices),
+        excluded=_tally(excluded, exclusion_choices),
+        already_told=already_told,
+    )
+
+
+def loop_customers(*, audience: LoopAudience) -> QuerySet[Customer]:
+    """The recipients of `audience` as customers, in name order."""
+    return Customer.objects.filter(id__in=audience.recipient_ids).order_by("last_name", "first_name", "id")
 
 
 def loop_tickets(*, theme: Theme, period_start, period_end, customer_ids) -> QuerySet[Ticket]:
@@ -220,9 +302,18 @@ def loop_tickets(*, theme: Theme, period_start, period_end, customer_ids) -> Que
     return tickets_of_responses(responses).filter(customer_id__in=customer_ids).order_by("customer_id", "-opened_at")
 
 
-def loop_preview(*, theme: Theme, period_start, period_end, limit: int = 50) -> dict:
-    customers = loop_customers(theme=theme, period_start=period_start, period_end=period_end)
-    return {"count": customers.count(), "first": list(customers[:limit])}
+def loop_preview(*, theme: Theme, period_start, period_end, send_again: bool = False, limit: int = 50) -> dict:
+    """What the preview shows: the count, the first recipients, the reasons in and out. Three queries."""
+    audience = loop_audience(theme=theme, period_start=period_start, period_end=period_end, send_again=send_again)
+    first = list(loop_customers(audience=audience)[:limit]) if audience.recipient_ids else []
+    return {
+        "count": audience.count,
+        "first": first,
+        "included": audience.included,
+        "excluded": audience.excluded,
+        "already_told": audience.already_told,
+        "send_again": send_again,
+    }
 
 
 def loop_messages_recent(limit: int = 20) -> QuerySet[LoopMessage]:

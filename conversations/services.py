@@ -27,10 +27,13 @@ from conversations.models import (
     new_reply_token,
 )
 from conversations.placeholders import render_placeholders
+from crm.services import customer_record_email_failure
 from followups import services as followup_services
 from followups.choices import ContactChannel, TicketStatus
 from followups.models import Ticket
 from npsapp.publish import publish_on_commit
+from surveys import consent
+from surveys.choices import ContactRefusal
 
 logger = logging.getLogger(__name__)
 
@@ -331,12 +334,25 @@ def loop_email_render(*, texts: dict, language: str, customer) -> tuple[str, str
 
 @transaction.atomic
 def loop_message_send(
-    *, key, theme, period_start, period_end, subject_en, body_en, subject_fr, body_fr, actor
+    *,
+    key,
+    theme,
+    period_start,
+    period_end,
+    subject_en,
+    body_en,
+    subject_fr,
+    body_fr,
+    actor,
+    send_again: bool = False,
 ) -> LoopMessage:
-    """Send a close-the-loop mailing to every customer whose answer had `theme` in the period.
+    """Send a close-the-loop mailing to the customers who complained about `theme` in the period.
 
-    `key` comes from the confirmation form: posting it twice returns the first mailing.
-    Each affected case records the email as a Message; the emails go out in batches after commit.
+    Who: see selectors.loop_audience (detractor or passive answers and cases, through the
+    consent gate; customers already told about the theme only with `send_again`, which the
+    mailing records). `key` comes from the confirmation form: posting it twice returns the
+    first mailing. Each affected case records the email as a Message; the emails go out in
+    batches after commit.
     """
     existing = LoopMessage.objects.filter(key=key).first()
     if existing is not None:
@@ -357,13 +373,15 @@ def loop_message_send(
                 body_fr=texts["fr"][1],
                 sent_by=actor,
                 sent_at=timezone.now(),
+                sent_again_to_told=send_again,
             )
     except IntegrityError:
         return LoopMessage.objects.get(key=key)
+    audience = selectors.loop_audience(
+        theme=theme, period_start=period_start, period_end=period_end, send_again=send_again
+    )
     customers = list(
-        selectors.loop_customers(theme=theme, period_start=period_start, period_end=period_end).only(
-            "id", "email", "first_name", "last_name", "language"
-        )
+        selectors.loop_customers(audience=audience).only("id", "email", "first_name", "last_name", "language")
     )
     recipients = LoopRecipient.objects.bulk_create(
         [
@@ -420,6 +438,15 @@ def loop_recipient_deliver(*, recipient_id: int, connection=None) -> bool:
         return False
     recipient = LoopRecipient.objects.select_related("loop_message", "customer").get(id=recipient_id)
     loop = recipient.loop_message
+    # The consent gate again at send time: the customer may have unsubscribed since the mailing.
+    refusal = consent.profile_refusal(recipient.customer)
+    if refusal:
+        reason = _("Not sent: %(rule)s") % {"rule": ContactRefusal(refusal).label}
+        LoopRecipient.objects.filter(id=recipient_id).update(delivery_status=Delivery.FAILED, failure_reason=reason)
+        Message.objects.filter(loop_recipient_id=recipient_id).update(
+            delivery_status=Delivery.FAILED, failure_reason=reason
+        )
+        return False
     texts = {"en": (loop.subject_en, loop.body_en), "fr": (loop.subject_fr, loop.body_fr)}
     subject, body = loop_email_render(texts=texts, language=recipient.language, customer=recipient.customer)
     # Their most recent case carries the reply link, so an answer lands where staff look.
@@ -444,6 +471,7 @@ def loop_recipient_deliver(*, recipient_id: int, connection=None) -> bool:
         email.send()
     except (smtplib.SMTPException, OSError) as exc:
         final = _is_permanent(exc) or recipient.delivery_attempts >= MAX_DELIVERY_ATTEMPTS
+        customer_record_email_failure(customer=recipient.customer, exc=exc)
         status = Delivery.FAILED if final else Delivery.PENDING
         LoopRecipient.objects.filter(id=recipient_id).update(delivery_status=status, failure_reason=_reason(exc))
         Message.objects.filter(loop_recipient_id=recipient_id).update(

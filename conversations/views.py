@@ -194,6 +194,7 @@ def close_the_loop(request):
                 subject_fr=data["subject_fr"],
                 body_fr=data["body_fr"],
                 actor=request.user,
+                send_again=data["send_again"],
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -204,7 +205,10 @@ def close_the_loop(request):
         )
         return HttpResponseRedirect(reverse("conversations:close_the_loop"))
     preview = selectors.loop_preview(
-        theme=data["theme"], period_start=data["period_start"], period_end=data["period_end"]
+        theme=data["theme"],
+        period_start=data["period_start"],
+        period_end=data["period_end"],
+        send_again=data["send_again"],
     )
     sample = None
     if preview["first"]:

@@ -22,7 +22,7 @@ class CustomerAdmin(admin.ModelAdmin):
     list_filter = ("language", "plan", "region", "age_band", "gender", "newsletter_subscribed")
     search_fields = ("external_id", "first_name", "last_name", "email")
     raw_id_fields = ("account_owner",)
-    readonly_fields = ("erased_at",)
+    readonly_fields = ("erased_at", "email_failed_at", "email_failed_address", "email_failure_reason")
     inlines = [PurchaseInline]
     actions = ("export_personal_data", "erase_selected")
 

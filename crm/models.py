@@ -26,6 +26,11 @@ class Customer(models.Model):
     newsletter_subscribed = models.BooleanField(_("newsletter subscribed"), default=False)
     # Survey emails: set when the customer unsubscribes; every later campaign skips them.
     surveys_opted_out_at = models.DateTimeField(_("unsubscribed from surveys at"), null=True, blank=True)
+    # A mail server refused this address for good (a hard bounce): no survey or close-the-loop
+    # email goes to it again. Kept with the address that failed, so a new address lifts it.
+    email_failed_at = models.DateTimeField(_("email address failed at"), null=True, blank=True)
+    email_failed_address = models.EmailField(_("address that failed"), blank=True)
+    email_failure_reason = models.CharField(_("why the address failed"), max_length=300, blank=True)
     # Kept in step with the purchases by the CRM services, so lists can sort by customer value.
     total_spend = models.DecimalField(_("total spend"), max_digits=14, decimal_places=2, default=0, db_index=True)
     birth_year = models.PositiveSmallIntegerField(_("birth year"), null=True, blank=True)

@@ -45,6 +45,9 @@ IDENTITY_FIELDS = {
     "phone": "",
     "birth_year": None,
     "city": "",
+    # The address a mail server refused (and its reply, which may quote it).
+    "email_failed_address": "",
+    "email_failure_reason": "",
 }
 
 

@@ -29,6 +29,8 @@ from crm.choices import AttributeType, EventKind
 from crm.models import AtRiskPolicy, CustomAttribute, Customer, CustomerEvent, Purchase
 from followups.choices import OPEN_STATUSES, TicketKind
 from followups.models import Ticket
+from surveys import consent
+from surveys.choices import ContactRefusal
 from surveys.models import Invitation, Response
 from surveys.selectors import DETRACTOR_Q
 
@@ -223,6 +225,10 @@ class AtRiskRow:
     last_purchase_at: dt.datetime | None
     last_invited_at: dt.datetime | None
     open_outreach: Ticket | None = None
+    # Why the consent gate would refuse a survey invitation now ("" when it would not), with the
+    # default contact-fatigue window; a survey with its own window is checked when inviting.
+    contact_refusal: str = ""
+    contact_refusal_label: str = ""
 
     @property
     def reason_codes(self) -> set[str]:
@@ -403,3 +409,22 @@ def attach_open_outreach(rows: list[AtRiskRow]) -> None:
     by_customer = {ticket.customer_id: ticket for ticket in open_cases}
     for row in rows:
         row.open_outreach = by_customer.get(row.customer.id)
+
+
+def attach_contact_refusals(rows: list[AtRiskRow], *, now: dt.datetime | None = None) -> list[tuple[str, str, int]]:
+    """Set each row's consent verdict; returns (code, label, count) per refusing rule. One query for a page."""
+    if not rows:
+        return []
+    refusals = dict(
+        consent.with_refusal(Customer.objects.filter(id__in=[row.customer.id for row in rows]), survey=None, now=now)
+        .order_by()
+        .values_list("id", "contact_refusal")
+    )
+    labels = dict(ContactRefusal.choices)
+    counts: dict[str, int] = {}
+    for row in rows:
+        row.contact_refusal = refusals.get(row.customer.id, "")
+        row.contact_refusal_label = str(labels.get(row.contact_refusal, ""))
+        if row.contact_refusal:
+            counts[row.contact_refusal] = counts.get(row.contact_refusal, 0) + 1
+    return consent.counts_by_label(counts)

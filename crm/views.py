@@ -19,7 +19,9 @@ from crm.models import CustomAttribute, Customer
 from followups import services as followup_services
 from npsapp import roles
 from npsapp.roles import role_required
+from surveys import consent
 from surveys import services as survey_services
+from surveys.consent import ContactRefused
 from surveys.models import Survey
 
 # Customers and at-risk customers -------------------------------------------------------
@@ -113,6 +115,14 @@ def _at_risk_action(request):
     if data["action"] == "invite":
         try:
             invitation = survey_services.invitation_create(survey=survey, customer=customer)
+        except ContactRefused as exc:
+            # The consent gate: which rule refused them, and nothing created.
+            messages.error(
+                request,
+                _("%(customer)s was not invited (%(rule)s): %(why)s")
+                % {"customer": customer, "rule": exc.check.label, "why": exc.check.message},
+            )
+            return HttpResponseRedirect(back)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return HttpResponseRedirect(back)
@@ -150,7 +160,10 @@ def at_risk_list(request):
     rows = selectors.at_risk_customers(policy=selectors.at_risk_policy(), reason=reason)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     selectors.attach_open_outreach(page.object_list)
+    refusal_counts = selectors.attach_contact_refusals(page.object_list)
     context = {
+        "refusal_counts": refusal_counts,
+        "fatigue_days": consent.fatigue_days(None),
         "page": page,
         "reason": reason,
         "reasons": atrisk.REASONS,

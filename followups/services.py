@@ -13,6 +13,7 @@ Frozen metrics (see followups/metrics.py, which only reads them):
 """
 
 import logging
+import smtplib
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -22,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Customer
+from crm.services import customer_record_email_failure
 from followups import notifications, routing, sla
 from followups.choices import (
     ALLOWED_TRANSITIONS,
@@ -40,9 +42,10 @@ from integrations import events as webhook_events
 from integrations import webhooks
 from integrations.choices import WebhookEvent
 from npsapp import roles
-from surveys import scoring
+from surveys import consent, scoring
 from surveys import services as survey_services
 from surveys.choices import DeliveryStatus, Segment, SlaClock
+from surveys.consent import ContactRefused
 from surveys.invitation_email import invitation_email_send
 from surveys.models import Invitation, Response, ResponseTheme, Survey, Theme, ThemeSource
 
@@ -632,10 +635,9 @@ def _resurvey_candidates(*, now):
                 resolved_at__lte=due_before,
                 resolved_at__gt=due_before - timedelta(days=RESURVEY_WINDOW_DAYS),
                 customer__isnull=False,
-                customer__erased_at__isnull=True,
-                customer__surveys_opted_out_at__isnull=True,
             )
-            .exclude(customer__email="")
+            # The consent gate, for many (no contact fatigue: the re-survey belongs to the case).
+            .exclude(consent.refused_q(since=None, prefix="customer__"))
             .select_related("survey__brand", "customer")
             .order_by("resolved_at")
         )
@@ -645,32 +647,34 @@ def ticket_resurvey(*, ticket: Ticket, now=None) -> Invitation | None:
     """Invite the customer of a resolved detractor case to answer again, once. None when skipped or done."""
     now = now or timezone.now()
     customer = ticket.customer
-    if (
-        ticket.survey.is_anonymous
-        or customer is None
-        or customer.erased_at is not None
-        or not customer.email
-        or customer.surveys_opted_out_at is not None
-    ):
+    if ticket.survey.is_anonymous or customer is None:
         return None
-    with transaction.atomic():
-        invitation = survey_services.invitation_create(
-            survey=ticket.survey, customer=customer, created_at=now, is_resurvey=True
-        )
-        claimed = Ticket.objects.filter(
-            id=ticket.id, resurvey_invitation__isnull=True, status__in=DONE_STATUSES
-        ).update(resurvey_invitation=invitation, version=F("version") + 1)
-        if claimed != 1:
-            transaction.set_rollback(True)
-            return None
-        ticket.resurvey_invitation = invitation
-        _event(ticket=ticket, actor=None, kind=EventKind.RESURVEY_SENT, field="resurvey_invitation", at=now)
-        # Sent inside the transaction: if the mail server refuses it, nothing is claimed and the
-        # next beat tries again.
-        invitation_email_send(invitation=invitation)
-        Invitation.objects.filter(id=invitation.id).update(
-            delivery_status=DeliveryStatus.SENT, sent_at=now, delivery_attempts=F("delivery_attempts") + 1
-        )
+    try:
+        with transaction.atomic():
+            # Passes the consent gate (unsubscribed, erased, no or refused address); no fatigue.
+            invitation = survey_services.invitation_create(
+                survey=ticket.survey, customer=customer, created_at=now, is_resurvey=True
+            )
+            claimed = Ticket.objects.filter(
+                id=ticket.id, resurvey_invitation__isnull=True, status__in=DONE_STATUSES
+            ).update(resurvey_invitation=invitation, version=F("version") + 1)
+            if claimed != 1:
+                transaction.set_rollback(True)
+                return None
+            ticket.resurvey_invitation = invitation
+            _event(ticket=ticket, actor=None, kind=EventKind.RESURVEY_SENT, field="resurvey_invitation", at=now)
+            # Sent inside the transaction: if the mail server refuses it, nothing is claimed and the
+            # next beat tries again.
+            invitation_email_send(invitation=invitation)
+            Invitation.objects.filter(id=invitation.id).update(
+                delivery_status=DeliveryStatus.SENT, sent_at=now, delivery_attempts=F("delivery_attempts") + 1
+            )
+    except ContactRefused:
+        return None
+    except smtplib.SMTPException as exc:
+        # An address refused for good is kept on the customer: the gate skips them from now on.
+        customer_record_email_failure(customer=customer, exc=exc)
+        raise
     return invitation
 
 

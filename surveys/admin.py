@@ -85,11 +85,11 @@ class SurveyAdmin(admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    list_display = ("survey", "customer", "channel", "created_at", "expires_at")
+    list_display = ("survey", "customer", "channel", "created_at", "expires_at", "fatigue_bypassed_by")
     list_filter = ("survey", "channel")
     raw_id_fields = ("customer",)
     list_select_related = ("survey", "customer")
-    readonly_fields = ("token",)
+    readonly_fields = ("token", "fatigue_bypassed_by")
     search_fields = ("customer__email", "customer__last_name")
 
 

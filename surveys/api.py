@@ -1,7 +1,6 @@
 """REST API for surveys: invitations in; responses and the NPS summary out."""
 
 import logging
-import smtplib
 
 from django import forms
 from django.db.models import Prefetch
@@ -10,8 +9,14 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import generics, serializers, status
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import exceptions, generics, serializers, status
 from rest_framework.response import Response as ApiResponse
 
 from crm.choices import AgeBand, Gender, Plan
@@ -27,11 +32,13 @@ from integrations.api_support import (
     JsonApiMixin,
     JsonApiView,
 )
+from integrations.choices import TokenScope
+from integrations.models import ApiToken
 from npsapp.replicas import reads_from_replica
 from surveys import reports, scoring, services
-from surveys.choices import Channel, Segment
+from surveys.choices import Channel, ContactRefusal, Segment
+from surveys.consent import ContactRefused
 from surveys.filters import DIMENSIONS, DashboardFilterForm, ResponseFilter, Tenure, filter_choices
-from surveys.invitation_email import invitation_email_send
 from surveys.models import Invitation, Response, ResponseTheme, Survey
 from surveys.selectors import DETRACTOR_Q, PASSIVE_Q, PROMOTER_Q
 
@@ -44,6 +51,20 @@ BAND_KEYS = ["world-class", "excellent", "favourable", "good", "needs-work"]
 # --- Invitations ---------------------------------------------------------------------------------
 
 
+class InvitationRefusedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    reason = serializers.ChoiceField(choices=ContactRefusal.choices)
+
+
+INVITATION_REFUSED = OpenApiResponse(
+    InvitationRefusedSerializer,
+    description=_(
+        "The customer may not be surveyed now (consent): `reason` is erased, unsubscribed, no_email, "
+        "email_failed or recently_invited. Nothing was created or sent."
+    ),
+)
+
+
 class InvitationCreateSerializer(serializers.Serializer):
     customer = serializers.CharField(max_length=100, help_text=_("The customer's external id."))
     survey = serializers.UUIDField(help_text=_("The survey's public id."))
@@ -51,12 +72,19 @@ class InvitationCreateSerializer(serializers.Serializer):
         default=False, help_text=_("Also email the link to the customer, in their language.")
     )
 
+    bypass_fatigue = serializers.BooleanField(
+        default=False,
+        help_text=_(
+            "Invite even if the customer was invited within the contact-fatigue window. Only with a write "
+            "token; the invitation records it. The other refusals (unsubscribed, erased, no or refused "
+            "address when sending) always apply."
+        ),
+    )
+
     def validate_customer(self, value):
         customer = Customer.objects.filter(external_id=value).first()
         if customer is None:
             raise serializers.ValidationError(_("No customer has this external id."))
-        if customer.erased_at is not None:
-            raise serializers.ValidationError(_("This customer was erased: they cannot be surveyed."))
         return customer
 
     def validate_survey(self, value):
@@ -66,14 +94,6 @@ class InvitationCreateSerializer(serializers.Serializer):
         if not survey.is_active:
             raise serializers.ValidationError(_("This survey is not active."))
         return survey
-
-    def validate(self, attrs):
-        # Checked before anything is created, so a refused request leaves nothing behind.
-        if attrs["send"] and not attrs["customer"].email:
-            raise serializers.ValidationError(
-                {"customer": _("This customer has no email address: add one, or create the link without sending it.")}
-            )
-        return attrs
 
 
 class InvitationSerializer(ApiModelSerializer):
@@ -96,24 +116,30 @@ class InvitationCreateView(JsonApiView):
         operation_id="invitations_create",
         summary=_("Create a personal survey link for a customer"),
         request=InvitationCreateSerializer,
-        responses={201: InvitationSerializer},
+        responses={201: InvitationSerializer, 409: INVITATION_REFUSED},
         tags=["invitations"],
     )
     def post(self, request):
         serializer = InvitationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        invitation = services.invitation_create(survey=data["survey"], customer=data["customer"])
-        sent = False
-        if data["send"]:
-            try:
-                sent = invitation_email_send(invitation=invitation) == 1
-            except (smtplib.SMTPException, OSError) as exc:
-                # The link exists and is in the answer: the caller can send it another way.
-                logger.warning("survey invitation %s could not be emailed", invitation.id, exc_info=True)
-                services.invitation_record_delivery(invitation=invitation, error=str(exc) or type(exc).__name__)
-            else:
-                services.invitation_record_delivery(invitation=invitation)
+        token = request.auth if isinstance(request.auth, ApiToken) else None
+        bypassed_by = ""
+        if data["bypass_fatigue"]:
+            if token is None or token.scope != TokenScope.WRITE:
+                raise exceptions.PermissionDenied(_("Only an API write token may bypass contact fatigue."))
+            bypassed_by = f"API token {token.name} ({token.prefix})"
+        try:
+            invitation = services.invitation_create(
+                survey=data["survey"],
+                customer=data["customer"],
+                by_email=data["send"],
+                fatigue_bypassed_by=bypassed_by,
+            )
+        except ContactRefused as exc:
+            # Nothing was created and nothing is sent: the reason says which consent rule refused.
+            return ApiResponse({"detail": exc.check.message, "reason": exc.reason}, status=status.HTTP_409_CONFLICT)
+        sent = services.invitation_send_now(invitation=invitation) if data["send"] else False
         body = InvitationSerializer(invitation, context={"sent": sent}).data
         return ApiResponse(body, status=status.HTTP_201_CREATED)
 

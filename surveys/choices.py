@@ -24,3 +24,13 @@ class SlaClock(models.TextChoices):
     ELAPSED = "elapsed", _("Elapsed hours (24/7)")
     BUSINESS_HOURS = "business_hours", _("Business hours (opening hours only)")
     BUSINESS_DAYS = "business_days", _("Business days")
+
+
+class ContactRefusal(models.TextChoices):
+    """Why a customer may not get a survey email now (surveys/consent.py), in the order checked."""
+
+    ERASED = "erased", _("Personal data erased")
+    UNSUBSCRIBED = "unsubscribed", _("Unsubscribed from surveys")
+    NO_EMAIL = "no_email", _("No email address")
+    EMAIL_FAILED = "email_failed", _("Email address refused for good")
+    RECENTLY_INVITED = "recently_invited", _("Invited recently")

@@ -2,10 +2,12 @@
 
 Eleven score links (0–10) in the body: opening one shows the survey page with that score
 preselected; nothing is recorded until the customer submits. Every email carries an
-unsubscribe link (a signed form of the invitation token) and a List-Unsubscribe header.
+unsubscribe link (its own signed token, which can only unsubscribe) and a List-Unsubscribe header.
 """
 
 import re
+import uuid
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import mail, signing
@@ -14,23 +16,60 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
 
+from crm.models import Customer
 from surveys import scoring
-from surveys.models import Invitation
+from surveys.models import Invitation, Survey
 
-UNSUBSCRIBE_SALT = "campaigns.unsubscribe"
+# Links emailed before unsubscribe links had their own token signed the survey token itself,
+# which opened the survey: they still unsubscribe (see unsubscribe_target), nothing more.
+LEGACY_UNSUBSCRIBE_SALT = "campaigns.unsubscribe"
+UNSUBSCRIBE_SALT = "surveys.unsubscribe-only"
 
 
 def unsubscribe_token(invitation: Invitation) -> str:
-    """The invitation's token, signed: the unsubscribe link names no integer id and cannot be forged."""
-    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign(invitation.token)
+    """The token of the unsubscribe link and List-Unsubscribe header: it can only unsubscribe.
+
+    The customer's and the survey's public ids and the email's language, signed: no survey
+    token is in it, so whoever sees the link (a mail scanner, a forwarded email's recipient)
+    cannot open or answer the survey with it.
+    """
+    value = f"{invitation.customer.public_id.hex}.{invitation.survey.public_id.hex}.{email_language(invitation)}"
+    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign(value)
 
 
-def invitation_token_from_unsubscribe(signed: str) -> str | None:
-    """The invitation token inside an unsubscribe link, or None when the signature does not match."""
+@dataclass(frozen=True)
+class UnsubscribeTarget:
+    customer: Customer
+    survey: Survey
+    language: str
+
+
+def unsubscribe_target(signed: str) -> UnsubscribeTarget | None:
+    """Who an unsubscribe link unsubscribes, from which survey's email, in which language; None if forged."""
     try:
-        return signing.Signer(salt=UNSUBSCRIBE_SALT).unsign(signed)
+        value = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign(signed)
+    except signing.BadSignature:
+        value = None
+    if value is not None:
+        customer_id, survey_id, language = (value.split(".") + ["", "", ""])[:3]
+        try:
+            customer = Customer.objects.filter(public_id=uuid.UUID(hex=customer_id)).first()
+            survey = Survey.objects.select_related("brand").filter(public_id=uuid.UUID(hex=survey_id)).first()
+        except ValueError:
+            return None
+        if customer is None or survey is None:
+            return None
+        return UnsubscribeTarget(customer=customer, survey=survey, language=language or settings.LANGUAGE_CODE)
+    try:
+        token = signing.Signer(salt=LEGACY_UNSUBSCRIBE_SALT).unsign(signed)
     except signing.BadSignature:
         return None
+    invitation = Invitation.objects.select_related("customer", "survey__brand").filter(token=token).first()
+    if invitation is None:
+        return None
+    return UnsubscribeTarget(
+        customer=invitation.customer, survey=invitation.survey, language=email_language(invitation)
+    )
 
 
 def email_language(invitation: Invitation) -> str:

@@ -291,6 +291,9 @@ class Invitation(models.Model):
     # Set when the link is made: it re-surveys the customer of a resolved case, so its answer
     # always goes to the follow-up hook (the case records the score after recovery).
     is_resurvey = models.BooleanField(_("re-survey after a case"), default=False, editable=False)
+    # Set when an API caller asked to invite despite contact fatigue (a write token, explicitly):
+    # which token did it, for the record.
+    fatigue_bypassed_by = models.CharField(_("contact fatigue bypassed by"), max_length=200, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("invitation")

@@ -1,5 +1,7 @@
 """Every write to surveys, invitations and responses."""
 
+import logging
+import smtplib
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -9,12 +11,16 @@ from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.models import Customer
+from crm.services import customer_record_email_failure
 from integrations import events as webhook_events
 from integrations import webhooks
 from integrations.choices import WebhookEvent
 from npsapp.publish import publish_on_commit
+from surveys import consent
 from surveys import themes as theme_rules
 from surveys.choices import Channel, DeliveryStatus, Segment
+from surveys.invitation_email import invitation_email_send
 from surveys.models import (
     Invitation,
     Response,
@@ -26,6 +32,8 @@ from surveys.models import (
     ThemeSource,
 )
 from surveys.rollup import ID_OVERLAP
+
+logger = logging.getLogger(__name__)
 
 THEME_BATCH_SIZE = 2000
 THEMES_CURSOR = "themes"
@@ -47,11 +55,35 @@ class PublicFormClosed(Exception):
     """The survey has no public feedback page (disabled or inactive survey)."""
 
 
+@transaction.atomic
 def invitation_create(
-    *, survey: Survey, customer, channel: str = "email", created_at=None, is_resurvey: bool = False
+    *,
+    survey: Survey,
+    customer,
+    channel: str = "email",
+    created_at=None,
+    is_resurvey: bool = False,
+    by_email: bool = True,
+    fatigue_bypassed_by: str = "",
 ) -> Invitation:
-    """A personal link, valid for the survey's number of days (`is_resurvey`: after a resolved case)."""
+    """A personal link, valid for the survey's number of days (`is_resurvey`: after a resolved case).
+
+    Passes the consent gate first (surveys/consent.py) and raises ContactRefused, creating
+    nothing, when the customer may not be surveyed now. Contact fatigue does not apply to a
+    re-survey, nor when `fatigue_bypassed_by` names who bypassed it (an API write token), which
+    is stored on the invitation. `by_email=False`: the link is handed to the caller, not
+    emailed, so a missing or refused address does not stop it.
+    """
     created_at = created_at or timezone.now()
+    # One invitation decision at a time per customer: two requests cannot both pass fatigue.
+    Customer.objects.select_for_update().filter(pk=customer.pk).first()
+    consent.contact_require(
+        customer=customer,
+        survey=survey,
+        now=created_at,
+        fatigue=not (is_resurvey or fatigue_bypassed_by),
+        by_email=by_email,
+    )
     invitation = Invitation(
         survey=survey,
         customer=customer,
@@ -59,6 +91,7 @@ def invitation_create(
         created_at=created_at,
         expires_at=created_at + timedelta(days=survey.link_valid_days),
         is_resurvey=is_resurvey,
+        fatigue_bypassed_by=fatigue_bypassed_by[:200],
     )
     invitation.full_clean(validate_unique=False)
     invitation.save()
@@ -75,6 +108,24 @@ def invitation_record_delivery(*, invitation: Invitation, error: str = "") -> No
         changes.update(delivery_status=DeliveryStatus.SENT, sent_at=now, failure_reason="")
     Invitation.objects.filter(pk=invitation.pk).update(**changes)
     invitation.refresh_from_db(fields=["delivery_status", "delivery_attempts", "failure_reason", "sent_at"])
+
+
+def invitation_send_now(*, invitation: Invitation) -> bool:
+    """Email the link now (API); record the delivery. True when sent.
+
+    A mail error is recorded on the invitation (the caller still has the link to send another
+    way); an address the server refused for good is recorded on the customer too, so the
+    consent gate sends nothing more to it.
+    """
+    try:
+        sent = invitation_email_send(invitation=invitation) == 1
+    except (smtplib.SMTPException, OSError) as exc:
+        logger.warning("survey invitation %s could not be emailed", invitation.id, exc_info=True)
+        invitation_record_delivery(invitation=invitation, error=str(exc) or type(exc).__name__)
+        customer_record_email_failure(customer=invitation.customer, exc=exc)
+        return False
+    invitation_record_delivery(invitation=invitation)
+    return sent
 
 
 def invitation_mark_opened(*, invitation: Invitation) -> bool:

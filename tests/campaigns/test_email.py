@@ -1,10 +1,12 @@
+from urllib.parse import urlsplit
+
 import pytest
 from django.core import mail
 from django.test import override_settings
 
 from surveys.invitation_email import (
     invitation_email_send,
-    invitation_token_from_unsubscribe,
+    unsubscribe_target,
     unsubscribe_token,
 )
 from tests.factories import CustomerFactory, InvitationFactory, SurveyFactory
@@ -57,11 +59,39 @@ def test_no_email_address_is_an_error():
 
 def test_unsubscribe_token_is_signed(invitation):
     signed = unsubscribe_token(invitation)
-    assert invitation_token_from_unsubscribe(signed) == invitation.token
-    assert invitation_token_from_unsubscribe(signed[:-1] + ("A" if signed[-1] != "A" else "B")) is None
-    assert invitation_token_from_unsubscribe(invitation.token) is None
+    target = unsubscribe_target(signed)
+    assert (target.customer, target.survey) == (invitation.customer, invitation.survey)
+    assert unsubscribe_target(signed[:-1] + ("A" if signed[-1] != "A" else "B")) is None
+    assert unsubscribe_target(invitation.token) is None
     with override_settings(SECRET_KEY="another-key-entirely"):
-        assert invitation_token_from_unsubscribe(signed) is None
+        assert unsubscribe_target(signed) is None
+
+
+def test_the_unsubscribe_link_cannot_open_or_answer_the_survey(client, invitation):
+    """Whoever sees the unsubscribe link or header (a scanner, a forward) cannot answer as the customer."""
+    invitation_email_send(invitation=invitation)
+    message = mail.outbox[0]
+    header = message.extra_headers["List-Unsubscribe"][1:-1]
+    signed = header.rstrip("/").rsplit("/", 1)[1]
+    assert invitation.token not in header
+    # Neither the whole token nor any part of it is a survey link.
+    for candidate in {signed, *signed.replace(":", ".").split(".")}:
+        assert client.get(f"/s/{candidate}/").status_code == 404
+        assert client.post(f"/s/{candidate}/", {"score": 0}).status_code == 404
+    assert not invitation.__class__.objects.filter(response__isnull=False).exists()
+    # It still unsubscribes.
+    assert client.post(urlsplit(header).path).status_code == 200
+    invitation.customer.refresh_from_db()
+    assert invitation.customer.surveys_opted_out_at is not None
+
+
+def test_a_link_emailed_before_the_change_still_unsubscribes(client, invitation):
+    from django.core import signing
+
+    legacy = signing.Signer(salt="campaigns.unsubscribe").sign(invitation.token)
+    assert client.post(f"/campaigns/unsubscribe/{legacy}/").status_code == 200
+    invitation.customer.refresh_from_db()
+    assert invitation.customer.surveys_opted_out_at is not None
 
 
 def test_one_renderer_for_a_batch_keeps_every_email_personal():

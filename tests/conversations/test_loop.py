@@ -45,9 +45,14 @@ def audience(theme):
 
         jeanne_case_2 = ticket_open_for_response(response=second)
         _tag(second, theme)
-        # A promoter who mentioned deliveries: no case, still told.
+        # A passive who mentioned deliveries: no case, still told.
         paul = CustomerFactory(first_name="Paul")
-        _tag(ResponseFactory(invitation=InvitationFactory(customer=paul), score=9), theme)
+        _tag(ResponseFactory(invitation=InvitationFactory(customer=paul), score=7), theme)
+        # A promoter who mentioned them ("faster than expected") did not complain: not told.
+        pia = CustomerFactory(first_name="Pia")
+        _tag(
+            ResponseFactory(invitation=InvitationFactory(customer=pia), score=9, comment="Faster than expected"), theme
+        )
         skipped = {
             "no_email": CustomerFactory(email=""),
             "erased": CustomerFactory(erased_at=timezone.now()),
@@ -70,7 +75,7 @@ def audience(theme):
     with time_machine.travel("2026-04-02 10:00Z"):
         late = CustomerFactory()
         _tag(ResponseFactory(invitation=InvitationFactory(customer=late), score=2), theme)
-    return {"jeanne": jeanne_case.customer, "paul": paul, "cases": [jeanne_case, jeanne_case_2]}
+    return {"jeanne": jeanne_case.customer, "paul": paul, "pia": pia, "cases": [jeanne_case, jeanne_case_2]}
 
 
 def _send(theme, manager, key=None):

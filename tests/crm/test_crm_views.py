@@ -234,7 +234,9 @@ def test_at_risk_list_flags_by_behaviour_with_reasons(client, agent):
     assert regular.id not in flagged and bought_after_cart.id not in flagged
     html = page.content.decode()
     assert "No purchase for 75 days, more than 2 × their usual 30 days between purchases." in html
-    assert "Contact-fatigue rules" in html
+    # What applies to the invite button, now that it passes the consent gate (no "not applied yet").
+    assert "Invitations follow the consent rules" in html and "in the last 90 days" in html
+    assert "not applied yet" not in html
 
     only_carts = client.get(AT_RISK, {"reason": "cart_abandoned"})
     assert [row.customer.id for row in only_carts.context["page"]] == [cart.id]
@@ -274,11 +276,12 @@ def test_at_risk_list_query_count_is_constant(client, agent, survey, django_asse
     add(2)
     client.force_login(agent)
     client.get(AT_RISK)
-    # session, user, roles, policy, the flagged customers, their open outreach cases, surveys
-    with django_assert_num_queries(7):
+    # session, user, roles, policy, the flagged customers, their open outreach cases, their
+    # consent verdicts (one query for the page), surveys
+    with django_assert_num_queries(8):
         client.get(AT_RISK)
     add(8)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         page = client.get(AT_RISK)
     assert all(row.open_outreach is not None for row in page.context["page"])
 
@@ -303,7 +306,7 @@ def test_invite_an_at_risk_customer_shows_the_personal_link(client, agent, surve
     assert (invitation.customer, invitation.survey) == (customer, survey)
     [message] = _messages(reply)
     assert invitation.url in message
-    # The list now says when the customer was last invited (no contact-fatigue rule stops a second one yet).
+    # The list now says when the customer was last invited.
     assert client.get(AT_RISK).context["page"][0].last_invited_at == invitation.created_at
 
 

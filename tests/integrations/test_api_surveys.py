@@ -53,8 +53,8 @@ def test_send_to_a_customer_without_email_is_refused_before_anything_is_created(
     reply = api.post(
         INVITATIONS, {"customer": customer.external_id, "survey": str(survey.public_id), "send": True}, "json"
     )
-    assert reply.status_code == 400
-    assert "email" in reply.json()["customer"][0]
+    assert reply.status_code == 409
+    assert reply.json() == {"detail": "This customer has no email address.", "reason": "no_email"}
     assert not Invitation.objects.exists()
     assert mail.outbox == []
 

@@ -328,6 +328,8 @@ def test_a_burst_of_posts_on_one_link_is_slowed_down_kindly(client, invitation, 
     assert ">Third try</textarea>" in html
     assert not Response.objects.exists()
     # Another link is not affected; the same link works again the next minute.
+    invitation.survey.contact_fatigue_days = 0  # a second link for the same customer, at once
+    invitation.survey.save(update_fields=["contact_fatigue_days"])
     other = services.invitation_create(survey=invitation.survey, customer=invitation.customer)
     with time_machine.travel("2026-05-04 10:00:06Z", tick=False):
         assert client.post(_url(other), {"score": "4"}).status_code == 302
