@@ -124,9 +124,9 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
     @admin.display(description=_("verifying requests"))
     def signature_help(self, obj) -> str:
         return _(
-            "Each request carries X-Npsapp-Timestamp and X-Npsapp-Signature: sha256= followed by the hex "
-            "HMAC-SHA256 of “<timestamp>.<raw body>” with this secret. Compare in constant time and refuse "
-            "old timestamps (see the Webhooks section of the README)."
+            "Requests are signed as the Standard Webhooks specification says (webhook-id, webhook-timestamp, "
+            "webhook-signature): verify them with the standardwebhooks library of your language and this "
+            "secret (see the Webhooks section of the README)."
         )
 
     @admin.display(description=_("deliveries"))

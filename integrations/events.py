@@ -131,6 +131,7 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
         headers = webhooks.headers_build(
             secret=subscription.secret,
             event=delivery.event,
+            event_id=str(delivery.payload["id"]),
             delivery_id=str(delivery.public_id),
             timestamp=timestamp,
             body=body,

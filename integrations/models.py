@@ -1,3 +1,4 @@
+import base64
 import secrets
 import uuid
 
@@ -11,7 +12,8 @@ from integrations.choices import DeliveryStatus, TokenScope, WebhookEvent
 
 
 def new_webhook_secret() -> str:
-    return secrets.token_urlsafe(32)
+    """A Standard Webhooks secret: `whsec_` and the base64 of 32 random bytes (the signing key)."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 class ApiToken(models.Model):

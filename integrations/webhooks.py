@@ -4,32 +4,30 @@ Each delivery is one HTTP POST of a compact JSON body (sorted keys, no spaces)::
 
     {"created_at": "2026-11-22T16:36:00+00:00", "data": {...}, "event": "case.opened", "id": "<uuid>"}
 
-with these headers:
+signed as the Standard Webhooks specification says (https://www.standardwebhooks.com/), so that
+receivers verify it with the ready-made library of their language::
 
     Content-Type: application/json
+    webhook-id: <the event's id, the same on every retry and replay>
+    webhook-timestamp: <unix seconds when it was sent>
+    webhook-signature: v1,<base64 HMAC-SHA256(key, "<webhook-id>.<webhook-timestamp>.<body>")>
     X-Npsapp-Event: case.opened
-    X-Npsapp-Delivery: <uuid of this delivery>
-    X-Npsapp-Timestamp: <unix seconds when it was sent>
-    X-Npsapp-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>
+    X-Npsapp-Delivery: <uuid of this delivery, new on every replay>
 
-The payload's `id` names the event: retries and replays of it carry the same `id`, so a
-receiver can ignore one it has already processed. `X-Npsapp-Delivery` is new on every replay.
+The subscription's secret is `whsec_<base64 key>`; the key is the decoded bytes. In Python::
 
-How a receiver verifies a request (the secret is shown on the subscription in Django admin)::
+    from standardwebhooks.webhooks import Webhook
+    Webhook(secret).verify(raw_body, request_headers)  # raises on a bad signature or an old timestamp
 
-    import hashlib, hmac, time
-
-    def verify(secret: str, body: bytes, timestamp: str, signature: str) -> bool:
-        if abs(time.time() - int(timestamp)) > 300:  # refuse old messages (replayed by a third party)
-            return False
-        signed = timestamp.encode() + b"." + body  # the raw body bytes, before any JSON parsing
-        expected = "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-        return hmac.compare_digest(expected, signature)
+For receivers set up before, the earlier headers are still sent: X-Npsapp-Timestamp, and
+X-Npsapp-Signature: sha256=<hex HMAC-SHA256(key, "<timestamp>.<body>")>; the key of a secret
+made before is its old text, so their checks keep working.
 
 Any reply 2xx counts as delivered. Anything else (a redirect too: they are not followed) or
 no reply within the timeouts is retried with exponential backoff, up to `MAX_ATTEMPTS` in all.
 """
 
+import base64
 import hashlib
 import hmac
 import ipaddress
@@ -154,15 +152,39 @@ def body_encode(payload: dict) -> bytes:
 # --- Signature -----------------------------------------------------------------------------------
 
 
+SECRET_PREFIX = "whsec_"
+
+
+def signing_key(secret: str) -> bytes:
+    """The key a secret stands for: the bytes after `whsec_`, base64-decoded (Standard Webhooks).
+
+    A secret without the prefix (written by hand) signs with its own text."""
+    if secret.startswith(SECRET_PREFIX):
+        return base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+    return secret.encode()
+
+
+def standard_signature(*, secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """`v1,<base64 HMAC-SHA256>` of "<id>.<timestamp>.<body>", the Standard Webhooks signature."""
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(signing_key(secret), signed, hashlib.sha256).digest()).decode()
+
+
 def signature(*, secret: str, timestamp: int, body: bytes) -> str:
+    """The earlier X-Npsapp-Signature, still sent for receivers set up before."""
     signed = str(timestamp).encode() + b"." + body
-    return "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return "sha256=" + hmac.new(signing_key(secret), signed, hashlib.sha256).hexdigest()
 
 
-def headers_build(*, secret: str, event: str, delivery_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+def headers_build(
+    *, secret: str, event: str, event_id: str, delivery_id: str, timestamp: int, body: bytes
+) -> dict[str, str]:
     return {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
+        "webhook-id": event_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": standard_signature(secret=secret, message_id=event_id, timestamp=timestamp, body=body),
         "X-Npsapp-Event": event,
         "X-Npsapp-Delivery": delivery_id,
         "X-Npsapp-Timestamp": str(timestamp),

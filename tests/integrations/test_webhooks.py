@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from followups import services as followup_services
 from integrations import events, webhooks
@@ -93,7 +94,7 @@ def test_signature_is_hmac_sha256_of_timestamp_dot_body_as_documented():
     )
     body = webhooks.body_encode(payload)
     headers = webhooks.headers_build(
-        secret="s3cret", event="case.opened", delivery_id="d1", timestamp=1700000000, body=body
+        secret="s3cret", event="case.opened", event_id="e1", delivery_id="d1", timestamp=1700000000, body=body
     )
 
     expected = hmac.new(b"s3cret", b"1700000000." + body, hashlib.sha256).hexdigest()
@@ -344,8 +345,9 @@ def test_a_2xx_reply_marks_the_delivery_delivered(db, http_post, django_capture_
     assert kwargs["timeout"] == (3, 10) and kwargs["allow_redirects"] is False
     headers = kwargs["headers"]
     assert headers["X-Npsapp-Delivery"] == str(delivery.public_id)
+    Webhook(subscription.secret).verify(kwargs["data"], headers)
     signed = headers["X-Npsapp-Timestamp"].encode() + b"." + kwargs["data"]
-    expected = hmac.new(subscription.secret.encode(), signed, hashlib.sha256).hexdigest()
+    expected = hmac.new(webhooks.signing_key(subscription.secret), signed, hashlib.sha256).hexdigest()
     assert headers["X-Npsapp-Signature"] == f"sha256={expected}"
 
 
@@ -482,8 +484,15 @@ def test_a_real_delivery_to_a_local_receiver(db, monkeypatch, django_capture_on_
     assert headers["X-Npsapp-Event"] == "case.opened"
     assert headers["X-Npsapp-Delivery"] == str(delivery.public_id)
     assert abs(int(headers["X-Npsapp-Timestamp"]) - timezone.now().timestamp()) < 60
+    # Standard Webhooks: the ready-made library verifies it (and refuses a changed body).
+    Webhook(subscription.secret).verify(body, headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(subscription.secret).verify(body.replace(b"abc", b"abd"), headers)
+    assert headers["webhook-id"] == json.loads(body)["id"]
+    # The earlier header, for receivers set up before: keyed by the secret's decoded bytes.
     signed = headers["X-Npsapp-Timestamp"].encode() + b"." + body
-    expected = "sha256=" + hmac.new(subscription.secret.encode(), signed, hashlib.sha256).hexdigest()
+    key = webhooks.signing_key(subscription.secret)
+    expected = "sha256=" + hmac.new(key, signed, hashlib.sha256).hexdigest()
     assert hmac.compare_digest(headers["X-Npsapp-Signature"], expected)
     assert json.loads(body) == {
         "id": str(delivery.public_id),
@@ -517,6 +526,8 @@ def test_replay_sends_a_new_delivery_with_the_same_payload(
     assert (replay.status, replay.response_status) == (DeliveryStatus.SUCCEEDED, 200)
     assert (original.status, original.attempts) == (DeliveryStatus.PENDING, 1)  # untouched, still on its schedule
     assert _sent_headers(http_post)["X-Npsapp-Delivery"] == str(replay.public_id)
+    # The event keeps its id: receivers skip what they already processed.
+    assert _sent_headers(http_post)["webhook-id"] == str(original.public_id)
     assert json.loads(http_post.call_args.kwargs["data"])["id"] == str(original.public_id)
 
 
