@@ -11,9 +11,10 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY . .
-# Static files and compiled translations are built into the image; collectstatic needs no
-# database or secrets.
-RUN python manage.py compilemessages --ignore=.venv -v 0 \
+# Static files and compiled translations are built into the image; they need no database
+# or secrets, but the settings refuse to load without a key when DEBUG is off: this one
+# lives only for this step (the running container gets SECRET_KEY from .env).
+RUN SECRET_KEY=build-only python manage.py compilemessages --ignore=.venv -v 0 \
     && SECRET_KEY=build-only python manage.py collectstatic --noinput -v 0
 
 USER npsapp

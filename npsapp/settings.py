@@ -47,11 +47,22 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
+# .env.example's value: a copy of the example that was not filled in must not start.
+SECRET_KEY_PLACEHOLDER = "change-me-to-a-long-random-string"  # noqa: S105
+SECRET_KEY = os.environ.get("SECRET_KEY", "").strip()
+if SECRET_KEY == SECRET_KEY_PLACEHOLDER:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is still the placeholder of .env.example: set it to a long random string, e.g. "
+        "the output of: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 if not SECRET_KEY:
-    if not DEBUG and env_bool("NPSAPP_REQUIRE_SECRET_KEY", False):
-        raise ImproperlyConfigured("SECRET_KEY must be set in production")
-    # Development only: a fixed key so sessions survive restarts of the embedded server.
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. With DEBUG off the app refuses to start on the public development "
+            "key: set SECRET_KEY to a long random string (python -c 'import secrets; "
+            "print(secrets.token_urlsafe(50))'), or DEBUG=true for development."
+        )
+    # Development only (DEBUG): a fixed key so sessions survive restarts of the embedded server.
     SECRET_KEY = "insecure-development-key-set-SECRET_KEY-in-production"  # noqa: S105
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
