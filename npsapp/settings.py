@@ -159,10 +159,16 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling: five failures lock the username+address pair for an hour.
+# Login throttling: five failures lock the username+address pair for an hour, and failures
+# across usernames from one address (password spraying) lock the address past their own cap.
+# The address is the client's by the customer pages' rule (NPSAPP_CLIENT_IP_HEADER's last hop),
+# so behind the proxy one attacker does not lock a username out for everyone.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+NPSAPP_LOGIN_FAILURES_PER_ADDRESS = env_int("NPSAPP_LOGIN_FAILURES_PER_ADDRESS", 20)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "surveys.ratelimit.client_ip"
+AXES_HANDLER = "npsapp.login_throttle.LoginThrottleHandler"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
