@@ -101,6 +101,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "npsapp.middleware.SessionIdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -155,6 +156,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# A staff session ends after this many hours without a request (npsapp.middleware).
+NPSAPP_SESSION_IDLE_HOURS = env_int("NPSAPP_SESSION_IDLE_HOURS", 12)
+if NPSAPP_SESSION_IDLE_HOURS <= 0:
+    raise ImproperlyConfigured("NPSAPP_SESSION_IDLE_HOURS must be at least 1")
+SESSION_COOKIE_AGE = NPSAPP_SESSION_IDLE_HOURS * 3600
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

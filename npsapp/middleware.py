@@ -1,0 +1,36 @@
+"""Project middleware: the staff session's idle timeout."""
+
+import time
+
+from django.conf import settings
+
+# The session key holding when the session's expiry was last pushed back (Unix seconds).
+_REFRESHED_AT = "npsapp_refreshed_at"
+# At most one session write per this many seconds per staff session, whatever the requests.
+REFRESH_EVERY_SECONDS = 300
+
+
+class SessionIdleTimeoutMiddleware:
+    """Sessions expire SESSION_COOKIE_AGE (NPSAPP_SESSION_IDLE_HOURS) after their last write;
+    a signed-in user's requests push that back, writing the session at most every five minutes.
+
+    So a staff session ends after the idle timeout (give or take five minutes), and stays open
+    while in use. Unlike SESSION_SAVE_EVERY_REQUEST, it costs a write per five minutes of work,
+    not per request, and nothing at all for customers: their pages never touch the session.
+    Place it after AuthenticationMiddleware.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            session = request.session
+            now = int(time.time())
+            refresh_every = min(REFRESH_EVERY_SECONDS, settings.SESSION_COOKIE_AGE // 10)
+            if now - session.get(_REFRESHED_AT, 0) >= refresh_every:
+                # Modifying the session makes SessionMiddleware save it with a new expiry and cookie.
+                session[_REFRESHED_AT] = now
+        return response
