@@ -1,8 +1,31 @@
-"""Project middleware: the staff session's idle timeout."""
+"""Project middleware: the health check answered first, and the staff session's idle timeout."""
 
 import time
 
 from django.conf import settings
+
+from npsapp.views import healthz
+
+HEALTH_PATH = "/healthz/"
+
+
+class HealthCheckMiddleware:
+    """Answers GET /healthz/ before the host check and the HTTPS redirect. Place it first.
+
+    The compose health check (and a load balancer's) calls http://127.0.0.1:8000/healthz/ from
+    inside the container: a Host that is not in ALLOWED_HOSTS (400 DisallowedHost), over plain
+    HTTP (301 to https with HTTPS=true). This path only runs `SELECT 1` and says "ok"; every
+    other path still goes through both checks.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info == HEALTH_PATH and request.method in ("GET", "HEAD"):
+            return healthz(request)
+        return self.get_response(request)
+
 
 # The session key holding when the session's expiry was last pushed back (Unix seconds).
 _REFRESHED_AT = "npsapp_refreshed_at"
