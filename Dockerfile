@@ -4,7 +4,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 RUN apt-get update \
     && apt-get install -y --no-install-recommends gettext \
     && rm -rf /var/lib/apt/lists/*
-RUN useradd --create-home --uid 1000 npsapp
+RUN useradd --create-home --uid 1000 npsapp \
+    && install -d -o npsapp -g npsapp /var/lib/npsapp-beat
 WORKDIR /app
 
 COPY requirements.txt .

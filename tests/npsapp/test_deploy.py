@@ -3,7 +3,9 @@
 There is no Docker engine in CI: what compose would run is read from its file and run here.
 """
 
+import fnmatch
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -110,3 +112,64 @@ def test_the_compose_healthcheck_passes_against_gunicorn_run_with_env_example(tm
         server.wait(timeout=30)
         log.close()
     assert check.returncode == 0, check.stderr + (tmp_path / "gunicorn.log").read_text(errors="replace")
+
+
+# --- What the image and compose carry ------------------------------------------------------------------
+
+
+def _dockerignore_excludes(path: str) -> bool:
+    """Whether .dockerignore leaves `path` out of the build context (last matching rule wins)."""
+    excluded = False
+    for line in (ROOT / ".dockerignore").read_text().splitlines():
+        rule = line.strip()
+        if not rule or rule.startswith("#"):
+            continue
+        negated = rule.startswith("!")
+        pattern = rule.lstrip("!").strip("/")
+        if fnmatch.fnmatchcase(path, pattern) or fnmatch.fnmatchcase(path, pattern.removeprefix("**/")):
+            excluded = not negated
+    return excluded
+
+
+@pytest.mark.parametrize("secret_file", [".env", ".env.production", ".env.local"])
+def test_env_files_with_secrets_stay_out_of_the_image(secret_file):
+    assert _dockerignore_excludes(secret_file)
+
+
+def test_the_example_env_file_and_the_code_go_into_the_image():
+    assert not _dockerignore_excludes(".env.example")
+    assert not _dockerignore_excludes("manage.py")
+    assert not _dockerignore_excludes("npsapp")
+
+
+def _interpolated(value: str) -> str:
+    """A compose value with ${NAME:-default} resolved to its default (nothing set in the shell)."""
+    return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", value)
+
+
+def test_the_web_port_is_published_on_the_loopback_only_by_default():
+    # .env.example trusts X-Forwarded-For's last hop: a client reaching gunicorn directly could
+    # write any address there. Only the reverse proxy on the same host may connect.
+    ports = [_interpolated(str(port)) for port in _compose()["services"]["web"]["ports"]]
+    assert ports == ["127.0.0.1:8000:8000"]
+    assert env_example()["NPSAPP_CLIENT_IP_HEADER"] == "HTTP_X_FORWARDED_FOR"
+
+
+def test_no_other_service_is_published():
+    services = _compose()["services"]
+    assert [name for name, service in services.items() if service.get("ports")] == ["web"]
+
+
+def test_the_beat_schedule_lives_in_a_named_volume_writable_by_the_app_user():
+    compose = _compose()
+    beat = compose["services"]["beat"]
+    command = beat["command"]
+    schedule = Path(command[command.index("-s") + 1])
+    assert not schedule.is_relative_to("/tmp")
+    mounts = dict(volume.split(":", 1)[::-1] for volume in beat["volumes"])
+    volume = mounts[str(schedule.parent)]
+    assert volume in compose["volumes"]
+    # A new named volume copies the image's directory, owner included: the image makes it the app user's.
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(rf"install -d -o npsapp -g npsapp .*{re.escape(str(schedule.parent))}", dockerfile)
+    assert dockerfile.index(str(schedule.parent)) < dockerfile.index("USER npsapp")
