@@ -3,6 +3,7 @@
 import time
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 
 from npsapp.views import healthz
 
@@ -48,9 +49,10 @@ class SessionIdleTimeoutMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            session = request.session
+        session = getattr(request, "session", None)
+        # A signed-in session, not request.user: an API token's user has no session to extend,
+        # and must not get one.
+        if session is not None and SESSION_KEY in session:
             now = int(time.time())
             refresh_every = min(REFRESH_EVERY_SECONDS, settings.SESSION_COOKIE_AGE // 10)
             if now - session.get(_REFRESHED_AT, 0) >= refresh_every:

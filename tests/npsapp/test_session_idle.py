@@ -77,3 +77,17 @@ def test_a_customer_answering_gets_no_session(client, invitation, score):
     assert _session_writes(queries.captured_queries) == []
     assert not Session.objects.exists()
     assert "sessionid" not in client.cookies
+
+
+def test_an_api_token_request_gets_no_session(db, admin_user):
+    from rest_framework.test import APIClient
+
+    from integrations.choices import TokenScope
+    from integrations.services import api_token_create
+
+    key = api_token_create(name="BI", scope=TokenScope.READ, created_by=admin_user)[1]
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert api.get(reverse("api:responses")).status_code == 200
+    assert not Session.objects.exists()
+    assert "sessionid" not in api.cookies
