@@ -173,8 +173,9 @@ def test_numeric_spellings_of_the_loopback_reach_nothing(db, listener, host, dja
     assert "private, loopback or reserved" in delivery.last_error
 
 
-def test_the_connection_goes_to_the_address_that_was_checked(dns, monkeypatch):
-    # The pinned connection asks for the checked IP, never the name again; Host keeps the name.
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_the_connection_goes_to_the_address_that_was_checked(dns, monkeypatch, scheme):
+    # The pinned connection asks for the checked IP, never the name again (TLS keeps the name).
     dns.answers["pinned.example.com"] = [PUBLIC_IP]
     connected = []
 
@@ -183,7 +184,7 @@ def test_the_connection_goes_to_the_address_that_was_checked(dns, monkeypatch):
         raise ConnectionRefusedError("test: no network")
 
     monkeypatch.setattr("urllib3.util.connection.create_connection", refuse_connection)
-    result = webhooks.post(url="http://pinned.example.com:8080/hook", body=b"{}", headers={}, allow_private=False)
+    result = webhooks.post(url=f"{scheme}://pinned.example.com:8080/hook", body=b"{}", headers={}, allow_private=False)
     assert not result.delivered
     assert connected == [(PUBLIC_IP, 8080)]
 
