@@ -1,4 +1,5 @@
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -122,19 +123,28 @@ def test_production_starts_with_a_key():
 
 @pytest.mark.slow
 def test_the_docker_image_build_step_runs_without_a_key(tmp_path):
-    # The Dockerfile's RUN step that builds translations and static files, as docker runs it:
-    # no .env, no DEBUG, no SECRET_KEY other than the one it sets itself.
+    # The Dockerfile's RUN step that builds translations and static files, as docker runs it: in
+    # a copy of the build context (it writes .mo files and static files there), with no .env, no
+    # DEBUG, and no SECRET_KEY other than the one it sets itself.
+    context = tmp_path / "app"
+    shutil.copytree(
+        ROOT,
+        context,
+        ignore=shutil.ignore_patterns(".git", ".venv", "staticfiles", "test-artifacts", "__pycache__", "*.sqlite3"),
+    )
     dockerfile = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
     [step] = [line[4:] for line in dockerfile.splitlines() if line.startswith("RUN ") and "collectstatic" in line]
-    env = {**_clean_environment(), "STATIC_ROOT": str(tmp_path / "static")}
+    env = _clean_environment()
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("STATIC_ROOT", None)
     result = subprocess.run(
         ["sh", "-c", step.replace("python ", f"{sys.executable} ")],
-        cwd=ROOT,
+        cwd=context,
         env=env,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "static" / "staticfiles.json").exists()
+    assert (context / "staticfiles" / "staticfiles.json").exists()
+    assert (context / "locale" / "fr" / "LC_MESSAGES" / "django.mo").exists()
