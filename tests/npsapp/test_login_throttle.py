@@ -77,3 +77,17 @@ def test_failures_under_the_address_limit_do_not_lock(client, manager, settings)
     for n in range(7):
         _login(client, f"user{n}", "wrong", ATTACKER)
     assert _login(client, manager.username, "pw", ATTACKER).status_code == 302
+
+
+@pytest.mark.parametrize("forged", ["not-an-address", "1.2.3.4:5678", "<script>"])
+def test_a_last_hop_that_is_not_an_address_counts_as_the_connecting_address(client, manager, forged):
+    from axes.models import AccessAttempt
+
+    reply = client.post(
+        reverse("login"),
+        {"username": manager.username, "password": "wrong"},
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR=forged,
+    )
+    assert reply.status_code == 200
+    assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == [PROXY]
