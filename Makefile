@@ -17,7 +17,7 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 messages: $(BIN)/.installed
-	$(BIN)/python manage.py compilemessages --ignore=.venv -v 0
+	DEBUG=true $(BIN)/python manage.py compilemessages --ignore=.venv -v 0
 
 setup: $(BIN)/.installed messages
 	DEBUG=true $(BIN)/python manage.py migrate --noinput -v 0

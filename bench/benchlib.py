@@ -44,6 +44,8 @@ def bench_env() -> dict:
         DATABASE_URL=database_url(),
         DJANGO_SETTINGS_MODULE="npsapp.settings",
         DEBUG="false",
+        # DEBUG off refuses to start without a key; this one signs nothing that outlives the bench.
+        SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-only-key",
         # Not eager: the dashboard view would otherwise refresh the roll-up itself. No task is sent.
         CELERY_BROKER_URL=os.environ.get("BENCH_CELERY_BROKER_URL", "redis://127.0.0.1:6379/9"),
         LOG_LEVEL="WARNING",

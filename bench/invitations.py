@@ -33,6 +33,8 @@ def _setup(database_url: str, sqlite_path: str) -> None:
     os.environ.update(
         DJANGO_SETTINGS_MODULE="npsapp.settings",
         DEBUG="false",
+        # DEBUG off refuses to start without a key; this one signs nothing that outlives the bench.
+        SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-only-key",
         LOG_LEVEL="WARNING",
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
     )

@@ -36,11 +36,26 @@ class ImportForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > IMPORT_MAX_BYTES:
-            raise forms.ValidationError(
-                _(
-                    "This file is %(size)s; this page takes files up to %(limit)s. Import it on the server with "
-                    "the command: python manage.py import_customers <file>"
-                ),
-                params={"size": filesizeformat(upload.size), "limit": filesizeformat(IMPORT_MAX_BYTES)},
-            )
+            raise import_too_large_error(upload.size)
         return upload
+
+    @classmethod
+    def refused_as_too_large(cls, size: int) -> "ImportForm":
+        """The form as shown for an upload refused before its body was read: only the size error."""
+        form = cls(data={}, files={})
+        form.full_clean()
+        form.errors.clear()
+        form.add_error("file", import_too_large_error(size))
+        return form
+
+
+def import_too_large_error(size: int) -> forms.ValidationError:
+    """`size`: the file's, or the whole upload's when it is refused from its Content-Length."""
+    return forms.ValidationError(
+        _(
+            "This file is %(size)s; this page takes files up to %(limit)s. Import it on the server with "
+            "the command: python manage.py import_customers <file>"
+        ),
+        code="too_large",
+        params={"size": filesizeformat(size), "limit": filesizeformat(IMPORT_MAX_BYTES)},
+    )

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from crm import atrisk, selectors
@@ -177,9 +178,43 @@ def at_risk_list(request):
 IMPORT_ERRORS_SHOWN = 1000
 
 
+# The multipart framing around a file at the limit: boundaries, part headers, the other fields.
+IMPORT_FRAMING_BYTES = 64 * 1024
+
+
 @role_required({roles.ADMIN})
 @require_http_methods(["GET", "POST"])
+@csrf_exempt  # the CSRF check reads the body: it runs after the size check, in _customer_import
 def customer_import(request):
+    """Refuse an upload too large from its Content-Length, before its body is read (and written to disk)."""
+    if request.method == "POST":
+        try:
+            announced = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            announced = 0
+        if announced > IMPORT_MAX_BYTES + IMPORT_FRAMING_BYTES:
+            form = ImportForm.refused_as_too_large(announced)
+            # Nothing of the body is read: the server closes the connection after this reply.
+            response = render(request, "crm/import.html", _import_context(form), status=413)
+            response["Connection"] = "close"
+            return response
+    return _customer_import(request)
+
+
+def _import_context(form, report=None, *, dry_run=False) -> dict:
+    return {
+        "form": form,
+        "report": report,
+        "dry_run": dry_run,
+        "shown_errors": report.errors[:IMPORT_ERRORS_SHOWN] if report else [],
+        "hidden_errors": max(report.invalid - IMPORT_ERRORS_SHOWN, 0) if report else 0,
+        "attribute_keys": list(CustomAttribute.objects.order_by("key").values_list("key", flat=True)),
+        "max_bytes": IMPORT_MAX_BYTES,
+    }
+
+
+@csrf_protect
+def _customer_import(request):
     """Upload a customer CSV (crm/importer.py); the answer is the report: counts and each refused line."""
     form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
     report = None
@@ -197,15 +232,8 @@ def customer_import(request):
         except ImportFileError as exc:
             for message in exc.messages:
                 form.add_error("file", message)
-    context = {
-        "form": form,
-        "report": report,
-        "dry_run": request.method == "POST" and form.cleaned_data.get("dry_run", False),
-        "shown_errors": report.errors[:IMPORT_ERRORS_SHOWN] if report else [],
-        "hidden_errors": max(report.invalid - IMPORT_ERRORS_SHOWN, 0) if report else 0,
-        "attribute_keys": list(CustomAttribute.objects.order_by("key").values_list("key", flat=True)),
-        "max_bytes": IMPORT_MAX_BYTES,
-    }
+    dry_run = request.method == "POST" and form.cleaned_data.get("dry_run", False)
+    context = _import_context(form, report, dry_run=dry_run)
     return render(request, "crm/import.html", context, status=400 if form.errors else 200)
 
 

@@ -4,7 +4,7 @@ The views live in each app's api.py; the token authentication, scope permission,
 and exception handler are configured in settings.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django import forms
 from django.db import models
@@ -31,6 +31,14 @@ from rest_framework.views import APIView
 # Datetimes outside these years are refused: they are typing mistakes, and near the ends of
 # Python's range a time-zone conversion overflows.
 YEAR_MIN, YEAR_MAX = 1900, 2200
+# Real UTC offsets run from -12:00 to +14:00. Python parses anything under 24 hours, which
+# PostgreSQL then refuses in the query (a 500): the API refuses it first, as writes do.
+MAX_UTC_OFFSET = timedelta(hours=14)
+
+
+def _offset_possible(value: datetime) -> bool:
+    offset = value.utcoffset()
+    return offset is None or abs(offset) <= MAX_UTC_OFFSET
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -150,7 +158,7 @@ def parse_bounded_datetime(value: str) -> datetime | None:
         parsed = parse_datetime(value)
     except ValueError:
         return None
-    if parsed is None or not YEAR_MIN <= parsed.year <= YEAR_MAX:
+    if parsed is None or not YEAR_MIN <= parsed.year <= YEAR_MAX or not _offset_possible(parsed):
         return None
     return parsed
 
@@ -217,6 +225,8 @@ class _BoundedIsoDateTimeField(filter_fields.IsoDateTimeField):
                 code="out_of_range",
                 params={"min": YEAR_MIN, "max": YEAR_MAX},
             )
+        if result is not None and not _offset_possible(result):
+            raise forms.ValidationError(_("A UTC offset is at most 14 hours."), code="invalid_offset")
         return result
 
 

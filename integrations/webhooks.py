@@ -35,10 +35,12 @@ import json
 import socket
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urlsplit
 
-import requests
 from django.utils.translation import gettext as _
+from requests_hardened import Config, HTTPSession
+from requests_hardened.ip_filter import EXTRA_BLOCKED_NET_RANGES, InvalidIPAddress
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from surveys import scoring
 
@@ -203,31 +205,19 @@ def retry_delay(attempts: int) -> timedelta:
 # --- Address check (SSRF) ----------------------------------------------------------------------------
 
 
-NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
-
-
-def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address a 6to4 or NAT64 address leads to (IPv4-mapped ones are never global)."""
-    if address.sixtofour is not None:
-        return address.sixtofour
-    if address in NAT64_PREFIX:
-        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-    return None
-
-
 def address_is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    # is_global alone lets multicast through.
-    public = address.is_global and not (
+    # is_global alone lets multicast through. The ranges the connection filter refuses
+    # (requests-hardened: 6to4 and NAT64 whatever IPv4 they lead to, CG-NAT...) are refused
+    # here too, so a URL saved as public is not refused at send time.
+    return address.is_global and not (
         address.is_private
         or address.is_loopback
         or address.is_link_local
         or address.is_multicast
         or address.is_reserved
         or address.is_unspecified
+        or any(address in network for network in EXTRA_BLOCKED_NET_RANGES)
     )
-    if public and address.version == 6 and (embedded := _embedded_ipv4(address)) is not None:
-        return address_is_public(embedded)
-    return public
 
 
 def _resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
@@ -240,30 +230,37 @@ def _resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv
 def url_check(url: str, *, allow_private: bool) -> None:
     """Refuse a URL the server must not call.
 
-    Raises AddressRefused for a scheme other than http(s), a missing host, or a host with ANY
-    address that is private, loopback, link-local, multicast, reserved or unspecified (unless
+    The URL is read with urllib3's parser, the one requests connects with, so the host checked
+    is the host called. Raises AddressRefused for a backslash (parsers disagree on it), a user
+    name or password, a scheme other than http(s), a missing host, or a host with ANY address
+    that is private, loopback, link-local, multicast, reserved or unspecified (unless
     `allow_private`). Raises OSError when the host does not resolve (may be temporary).
     """
+    if "\\" in url:
+        raise AddressRefused(_("A webhook URL may not contain a backslash."))
     try:
-        parts = urlsplit(url)
+        parts = parse_url(url)
         port = parts.port
-    except ValueError as exc:
+    except (LocationParseError, ValueError) as exc:
         raise AddressRefused(_("This URL is not valid.")) from exc
     if parts.scheme not in ALLOWED_SCHEMES:
         raise AddressRefused(_("Only http and https URLs can receive webhooks."))
-    if not parts.hostname:
+    if parts.auth is not None:
+        raise AddressRefused(_("A webhook URL may not contain a user name or password (user@host)."))
+    if not parts.host:
         raise AddressRefused(_("This URL has no host name."))
     if allow_private:
         return
+    host = parts.host.removeprefix("[").removesuffix("]")
     port = port or (443 if parts.scheme == "https" else 80)
-    refused = sorted({str(a) for a in _resolve(parts.hostname, port) if not address_is_public(a)})
+    refused = sorted({str(a) for a in _resolve(host, port) if not address_is_public(a)})
     if refused:
         raise AddressRefused(
             _(
                 "%(host)s resolves to a private, loopback or reserved address (%(addresses)s). "
                 "Allow private addresses on the subscription if this receiver is inside your network."
             )
-            % {"host": parts.hostname, "addresses": ", ".join(refused)}
+            % {"host": host, "addresses": ", ".join(refused)}
         )
 
 
@@ -274,14 +271,27 @@ def _truncate(text: str) -> str:
     return text if len(text) <= ERROR_MAX_LENGTH else text[: ERROR_MAX_LENGTH - 1] + "…"
 
 
-def post(*, url: str, body: bytes, headers: dict[str, str], allow_private: bool) -> AttemptResult:
-    """Check the address, then POST once. Never raises: every failure is in the result.
+def _http_post(url: str, *, allow_private: bool, **kwargs):
+    """POST with requests, connecting to the address it checked (requests-hardened).
 
-    Limitation (DNS rebinding): the address is checked, then requests resolves the host again
-    to connect. A DNS server answering a public address to the check and a private one to
-    the connection a moment later could slip through; pinning the checked address would need
-    a custom transport adapter (TLS verification is by host name).
+    Without private addresses allowed, the session's adapter resolves the host once, refuses a
+    private, loopback or reserved answer (InvalidIPAddress), and connects to that very address,
+    with the host name kept for the Host header, TLS SNI and certificate check: a DNS server
+    answering a public address to `url_check` and a private one a moment later (rebinding)
+    reaches nothing.
     """
+    config = Config(
+        ip_filter_enable=not allow_private,
+        ip_filter_allow_loopback_ips=False,
+        never_redirect=True,
+        default_timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
+    )
+    with HTTPSession(config) as session:
+        return session.post(url, **kwargs)
+
+
+def post(*, url: str, body: bytes, headers: dict[str, str], allow_private: bool) -> AttemptResult:
+    """Check the address, then POST once to the checked address. Never raises: every failure is in the result."""
     try:
         url_check(url, allow_private=allow_private)
     except AddressRefused as exc:
@@ -291,14 +301,22 @@ def post(*, url: str, body: bytes, headers: dict[str, str], allow_private: bool)
     try:
         # stream=True: only the status line and headers are read, so a huge or endless
         # reply body cannot hold the worker or its memory.
-        reply = requests.post(
+        reply = _http_post(
             url,
+            allow_private=allow_private,
             data=body,
             headers=headers,
             timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
             allow_redirects=False,
             stream=True,
         )
+    except InvalidIPAddress as exc:
+        # The host resolved to a public address for the check, then to this one.
+        error = _(
+            "%(host)s resolved to a private, loopback or reserved address (%(addresses)s) when connecting. "
+            "Allow private addresses on the subscription if this receiver is inside your network."
+        ) % {"host": parse_url(url).host, "addresses": exc}
+        return AttemptResult(delivered=False, error=_truncate(error), permanent=True)
     except Exception as exc:  # noqa: BLE001 - any failure of the call is stored on the delivery
         return AttemptResult(delivered=False, error=_truncate(f"{type(exc).__name__}: {exc}"))
     status_code = reply.status_code

@@ -47,11 +47,22 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
+# .env.example's value: a copy of the example that was not filled in must not start.
+SECRET_KEY_PLACEHOLDER = "change-me-to-a-long-random-string"  # noqa: S105
+SECRET_KEY = os.environ.get("SECRET_KEY", "").strip()
+if SECRET_KEY == SECRET_KEY_PLACEHOLDER:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is still the placeholder of .env.example: set it to a long random string, e.g. "
+        "the output of: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 if not SECRET_KEY:
-    if not DEBUG and env_bool("NPSAPP_REQUIRE_SECRET_KEY", False):
-        raise ImproperlyConfigured("SECRET_KEY must be set in production")
-    # Development only: a fixed key so sessions survive restarts of the embedded server.
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. With DEBUG off the app refuses to start on the public development "
+            "key: set SECRET_KEY to a long random string (python -c 'import secrets; "
+            "print(secrets.token_urlsafe(50))'), or DEBUG=true for development."
+        )
+    # Development only (DEBUG): a fixed key so sessions survive restarts of the embedded server.
     SECRET_KEY = "insecure-development-key-set-SECRET_KEY-in-production"  # noqa: S105
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
@@ -83,6 +94,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: /healthz/ answers without the host check and the HTTPS redirect (compose's check).
+    "npsapp.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -90,6 +103,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "npsapp.middleware.SessionIdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -159,14 +173,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# A staff session ends after this many hours without a request (npsapp.middleware).
+NPSAPP_SESSION_IDLE_HOURS = env_int("NPSAPP_SESSION_IDLE_HOURS", 12)
+if NPSAPP_SESSION_IDLE_HOURS <= 0:
+    raise ImproperlyConfigured("NPSAPP_SESSION_IDLE_HOURS must be at least 1")
+SESSION_COOKIE_AGE = NPSAPP_SESSION_IDLE_HOURS * 3600
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling: five failures lock the username+address pair for an hour.
+# Login throttling: five failures lock the username+address pair for an hour, and failures
+# across usernames from one address (password spraying) lock the address past their own cap.
+# The address is the client's by the customer pages' rule (NPSAPP_CLIENT_IP_HEADER's last hop),
+# so behind the proxy one attacker does not lock a username out for everyone.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+NPSAPP_LOGIN_FAILURES_PER_ADDRESS = env_int("NPSAPP_LOGIN_FAILURES_PER_ADDRESS", 20)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "surveys.ratelimit.client_ip"
+AXES_HANDLER = "npsapp.login_throttle.LoginThrottleHandler"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)

@@ -5,6 +5,7 @@ configured. A cache outage never blocks a customer: the answer matters more than
 """
 
 import hashlib
+import ipaddress
 import logging
 import time
 
@@ -43,13 +44,20 @@ def allow(*, scope: str, identity: str, limit: int, window_seconds: int = WINDOW
 
 
 def client_ip(request) -> str:
-    """The client's address: REMOTE_ADDR, or the last hop of the header our own proxy sets."""
+    """The client's address: REMOTE_ADDR, or the last hop of the header our own proxy sets.
+
+    Also the login lockouts' address (AXES_CLIENT_IP_CALLABLE), stored in an address column: a
+    last hop that is not an address (not set by our proxy) counts as the connecting address.
+    """
     header = settings.NPSAPP_CLIENT_IP_HEADER
     if header:
         forwarded = request.META.get(header, "")
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
         if hops:
-            return hops[-1]
+            try:
+                return str(ipaddress.ip_address(hops[-1]))
+            except ValueError:
+                pass
     return request.META.get("REMOTE_ADDR", "")
 
 

@@ -1,7 +1,17 @@
 """Test settings: the real settings with fast password hashing and no static manifest."""
 
-from npsapp.settings import *  # noqa: F403
-from npsapp.settings import STORAGES
+import os
+
+# The settings refuse to start without a key when DEBUG is off, as the tests run. The key is
+# set for the import only, so processes a test starts with its own environment don't inherit it.
+_SECRET_KEY = os.environ.get("SECRET_KEY")
+os.environ["SECRET_KEY"] = _SECRET_KEY or "tests-only-key-never-used-outside-the-test-suite"
+try:
+    from npsapp.settings import *  # noqa: E402, F403
+    from npsapp.settings import STORAGES  # noqa: E402
+finally:
+    if _SECRET_KEY is None:
+        del os.environ["SECRET_KEY"]
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}

@@ -132,3 +132,59 @@ def test_template_download_imports_as_is(client, admin_user):
     report = import_customers_csv(io.BytesIO(response.content))
     assert (report.created, report.invalid) == (1, 0)
     assert Customer.objects.get().custom_attributes == {"store": "Paris"}
+
+
+class _TrackedBody:
+    """A request body that records every read: the view must refuse without reading it."""
+
+    def __init__(self, data: bytes):
+        self.stream = io.BytesIO(data)
+        self.read_bytes = 0
+
+    def read(self, size=-1):
+        chunk = self.stream.read(size)
+        self.read_bytes += len(chunk)
+        return chunk
+
+    def readline(self, size=-1):
+        chunk = self.stream.readline(size)
+        self.read_bytes += len(chunk)
+        return chunk
+
+
+def test_an_oversized_upload_is_refused_from_its_content_length_before_the_body_is_read(client, admin_user):
+    client.force_login(admin_user)
+    body = _TrackedBody(b"--x\r\n")
+    page = client.post(
+        IMPORT,
+        data=b"",
+        content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=str(2 * 1024**3),  # 2 GB announced, a few bytes sent
+        **{"wsgi.input": body},
+    )
+    assert page.status_code == 413
+    assert body.read_bytes == 0
+    html = page.content.decode()
+    assert "this page takes files up to 5.0\xa0MB" in html
+    assert "manage.py import_customers" in html
+    assert not PrivacyEvent.objects.exists()
+
+
+def test_an_upload_just_under_the_limit_is_read(client, admin_user, monkeypatch):
+    # The allowance above the file's limit covers the multipart framing of a file at the limit.
+    text = "external_id\n" + "".join(f"C{i:03}\n" for i in range(37))
+    monkeypatch.setattr("crm.forms.IMPORT_MAX_BYTES", len(text))
+    monkeypatch.setattr("crm.views.IMPORT_MAX_BYTES", len(text))
+    client.force_login(admin_user)
+    page = client.post(IMPORT, {"file": _upload(text)})
+    assert page.status_code == 200
+    assert page.context["report"].created == 37
+
+
+def test_the_import_still_checks_the_csrf_token(admin_user):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    assert client.post(IMPORT, {"file": _upload("external_id\nC1\n")}).status_code == 403
+    assert not Customer.objects.exists()

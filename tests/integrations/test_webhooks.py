@@ -64,8 +64,8 @@ def _reply(status: int, reason: str = "") -> mock.Mock:
 
 @pytest.fixture
 def http_post():
-    """requests.post, answering 204 unless a test says otherwise."""
-    with mock.patch("integrations.webhooks.requests.post", return_value=_reply(204, "No Content")) as post:
+    """The HTTP call, answering 204 unless a test says otherwise."""
+    with mock.patch("integrations.webhooks._http_post", return_value=_reply(204, "No Content")) as post:
         yield post
 
 
@@ -136,6 +136,9 @@ def test_retry_delays_double_from_one_minute_and_are_capped_at_six_hours():
         "http://[fc00::1]/hook",
         "http://[64:ff9b::7f00:1]/hook",
         "http://[2002:a00:1::1]/hook",
+        # 6to4 and NAT64 are refused whatever IPv4 address they lead to, as the connection filter does.
+        "http://[2002:5db8:d822::1]/hook",
+        "http://[64:ff9b::5db8:d822]/hook",
         "https://sneaky.example.com/hook",
         "https://split.example.com/hook",
     ],
@@ -156,7 +159,7 @@ def test_only_http_and_https_urls_with_a_host(url):
 
 def test_a_public_host_passes_and_an_unknown_one_is_a_lookup_error():
     webhooks.url_check("https://hooks.example.com/npsapp", allow_private=False)
-    webhooks.url_check("https://[2002:5db8:d822::1]/npsapp", allow_private=False)  # 6to4 of a public address
+    webhooks.url_check("https://[2606:4700:4700::1111]/npsapp", allow_private=False)
     with pytest.raises(OSError):
         webhooks.url_check("https://nowhere.invalid/npsapp", allow_private=False)
 
@@ -253,7 +256,7 @@ def test_a_subscription_written_by_another_process_is_seen_within_seconds(db):
 def test_a_receiver_down_does_not_fail_the_customers_answer(client, invitation, django_capture_on_commit_callbacks):
     _subscription(events=["response.created"])
     survey_url = reverse("surveys:respond", args=[invitation.token])
-    with mock.patch("integrations.webhooks.requests.post", side_effect=requests.ConnectionError("refused")):
+    with mock.patch("integrations.webhooks._http_post", side_effect=requests.ConnectionError("refused")):
         with django_capture_on_commit_callbacks(execute=True):
             reply = client.post(survey_url, {"score": "9", "comment": "Super"})
     assert reply.status_code == 302
