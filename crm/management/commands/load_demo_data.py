@@ -14,7 +14,6 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
-from django.urls import reverse
 from django.utils import timezone
 
 from crm import demo
@@ -337,14 +336,4 @@ class Command(BaseCommand):
         out(f"  cases:       {sum(by_status.values())}  (open {counts['open']}, overdue {counts['overdue']})")
         for status, label in TicketStatus.choices:
             out(f"    {label}: {by_status.get(status, 0)}")
-        out("Logins (password for all: demo):")
-        for username, first_name, last_name, role in demo.STAFF:
-            out(f"  {username:<8} {DEMO_PASSWORD:<5} {role:<8} {first_name} {last_name}")
-        out("Survey links waiting for an answer:")
-        newest = pending.select_related("customer").order_by("-created_at")
-        examples = [*newest.filter(customer__language="fr")[:2], *newest.filter(customer__language="en")[:1]]
-        for invitation in examples:
-            out(f"  {invitation.url}  ({invitation.customer}, {invitation.customer.get_language_display()})")
-        for survey in Survey.objects.filter(brand=brand, public_form_enabled=True):
-            path = reverse("surveys:public_feedback", args=[survey.public_id])
-            out(f"Public feedback page ({survey.name}): {settings.SITE_URL}{path}")
+        out("Logins (password for all: demo) and survey links to try: python manage.py demo_links")
