@@ -131,6 +131,10 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+            # The embedded server writes from request threads and from the beat schedule's thread
+            # (npsapp/scheduler.py): take the write lock when a transaction begins, and wait for it,
+            # rather than fail with "database is locked" when a reader turns writer.
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
