@@ -6,8 +6,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# The links in emails and the printed survey links lead to this server (set SITE_URL to override).
-SITE_URL ?= http://$(HOST):$(PORT)
+# The links in emails and the printed survey links lead to this server (set SITE_URL to override);
+# a server listening on every address is reached on this machine at 127.0.0.1.
+SITE_URL ?= http://$(if $(filter 0 0.0.0.0,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 PYTEST_ARGS ?=
 
 .PHONY: run setup test lint messages demo clean
