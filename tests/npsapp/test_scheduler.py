@@ -1,5 +1,7 @@
 """The embedded scheduler: the beat schedule of the settings, run without a broker, timed on a fake clock."""
 
+import logging
+import threading
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -164,3 +166,22 @@ def test_the_campaign_entry_sends_a_due_campaign_in_this_process(django_capture_
     }
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.SENT
+
+
+def test_celery_success_lines_of_scheduled_runs_are_hidden_failures_are_not():
+    quiet = scheduler.QuietSuccesses()
+
+    def record(level):
+        return logging.LogRecord("celery.app.trace", level, __file__, 1, "Task %s succeeded", ("t",), None)
+
+    shown = {}
+
+    def in_scheduler_thread():
+        shown["success"] = quiet.filter(record(logging.INFO))
+        shown["failure"] = quiet.filter(record(logging.ERROR))
+
+    thread = threading.Thread(target=in_scheduler_thread, name=scheduler.THREAD_NAME)
+    thread.start()
+    thread.join()
+    assert shown == {"success": False, "failure": True}
+    assert quiet.filter(record(logging.INFO))  # a request's own eager task still says so
