@@ -1,7 +1,7 @@
 """`make run` does the whole job: a campaign the manager creates in the demo leaves on its own.
 
 The app is started as `make run` starts it (migrate, demo data, demo links, `run_embedded`
-with the autoreloader and no broker) in a subprocess, on a free port and a temporary SQLite
+with the autoreloader, SITE_URL from the port, no broker) in a subprocess, on a free port and a temporary SQLite
 database. Nothing but the browser touches it: the invitations must become "sent" through the
 beat schedule running inside the server.
 """
@@ -57,10 +57,13 @@ def embedded_app(tmp_path):
         "NPSAPP_BEAT_INTERVAL_SECONDS": str(BEAT_SECONDS),
         "PYTHONUNBUFFERED": "1",
     }
-    manage = [sys.executable, "manage.py"]
-    for command in (["migrate", "--noinput", "-v", "0"], ["load_demo_data", "--skip-if-loaded"]):
-        subprocess.run([*manage, *command], cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)
     port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env["SITE_URL"] = base  # as the Makefile sets it from HOST and PORT
+    manage = [sys.executable, "manage.py"]
+    for command in (["migrate", "--noinput", "-v", "0"], ["load_demo_data", "--skip-if-loaded"], ["demo_links"]):
+        done = subprocess.run([*manage, *command], cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)
+    assert f"{base}/s/" in done.stdout.decode()  # the survey links printed on start lead to this server
     console = tmp_path / "console.txt"
     with console.open("w") as out:
         # Its own process group: the autoreloader's parent and its serving child stop together.
@@ -72,7 +75,6 @@ def embedded_app(tmp_path):
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(f"{base}/accounts/login/", time.monotonic() + START_TIMEOUT, server)
         yield base, console
