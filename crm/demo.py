@@ -67,6 +67,43 @@ CUSTOMER_COUNT = 300
 RESPONSE_COUNT = 2000
 PENDING_COUNT = 150
 MIN_DAYS_BETWEEN_INVITATIONS = 14  # contact fatigue: at most one survey a fortnight per customer
+# Every fifth customer was last surveyed before the contact-fatigue window (the command passes
+# NPSAPP_CONTACT_FATIGUE_DAYS), so a campaign made in the demo today has customers to invite.
+FATIGUE_DAYS = 90
+RESTED_EVERY = 5
+
+# The cases the loader takes through the follow-up services at load time, so the inbox shows
+# them live: (score, survey, hours since the answer, comment).
+BREACH_IN = timedelta(minutes=30)  # the case about to breach: its deadline passes this long after loading
+SHOWCASE_CASES = {
+    "about_to_breach": (
+        2,
+        POST_PURCHASE,
+        None,  # answered just under the survey's deadline ago
+        "My wardrobe was delivered with a broken door and the driver left before I could check the parcel.",
+    ),
+    "waiting": (
+        4,
+        RELATIONSHIP,
+        26,
+        "I returned the lamp three weeks ago and I am still waiting for my refund.",
+    ),
+    "replied": (
+        5,
+        POST_PURCHASE,
+        30,
+        "Delivery slot missed twice. I took two days off work for nothing.",
+    ),
+}
+WAITING_CONTACT_NOTE = "Called the customer: the refund needs their bank details, asked them to send them by email."
+REPLY_SUBJECT = "Your missed deliveries"
+REPLY_BODY = (
+    "Hello {first_name},\n\nI am sorry about the two missed delivery slots. Which days suit you next week? "
+    "We will deliver at the time you choose, free of charge.\n\nJulien, Maison Dupont customer care"
+)
+CUSTOMER_REPLY = "Thank you for getting back to me. Tuesday or Wednesday morning would be perfect."
+CART_ABANDONED_CUSTOMERS = 3  # in the last week, no purchase since
+NEWSLETTER_UNSUBSCRIBED_CUSTOMERS = 2  # in the last three weeks
 
 FR_FEMALE = (
     "Camille Léa Manon Chloé Emma Inès Sarah Juliette Louise Alice Clara Marie Anne Sophie Isabelle "
@@ -449,11 +486,33 @@ class ResponseSpec:
 
 
 @dataclass
+class CustomerEventSpec:
+    customer: int
+    kind: str  # crm.choices.EventKind
+    occurred_at: datetime
+    details: dict = field(default_factory=dict)
+
+
+@dataclass
+class Showcase:
+    """Answers whose cases the loader takes through the follow-up services now, and behaviour events."""
+
+    cases: dict[str, ResponseSpec]  # by SHOWCASE_CASES key
+    events: list[CustomerEventSpec]
+
+
+@dataclass
 class DemoPlan:
     customers: list[CustomerSpec]
     purchases: list[PurchaseSpec]
     responses: list[ResponseSpec]
     pending: list[InvitationSpec]
+    showcase: Showcase | None = None
+
+
+def is_rested(index: int) -> bool:
+    """Whether this customer was left alone during the contact-fatigue window (a campaign may invite them)."""
+    return index % RESTED_EVERY == 0
 
 
 def _pick(rng: random.Random, weighted: dict):
@@ -725,7 +784,7 @@ def _resolve(plan: TicketPlan, *, at: datetime, actor: str, outcome: str, body: 
     plan.status, plan.outcome, plan.resolved_at = TicketStatus.RESOLVED, outcome, at
 
 
-def build_plan(*, seed: int, now: datetime, tz) -> DemoPlan:
+def build_plan(*, seed: int, now: datetime, tz, fatigue_days: int = FATIGUE_DAYS) -> DemoPlan:
     rng = random.Random(seed)
     today = now.astimezone(tz).date()
     customers = _customers(rng, today)
@@ -753,8 +812,14 @@ def build_plan(*, seed: int, now: datetime, tz) -> DemoPlan:
     last_invited: dict[int, datetime] = {}
     gap = timedelta(days=MIN_DAYS_BETWEEN_INVITATIONS)
 
+    window_start = now - timedelta(days=fatigue_days)
+
+    def may_invite(index: int, at: datetime) -> bool:
+        return at < window_start or not is_rested(index)
+
     def rested(index: int, at: datetime) -> bool:
-        return index not in last_invited or at - last_invited[index] >= gap
+        recent = index in last_invited and at - last_invited[index] < gap
+        return not recent and may_invite(index, at)
 
     def choose_customer(at: datetime) -> tuple[int, str, datetime | None]:
         """A customer to survey at `at`: after a recent purchase if possible, else anyone rested."""
@@ -770,7 +835,10 @@ def build_plan(*, seed: int, now: datetime, tz) -> DemoPlan:
         for index in tried:
             if rested(index, at):
                 return index, RELATIONSHIP, None
-        return min(tried, key=lambda i: last_invited[i]), RELATIONSHIP, None
+        allowed = [index for index in tried if may_invite(index, at)]
+        if not allowed:
+            allowed = [next(index for index in by_since if may_invite(index, at))]
+        return min(allowed, key=lambda i: last_invited.get(i, at)), RELATIONSHIP, None
 
     dealt = {past_due: cycle(fates) for past_due, fates in RECENT_FATES.items()}
     responses, pending = [], []
@@ -808,7 +876,52 @@ def build_plan(*, seed: int, now: datetime, tz) -> DemoPlan:
             # A won-back customer answers the next survey more kindly; a lost one less so.
             customer.mood += {Outcome.RECOVERED: 1.2, Outcome.NOT_RECOVERABLE: -0.6}.get(ticket.outcome, 0.0)
         responses.append(ResponseSpec(invitation, at, score, comment, customer.language, ticket))
-    return DemoPlan(customers=customers, purchases=purchases, responses=responses, pending=pending)
+    showcase = _showcase(rng, customers, purchases, now=now, last_invited=last_invited)
+    return DemoPlan(customers=customers, purchases=purchases, responses=responses, pending=pending, showcase=showcase)
+
+
+def _showcase(
+    rng: random.Random,
+    customers: list[CustomerSpec],
+    purchases: list[PurchaseSpec],
+    *,
+    now: datetime,
+    last_invited: dict[int, datetime],
+) -> Showcase:
+    """Three live cases (about to breach, waiting on the customer, a customer reply) and the
+    behaviour signals of the at-risk rules no answer gives (abandoned cart, newsletter unsubscribe)."""
+    last_purchase: dict[int, datetime] = {}
+    for purchase in purchases:  # oldest first
+        last_purchase[purchase.customer] = purchase.purchased_at
+    # Case customers: English-speaking, so their words and the agent's email read like the staff
+    # notes; not kept for campaigns; those surveyed longest ago first.
+    never = now - timedelta(days=3650)
+    english = [i for i in range(len(customers)) if not is_rested(i) and customers[i].language == "en"]
+    english.sort(key=lambda i: last_invited.get(i, never))
+    chosen = dict(zip(SHOWCASE_CASES, english, strict=False))
+    cases = {}
+    for key, (score, survey, hours_ago, comment) in SHOWCASE_CASES.items():
+        if hours_ago is None:
+            submitted_at = now - timedelta(hours=SURVEYS[survey][1]) + BREACH_IN
+        else:
+            submitted_at = now - timedelta(hours=hours_ago)
+        index = chosen[key]
+        invitation = InvitationSpec(index, survey, submitted_at - timedelta(hours=rng.uniform(1, 6)))
+        cases[key] = ResponseSpec(invitation, submitted_at, score, comment, "en", None)
+
+    events = []
+    taken = set(chosen.values())
+    # Silent signals, on customers a campaign may still invite (they were left alone lately).
+    rested = [i for i in range(len(customers)) if is_rested(i) and i not in taken]
+    carts = [i for i in rested if now - last_purchase.get(i, now) > timedelta(days=10)][:CART_ABANDONED_CUSTOMERS]
+    for i in carts:
+        at = now - timedelta(days=rng.uniform(1, 6))
+        events.append(CustomerEventSpec(i, "cart_abandoned", at, {"items": rng.randint(1, 4)}))
+    subscribed = [i for i in rested if customers[i].newsletter_subscribed and i not in carts]
+    for i in subscribed[:NEWSLETTER_UNSUBSCRIBED_CUSTOMERS]:
+        customers[i].newsletter_subscribed = False
+        events.append(CustomerEventSpec(i, "newsletter_unsubscribed", now - timedelta(days=rng.uniform(2, 20))))
+    return Showcase(cases=cases, events=events)
 
 
 # Themes with keyword rules: (English name, French name, English keywords, French keywords).

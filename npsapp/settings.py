@@ -91,6 +91,8 @@ INSTALLED_APPS = [
     "integrations",
     "campaigns",
     "conversations",
+    # Its management commands: run_embedded (the development server with the beat schedule).
+    "npsapp",
 ]
 
 MIDDLEWARE = [
@@ -155,6 +157,10 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+            # The embedded server writes from request threads and from the beat schedule's thread
+            # (npsapp/scheduler.py): take the write lock when a transaction begins, and wait for it,
+            # rather than fail with "database is locked" when a reader turns writer.
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -387,12 +393,32 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Every line once: the root handler prints everything, so Django's "django" logger loses the
+# console handler of Django's default configuration (it printed each django.* line a second
+# time under DEBUG) and keeps only its emails to ADMINS. django.server (runserver's request
+# lines) keeps Django's own handler and format, and does not propagate.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "django.server": {"level": "INFO", "class": "logging.StreamHandler", "formatter": "django.server"},
+        "mail_admins": {
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+            "class": "django.utils.log.AdminEmailHandler",
+        },
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "INFO"},
+    },
 }
 
 # --- Domain defaults ---------------------------------------------------------------------------------

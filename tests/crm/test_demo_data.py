@@ -1,17 +1,36 @@
-import pytest
-from django.core.management import CommandError, call_command
+import io
+import re
+from datetime import timedelta
 
-from followups.models import Ticket
-from surveys.models import Response
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from campaigns.selectors import audience_count
+from campaigns.services import campaign_create, campaigns_start_due
+from conversations.models import Direction, Message
+from crm import atrisk, demo
+from crm.selectors import at_risk_customers, at_risk_policy
+from followups.choices import EventKind, TicketStatus
+from followups.models import Ticket, TicketEvent
+from followups.services import tickets_check_deadlines
+from surveys.choices import DeliveryStatus
+from surveys.models import Invitation, Response, ResponseTheme, Survey
 from surveys.selectors import nps_summary
+
+User = get_user_model()
+HOUR = timedelta(hours=1)
 
 
 @pytest.mark.slow
 def test_demo_data_loads_once_and_is_realistic(db, capsys):
     call_command("load_demo_data", seed=1)
     out = capsys.readouterr().out
-    assert "manager" in out and "agent1" in out
-    assert Response.objects.count() == 2000
+    assert "demo_links" in out
+    answers = demo.RESPONSE_COUNT + len(demo.SHOWCASE_CASES)
+    assert Response.objects.count() == answers
     summary = nps_summary()
     assert 10 < summary.score < 40
     statuses = set(Ticket.objects.values_list("status", flat=True))
@@ -26,4 +45,77 @@ def test_demo_data_loads_once_and_is_realistic(db, capsys):
     with pytest.raises(CommandError, match="already loaded"):
         call_command("load_demo_data")
     call_command("load_demo_data", skip_if_loaded=True)
-    assert Response.objects.count() == 2000
+    assert Response.objects.count() == answers
+
+
+@pytest.mark.slow
+def test_demo_links_prints_the_logins_and_answerable_survey_links_on_this_server(db, settings):
+    settings.SITE_URL = "http://127.0.0.1:8100"
+    call_command("load_demo_data", seed=2, stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("demo_links", stdout=out)
+    text = out.getvalue()
+    assert "manager" in text and "agent1" in text
+    links = re.findall(r"http://127\.0\.0\.1:8100/s/([\w-]+)/", text)
+    assert len(links) == 3
+    for token in links:
+        invitation = Invitation.objects.get(token=token)
+        assert not invitation.is_expired and not Response.objects.filter(invitation=invitation).exists()
+    assert "http://127.0.0.1:8100/f/" in text
+
+
+def test_demo_links_without_demo_data_says_how_to_load_it(db):
+    out = io.StringIO()
+    call_command("demo_links", stdout=out)
+    assert "load_demo_data" in out.getvalue()
+
+
+@pytest.mark.slow
+def test_the_demo_has_something_live_on_every_screen(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo_data", seed=3, stdout=io.StringIO())
+    loaded_at = timezone.now()
+    manager = User.objects.get(username="manager")
+    survey = Survey.objects.get(name="Post-purchase survey")
+
+    # A campaign made today reaches customers: contact fatigue skips most, not all but one.
+    count = audience_count(audience={}, survey=survey)
+    assert count.matching == 300
+    assert 40 <= count.invitable <= 100
+    mail.outbox.clear()
+    campaign = campaign_create(
+        name="Try it", survey=survey, audience={}, send_at=loaded_at, created_by=manager, now=loaded_at
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        campaigns_start_due(now=loaded_at)
+    sent = Invitation.objects.filter(campaign=campaign, delivery_status=DeliveryStatus.SENT)
+    assert sent.count() == count.invitable == len(mail.outbox)
+
+    # A case about to breach: assigned, due within the hour; the beat warns now and breaches it at its deadline.
+    soon = Ticket.objects.filter(first_contact_due_at__gt=loaded_at, first_contact_due_at__lte=loaded_at + HOUR)
+    about_to_breach = soon.get()
+    assert about_to_breach.assignee is not None and about_to_breach.breached_at is None
+    warned, _breached = tickets_check_deadlines(now=loaded_at)
+    assert warned >= 1
+    about_to_breach.refresh_from_db()
+    assert about_to_breach.warned_at is not None
+    tickets_check_deadlines(now=about_to_breach.first_contact_due_at + timedelta(minutes=1))
+    about_to_breach.refresh_from_db()
+    assert about_to_breach.breached_at is not None
+    assert about_to_breach.events.filter(kind=EventKind.OPENED).exists()
+
+    # One waiting on the customer (clock stopped), reached by the services with their audit trail.
+    waiting = Ticket.objects.filter(status=TicketStatus.WAITING, clock_paused_at__isnull=False)
+    assert waiting.exists()
+    assert TicketEvent.objects.filter(ticket__in=waiting, field="status", new_value=TicketStatus.WAITING).exists()
+
+    # A customer's reply on an open case, after the agent's email.
+    reply = Message.objects.get(direction=Direction.IN)
+    assert reply.ticket.is_open and reply.in_reply_to.direction == Direction.OUT
+
+    # The at-risk list shows every rule.
+    rows = at_risk_customers(policy=at_risk_policy())
+    assert {code for row in rows for code in row.reason_codes} == {code for code, _label in atrisk.REASONS}
+
+    # Verbatims with their themes.
+    assert ResponseTheme.objects.filter(response__comment__gt="").count() > 100

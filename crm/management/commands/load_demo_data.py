@@ -14,20 +14,26 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
-from django.urls import reverse
 from django.utils import timezone
 
+from conversations.services import customer_reply_receive, message_reply_send
 from crm import demo
 from crm.models import Customer, Purchase
-from crm.services import customers_refresh_total_spend
+from crm.services import customer_events_create_many, customers_refresh_total_spend
 from followups import selectors as followup_selectors
-from followups.choices import EventKind, TicketStatus
+from followups.choices import ContactChannel, EventKind, TicketStatus
 from followups.models import BusinessCalendar, Holiday, OpeningHours, Team, Ticket, TicketEvent
-from followups.services import ticket_open_for_response
+from followups.services import (
+    ticket_assign,
+    ticket_mark_contacted,
+    ticket_open_for_response,
+    ticket_set_status,
+)
 from surveys import rollup, services
 from surveys import selectors as survey_selectors
 from surveys.choices import Channel
 from surveys.models import Brand, Invitation, Response, Survey, Theme
+from surveys.services import invitation_create
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - demo logins only, printed at the end on purpose
 TICKET_HISTORY_FIELDS = [
@@ -71,16 +77,80 @@ class Command(BaseCommand):
             self._refuse_unless_empty()
             users = self._create_users()
             brand, surveys = self._create_surveys()
-            plan = demo.build_plan(seed=seed, now=now, tz=timezone.get_current_timezone())
+            plan = demo.build_plan(
+                seed=seed,
+                now=now,
+                tz=timezone.get_current_timezone(),
+                fatigue_days=settings.NPSAPP_CONTACT_FATIGUE_DAYS,
+            )
             customers = self._load_customers(plan, users)
             responses = self._load_responses(plan, customers, surveys)
             self._load_tickets(plan, responses, users, brand)
             self._load_themes()
             self._load_team(users)
+            self._load_showcase(plan.showcase, customers, surveys, users)
             # The beat keeps these up to date in production; demo rows arrive all at once.
             rollup.rollup_rebuild()
             services.responses_tag_new_with_themes()
         self._print_summary(brand, elapsed=time.monotonic() - started)
+
+    def _load_showcase(self, showcase: demo.Showcase, customers: list[Customer], surveys, users) -> None:
+        """The live cases, taken through the same services as the inbox's buttons, as of now.
+
+        Their answers are in the past (the about-to-breach one just under its deadline ago), so
+        they are written like the year's answers; the cases are opened, assigned, contacted,
+        put on hold and answered by the follow-up and conversation services.
+        """
+        manager = users[demo.MANAGER]
+        tickets = {}
+        for key, spec in showcase.cases.items():
+            invitation = invitation_create(
+                survey=surveys[spec.invitation.survey],
+                customer=customers[spec.invitation.customer],
+                created_at=spec.invitation.invited_at,
+            )
+            response = Response.objects.create(
+                survey=invitation.survey,
+                invitation=invitation,
+                customer=invitation.customer,
+                channel=invitation.channel,
+                score=spec.score,
+                comment=spec.comment,
+                language=spec.language,
+                submitted_at=spec.submitted_at,
+            )
+            tickets[key] = ticket_open_for_response(response=response)
+        agent1, agent2 = (users[username] for username in demo.AGENTS)
+        ticket_assign(ticket=tickets["about_to_breach"], actor=manager, assignee=agent1)
+
+        waiting = ticket_assign(ticket=tickets["waiting"], actor=manager, assignee=agent2)
+        contacted_at = waiting.response.submitted_at + timedelta(hours=3)
+        ticket_mark_contacted(
+            ticket=waiting, actor=agent2, channel=ContactChannel.PHONE, body=demo.WAITING_CONTACT_NOTE, at=contacted_at
+        )
+        ticket_set_status(ticket=waiting, actor=agent2, status=TicketStatus.WAITING)
+
+        replied = ticket_assign(ticket=tickets["replied"], actor=manager, assignee=agent1)
+        message = message_reply_send(
+            ticket=replied,
+            actor=agent1,
+            subject=demo.REPLY_SUBJECT,
+            body=demo.REPLY_BODY.format(first_name=replied.customer.first_name),
+        )
+        ticket_set_status(ticket=replied, actor=agent1, status=TicketStatus.WAITING)
+        customer_reply_receive(message=message, body=demo.CUSTOMER_REPLY)
+
+        customer_events_create_many(
+            rows=[
+                {
+                    "customer_external_id": customers[event.customer].external_id,
+                    "kind": event.kind,
+                    "occurred_at": event.occurred_at.isoformat(),
+                    "details": event.details,
+                }
+                for event in showcase.events
+            ]
+        )
 
     def _load_team(self, users) -> None:
         team, _ = Team.objects.get_or_create(name=demo.TEAM_NAME)
@@ -337,14 +407,4 @@ class Command(BaseCommand):
         out(f"  cases:       {sum(by_status.values())}  (open {counts['open']}, overdue {counts['overdue']})")
         for status, label in TicketStatus.choices:
             out(f"    {label}: {by_status.get(status, 0)}")
-        out("Logins (password for all: demo):")
-        for username, first_name, last_name, role in demo.STAFF:
-            out(f"  {username:<8} {DEMO_PASSWORD:<5} {role:<8} {first_name} {last_name}")
-        out("Survey links waiting for an answer:")
-        newest = pending.select_related("customer").order_by("-created_at")
-        examples = [*newest.filter(customer__language="fr")[:2], *newest.filter(customer__language="en")[:1]]
-        for invitation in examples:
-            out(f"  {invitation.url}  ({invitation.customer}, {invitation.customer.get_language_display()})")
-        for survey in Survey.objects.filter(brand=brand, public_form_enabled=True):
-            path = reverse("surveys:public_feedback", args=[survey.public_id])
-            out(f"Public feedback page ({survey.name}): {settings.SITE_URL}{path}")
+        out("Logins (password for all: demo) and survey links to try: python manage.py demo_links")
