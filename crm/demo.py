@@ -876,7 +876,7 @@ def build_plan(*, seed: int, now: datetime, tz, fatigue_days: int = FATIGUE_DAYS
             # A won-back customer answers the next survey more kindly; a lost one less so.
             customer.mood += {Outcome.RECOVERED: 1.2, Outcome.NOT_RECOVERABLE: -0.6}.get(ticket.outcome, 0.0)
         responses.append(ResponseSpec(invitation, at, score, comment, customer.language, ticket))
-    showcase = _showcase(rng, customers, purchases, now=now, last_invited=last_invited)
+    showcase = _showcase(rng, customers, purchases, now=now, last_invited=last_invited, fatigue_days=fatigue_days)
     return DemoPlan(customers=customers, purchases=purchases, responses=responses, pending=pending, showcase=showcase)
 
 
@@ -887,6 +887,7 @@ def _showcase(
     *,
     now: datetime,
     last_invited: dict[int, datetime],
+    fatigue_days: int,
 ) -> Showcase:
     """Three live cases (about to breach, waiting on the customer, a customer reply) and the
     behaviour signals of the at-risk rules no answer gives (abandoned cart, newsletter unsubscribe)."""
@@ -894,10 +895,17 @@ def _showcase(
     for purchase in purchases:  # oldest first
         last_purchase[purchase.customer] = purchase.purchased_at
     # Case customers: English-speaking, so their words and the agent's email read like the staff
-    # notes; not kept for campaigns; those surveyed longest ago first.
+    # notes; their invitations pass the consent gate, so none was invited within the fatigue window
+    # before theirs (a few days' margin: the answers are from the last two days); those kept for
+    # campaigns last.
     never = now - timedelta(days=3650)
-    english = [i for i in range(len(customers)) if not is_rested(i) and customers[i].language == "en"]
-    english.sort(key=lambda i: last_invited.get(i, never))
+    invitable_before = now - timedelta(days=fatigue_days + 3)
+    english = [
+        i
+        for i in range(len(customers))
+        if customers[i].language == "en" and last_invited.get(i, never) < invitable_before
+    ]
+    english.sort(key=lambda i: (is_rested(i), last_invited.get(i, never)))
     chosen = dict(zip(SHOWCASE_CASES, english, strict=False))
     cases = {}
     for key, (score, survey, hours_ago, comment) in SHOWCASE_CASES.items():
