@@ -153,9 +153,14 @@ def _figures(result: scoring.NpsResult) -> dict:
 
 def _change_sentence(digest: WeeklyDigest) -> str:
     significant = digest.change_is_significant
-    if significant is None:
-        return _("No comparison: one of the two weeks has no answers.")
     change = _signed(digest.change)
+    if significant is None:
+        if digest.change is None:
+            return _("No comparison: one of the two weeks has no answers.")
+        return _(
+            "%(change)s points: no verdict, one of the two weeks has fewer than %(threshold)d answers "
+            "(too few to tell a change from chance)."
+        ) % {"change": change, "threshold": scoring.small_sample_threshold()}
     if significant:
         return _("%(change)s points: a real change (beyond the margin of error).") % {"change": change}
     return _("%(change)s points: within the margin of error, so possibly noise.") % {"change": change}

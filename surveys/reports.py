@@ -64,7 +64,8 @@ class BreakdownRow:
     key: str
     label: str
     result: scoring.NpsResult
-    # Whether this group's NPS differs from everyone else's by more than the noise.
+    # Whether this group's NPS differs from everyone else's by more than the noise, corrected
+    # for the number of groups tested (Holm); None when it or the rest is a small sample.
     differs: bool | None
 
 
@@ -87,6 +88,10 @@ class Dashboard:
     @property
     def change_is_significant(self) -> bool | None:
         return scoring.change_is_significant(self.current, self.previous)
+
+    @property
+    def small_sample_threshold(self) -> int:
+        return scoring.small_sample_threshold()
 
 
 def _distribution(counts: list[int]) -> list[dict]:
@@ -187,13 +192,15 @@ def _labels(dimension: str) -> dict:
 
 def _breakdown_rows(by_value: dict, total: scoring.NpsResult, dimension: str) -> list[BreakdownRow]:
     labels = _labels(dimension)
-    rows = []
+    groups = []
     for key, counts in by_value.items():
         result = scoring.result_from_score_counts(counts)
-        if result.n == 0:
-            continue
-        rest = scoring.without(total, result)
-        differs = scoring.change_is_significant(result, rest) if rest.n else None
+        if result.n:
+            groups.append((key, result))
+    # Every group is tested against the rest at once, corrected for the number of tests (Holm).
+    verdicts = scoring.groups_differing([result for _key, result in groups], total)
+    rows = []
+    for (key, result), differs in zip(groups, verdicts, strict=True):
         if key in (None, ""):
             label = str(_("No purchase")) if dimension == "category" else str(_("Unknown"))
         else:
