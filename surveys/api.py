@@ -29,7 +29,15 @@ from integrations.api_support import (
 )
 from surveys import reports, scoring, services
 from surveys.choices import Channel, Segment
-from surveys.filters import DIMENSIONS, DashboardFilterForm, ResponseFilter, Tenure, filter_choices
+from surveys.filters import (
+    DIMENSIONS,
+    RESURVEYS_INCLUDED,
+    RESURVEYS_ONLY,
+    DashboardFilterForm,
+    ResponseFilter,
+    Tenure,
+    filter_choices,
+)
 from surveys.invitation_email import invitation_email_send
 from surveys.models import Invitation, Response, ResponseTheme, Survey
 from surveys.selectors import DETRACTOR_Q, PASSIVE_Q, PROMOTER_Q
@@ -288,6 +296,10 @@ class NpsBreakdownRowSerializer(NpsFiguresSerializer):
 
 class NpsSummarySerializer(NpsPeriodSerializer):
     survey = serializers.UUIDField(allow_null=True)
+    channel = serializers.CharField(allow_null=True, help_text=_("The channel counted; null: every channel."))
+    resurveys = serializers.ChoiceField(
+        choices=["excluded", "included", "only"], help_text=_("Whether recovery re-survey answers are counted.")
+    )
     previous = NpsPeriodSerializer(help_text=_("The period of the same length just before."))
     change = serializers.FloatField(allow_null=True)
     change_is_significant = serializers.BooleanField(allow_null=True)
@@ -320,6 +332,8 @@ def nps_summary_data(dashboard: reports.Dashboard) -> dict:
         "start": filters.start,
         "end": filters.end,
         "survey": filters.survey.public_id if filters.survey else None,
+        "channel": filters.channel or None,
+        "resurveys": {RESURVEYS_INCLUDED: "included", RESURVEYS_ONLY: "only"}.get(filters.resurveys, "excluded"),
         "previous": {**_figures(dashboard.previous), "start": previous.start, "end": previous.end},
         "change": dashboard.change,
         "change_is_significant": dashboard.change_is_significant,
@@ -350,6 +364,15 @@ NPS_PARAMETERS = [
     OpenApiParameter("category", str, description=_("A product category the customer bought.")),
     OpenApiParameter(
         "latest_only", bool, description=_("Count each customer's latest answer only (relationship NPS).")
+    ),
+    OpenApiParameter(
+        "resurveys",
+        str,
+        enum=[RESURVEYS_INCLUDED, RESURVEYS_ONLY],
+        description=_(
+            "Recovery re-survey answers: left out by default (they measure follow-up, not the customer base); "
+            "include: counted with the others; only: these answers alone."
+        ),
     ),
     OpenApiParameter("grain", str, enum=["month", "week"], description=_("Trend by month (default) or week.")),
     OpenApiParameter(

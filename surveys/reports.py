@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from crm.choices import AgeBand, Gender, Plan
 from surveys import rollup, scoring
 from surveys.choices import Channel
-from surveys.filters import DIMENSIONS, ResponseFilter, Tenure, attribute_key, attribute_value
+from surveys.filters import DIMENSIONS, ResponseFilter, Tenure, attribute_key, attribute_value, resurvey_q
 from surveys.models import DailyNps, Response
 
 SCORES = range(scoring.SCORE_MIN, scoring.SCORE_MAX + 1)
@@ -111,6 +111,7 @@ class _RollupSource:
             rows = rows.filter(survey=filters.survey)
         if filters.channel:
             rows = rows.filter(channel=filters.channel)
+        rows = rows.filter(resurvey_q(filters.resurveys))
         self.rows = list(rows.values("day", "survey_id", "survey__name", "channel", *DailyNps.SCORE_FIELDS))
 
     def _counts(self, row) -> list[int]:

@@ -319,6 +319,7 @@ class Command(BaseCommand):
                     resurvey_invitation_id=answer.invitation_id, resurvey_score=answer.score
                 )
         Invitation.objects.filter(id__in=used).update(is_resurvey=True)
+        Response.objects.filter(invitation_id__in=used).update(is_resurvey=True)
 
     def _print_summary(self, brand: Brand, *, elapsed: float) -> None:
         out = self.stdout.write
