@@ -221,10 +221,15 @@ class ResponseSerializer(ApiModelSerializer):
         return str(ticket.public_id) if ticket is not None else None
 
 
-def _responses():
+def _responses(request):
+    """The answers the token's creator may read (followups.selectors.responses_visible_to)."""
+    from followups.selectors import responses_visible_to
+
     themes = ResponseTheme.objects.filter(theme__is_active=True).select_related("theme").order_by("theme__name")
-    return Response.objects.select_related("survey", "customer", "ticket").prefetch_related(
-        Prefetch("theme_links", queryset=themes)
+    return (
+        responses_visible_to(request.user)
+        .select_related("survey", "customer", "ticket")
+        .prefetch_related(Prefetch("theme_links", queryset=themes))
     )
 
 
@@ -246,7 +251,7 @@ class ResponseListView(JsonApiMixin, generics.ListAPIView):
     pagination_class = ResponsePagination
 
     def get_queryset(self):
-        return _responses()
+        return _responses(self.request)
 
 
 @extend_schema_view(
@@ -257,7 +262,7 @@ class ResponseDetailView(JsonApiMixin, generics.RetrieveAPIView):
     filter_backends = []
 
     def get_object(self):
-        return generics.get_object_or_404(_responses(), public_id=self.kwargs["public_id"])
+        return generics.get_object_or_404(_responses(self.request), public_id=self.kwargs["public_id"])
 
 
 # --- NPS summary ---------------------------------------------------------------------------------
