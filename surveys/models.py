@@ -380,7 +380,8 @@ class Response(models.Model):
 class ResponseRevision(models.Model):
     """What a response said before its respondent corrected it (the response holds the latest)."""
 
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="revisions")
+    # PROTECT: an answer's earlier versions are part of its history; erasure redacts them instead.
+    response = models.ForeignKey(Response, on_delete=models.PROTECT, related_name="revisions")
     score = models.PositiveSmallIntegerField(_("score"))
     comment = models.TextField(_("comment"), blank=True)
     criteria = models.JSONField(_("criteria chosen"), default=list, blank=True)

@@ -27,7 +27,7 @@ from followups.services import ticket_open_for_response
 from surveys import rollup, services
 from surveys import selectors as survey_selectors
 from surveys.choices import Channel
-from surveys.models import Brand, Invitation, Response, Survey, Theme
+from surveys.models import Brand, Invitation, Response, ResponseRevision, Survey, Theme
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - demo logins only, printed at the end on purpose
 TICKET_HISTORY_FIELDS = [
@@ -96,8 +96,16 @@ class Command(BaseCommand):
             )
 
     def _delete_demo(self) -> None:
+        from conversations.models import Message
+
         surveys = Survey.objects.filter(brand__name=demo.BRAND_NAME)
-        Ticket.objects.filter(survey__in=surveys).delete()  # their events go with them
+        # The demo's own rows only. A case's history is protected from cascades (deleting a case
+        # or an answer is refused while it has them), so the reset removes it explicitly first.
+        tickets = Ticket.objects.filter(survey__in=surveys)
+        Message.objects.filter(ticket__in=tickets).delete()
+        TicketEvent.objects.filter(ticket__in=tickets).delete()
+        tickets.delete()
+        ResponseRevision.objects.filter(response__survey__in=surveys).delete()
         Response.objects.filter(survey__in=surveys).delete()
         Invitation.objects.filter(survey__in=surveys).delete()
         surveys.delete()
