@@ -331,7 +331,9 @@ class Command(BaseCommand):
 
     def _print_summary(self, brand: Brand, *, elapsed: float) -> None:
         out = self.stdout.write
-        nps = survey_selectors.nps_summary()
+        # As the dashboard counts by default: recovery re-survey answers left out.
+        resurveys = Response.objects.filter(is_resurvey=True).count()
+        nps = survey_selectors.nps_summary(Response.objects.filter(is_resurvey=False))
         pending = Invitation.objects.filter(survey__brand=brand, response__isnull=True)
         by_status = dict(Ticket.objects.order_by().values_list("status").annotate(n=Count("id")))
         counts = followup_selectors.ticket_counts()
@@ -340,7 +342,8 @@ class Command(BaseCommand):
         out(f"  purchases:   {Purchase.objects.count()}")
         out(
             f"  responses:   {nps.n}  (NPS {nps.score:+.0f} ± {nps.margin:.0f}; "
-            f"{nps.pct_promoters:.0f} % promoters, {nps.pct_detractors:.0f} % detractors)"
+            f"{nps.pct_promoters:.0f} % promoters, {nps.pct_detractors:.0f} % detractors; "
+            f"{resurveys} recovery re-survey answers apart)"
         )
         out(f"  pending invitations: {pending.count()}")
         out(f"  cases:       {sum(by_status.values())}  (open {counts['open']}, overdue {counts['overdue']})")
