@@ -295,7 +295,12 @@ class NpsBreakdownRowSerializer(NpsFiguresSerializer):
     key = serializers.CharField()
     label = serializers.CharField()
     differs = serializers.BooleanField(
-        allow_null=True, help_text=_("Whether this group's NPS differs from everyone else's by more than the noise.")
+        allow_null=True,
+        help_text=_(
+            "Whether this group's NPS differs from everyone else's by more than the noise (95 %, corrected for "
+            "the number of groups with Holm's method); null when the group or the rest has fewer answers than "
+            "the small-sample threshold."
+        ),
     )
 
 
@@ -307,7 +312,16 @@ class NpsSummarySerializer(NpsPeriodSerializer):
     )
     previous = NpsPeriodSerializer(help_text=_("The period of the same length just before."))
     change = serializers.FloatField(allow_null=True)
-    change_is_significant = serializers.BooleanField(allow_null=True)
+    change_is_significant = serializers.BooleanField(
+        allow_null=True,
+        help_text=_(
+            "Whether the change is larger than the noise (95 %); null when either period has fewer answers than "
+            "the small-sample threshold."
+        ),
+    )
+    small_sample_threshold = serializers.IntegerField(
+        help_text=_("Below this many answers an NPS is a small sample and gets no significance verdict.")
+    )
     grain = serializers.ChoiceField(choices=["month", "week"])
     trend = NpsBucketSerializer(many=True)
     dimension = serializers.CharField(help_text=_("A built-in dimension, or attr:<key> for a custom attribute."))
@@ -342,6 +356,7 @@ def nps_summary_data(dashboard: reports.Dashboard) -> dict:
         "previous": {**_figures(dashboard.previous), "start": previous.start, "end": previous.end},
         "change": dashboard.change,
         "change_is_significant": dashboard.change_is_significant,
+        "small_sample_threshold": dashboard.small_sample_threshold,
         "grain": filters.grain,
         "trend": [{**_figures(bucket.result), "start": bucket.start} for bucket in dashboard.trend],
         "dimension": filters.dimension,

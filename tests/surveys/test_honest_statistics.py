@@ -45,6 +45,7 @@ def test_one_answer_shows_an_honest_margin_in_the_api(api, survey):
     ResponseFactory(score=10, survey=survey, invitation__survey=survey)
     body = api.get(reverse("api:nps")).json()
     assert body["margin"] == pytest.approx(73.5)
+    assert body["small_sample"] is True and body["small_sample_threshold"] == 30
     assert body["trend"][-1]["margin"] == pytest.approx(73.5)
     assert body["breakdown"][0]["margin"] == pytest.approx(73.5)
 
