@@ -52,7 +52,9 @@ def test_crm_summary_frequency_categories_newsletter_events_and_cases(db, agent,
     current = followups.ticket_open_for_response(response=detractor)
     outreach = followups.ticket_open_outreach(customer=customer, survey=SurveyFactory(), reason="cart", actor=agent)
 
-    summary = customer_crm_summary(customer=customer, viewer=manager, exclude_ticket_id=current.id, today=timezone.localdate(now))
+    summary = customer_crm_summary(
+        customer=customer, viewer=manager, exclude_ticket_id=current.id, today=timezone.localdate(now)
+    )
     assert summary.purchase_interval_days == 40
     assert summary.days_since_last_purchase == 20
     assert summary.product_categories == ["Garden", "Kitchen"]  # most bought first
@@ -91,7 +93,9 @@ def test_at_risk_list_flags_exactly_whom_the_rules_flag(db, manager):
             score=i % 11, customer=customer, invitation__customer=customer, submitted_at=now - timedelta(days=i * 9)
         )
 
-    flagged = {row.customer.id: [r.code for r in row.reasons] for row in at_risk_customers(policy=policy, viewer=manager)}
+    flagged = {
+        row.customer.id: [r.code for r in row.reasons] for row in at_risk_customers(policy=policy, viewer=manager)
+    }
     expected = {}
     for customer in with_signals(Customer.objects.all()):
         reasons = atrisk.at_risk_reasons(signals=signals_of(customer), policy=policy, today=timezone.localdate())
