@@ -22,6 +22,7 @@ from integrations.api_support import (
     YEAR_MAX,
     YEAR_MIN,
     ApiModelSerializer,
+    BooleanFilter,
     CursorPagination,
     DateTimeFilter,
     JsonApiMixin,
@@ -149,6 +150,10 @@ class ResponseFilterSet(filters.FilterSet):
     )
     submitted_before = DateTimeFilter(field_name="submitted_at", lookup_expr="lt", help_text=_("ISO 8601."))
     customer = filters.CharFilter(method="filter_customer", max_length=100, help_text=_("A customer's external id."))
+    resurvey = BooleanFilter(
+        field_name="is_resurvey",
+        help_text=_("true: only recovery re-survey answers; false: none of them. Default: every answer."),
+    )
 
     class Meta:
         model = Response
@@ -178,6 +183,11 @@ class ResponseSerializer(ApiModelSerializer):
     csat = serializers.IntegerField(
         read_only=True, allow_null=True, help_text=_("Satisfaction from 1 to 5, if the survey asks; else null.")
     )
+    resurvey = serializers.BooleanField(
+        source="is_resurvey",
+        read_only=True,
+        help_text=_("An answer to the recovery re-survey sent after a resolved case (left out of the NPS by default)."),
+    )
     corrected_at = serializers.DateTimeField(
         read_only=True,
         allow_null=True,
@@ -201,6 +211,7 @@ class ResponseSerializer(ApiModelSerializer):
             "language",
             "submitted_at",
             "corrected_at",
+            "resurvey",
             "themes",
             "case",
         ]

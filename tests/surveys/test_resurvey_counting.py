@@ -111,3 +111,18 @@ def test_the_responses_csv_takes_the_filter(client, manager, answers):
     ).decode()
     assert len(default.strip().splitlines()) == 1 + 3
     assert len(included.strip().splitlines()) == 1 + 5
+
+
+def test_the_responses_api_marks_and_filters_resurvey_answers(answers, admin_user):
+    from rest_framework.test import APIClient
+
+    from integrations.choices import TokenScope
+    from integrations.services import api_token_create
+
+    api = APIClient()
+    key = api_token_create(name="BI", scope=TokenScope.READ, created_by=admin_user)[1]
+    api.credentials(HTTP_AUTHORIZATION="Bearer " + key)
+    rows = api.get(reverse("api:responses")).json()["results"]
+    assert sorted(row["resurvey"] for row in rows) == [False, False, False, True, True]
+    assert len(api.get(reverse("api:responses"), {"resurvey": "true"}).json()["results"]) == 2
+    assert len(api.get(reverse("api:responses"), {"resurvey": "false"}).json()["results"]) == 3
