@@ -174,6 +174,8 @@ def digest_render(digest: WeeklyDigest, *, language: str) -> tuple[str, str, str
             "current": _figures(digest.current.result),
             "previous": _figures(digest.previous.result),
             "change": _change_sentence(digest),
+            # The digest counts as the dashboard does by default: every channel, no re-survey answers.
+            "counted": ResponseFilter(start=digest.current.start, end=digest.current.end).who_is_counted,
             "trend": [{"week": week, **_figures(week.result)} for week in digest.weeks],
         }
         subject = render_to_string("surveys/email/weekly_digest_subject.txt", context)

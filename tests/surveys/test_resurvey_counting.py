@@ -126,3 +126,27 @@ def test_the_responses_api_marks_and_filters_resurvey_answers(answers, admin_use
     assert sorted(row["resurvey"] for row in rows) == [False, False, False, True, True]
     assert len(api.get(reverse("api:responses"), {"resurvey": "true"}).json()["results"]) == 2
     assert len(api.get(reverse("api:responses"), {"resurvey": "false"}).json()["results"]) == 3
+
+
+def test_the_digest_leaves_resurvey_answers_out_and_says_so(manager):
+    from datetime import UTC, datetime
+
+    import time_machine
+    from django.core import mail
+
+    from surveys.digest import digest_send_weekly
+    from tests.factories import SurveyFactory
+
+    manager.email = "maria@example.com"
+    manager.save()
+    survey = SurveyFactory()
+    with time_machine.travel(datetime(2025, 3, 5, 12, 0, tzinfo=UTC), tick=False):
+        ResponseFactory(score=10, survey=survey, invitation__survey=survey)
+        invitation = invitation_create(survey=survey, customer=CustomerFactory(), is_resurvey=True)
+        response_submit(invitation=invitation, score=0)
+    with time_machine.travel(datetime(2025, 3, 10, 6, 0, tzinfo=UTC), tick=False):
+        digest_send_weekly()
+    body = mail.outbox[0].body
+    assert "NPS +100   n = 1" in body
+    assert "recovery re-survey answers left out" in body
+    assert "recovery re-survey answers left out" in mail.outbox[0].alternatives[0][0]
