@@ -109,6 +109,7 @@ class Command(BaseCommand):
         Response.objects.filter(survey__in=surveys).delete()
         Invitation.objects.filter(survey__in=surveys).delete()
         surveys.delete()
+        BusinessCalendar.objects.filter(name=demo.CALENDAR_NAME).delete()  # its hours and holidays go with it
         Brand.objects.filter(name=demo.BRAND_NAME).delete()
         Team.objects.filter(name=demo.TEAM_NAME).delete()
         Theme.objects.filter(name__in=[name for name, *_ in demo.THEMES]).delete()
