@@ -207,7 +207,7 @@ def change_is_significant(current: NpsResult, previous: NpsResult, *, threshold:
     """
     if not comparable(current, previous, threshold=threshold):
         return None
-    return difference_p_value(current, previous) < ALPHA
+    return difference_p_value(current, previous) <= ALPHA
 
 
 def holm_rejections(p_values: list[float], *, alpha: float = ALPHA) -> list[bool]:
