@@ -33,6 +33,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # Part of the cases' history: kept (erasure redacts the customer's words instead).
+        return False
+
 
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdmin):

@@ -145,7 +145,8 @@ class LoopRecipient(models.Model):
 class Message(models.Model):
     """An email to or from the customer about a case. Internal notes are TicketEvents, never these."""
 
-    ticket = models.ForeignKey("followups.Ticket", on_delete=models.CASCADE, related_name="messages")
+    # PROTECT: what was written to and by the customer is part of the case's history.
+    ticket = models.ForeignKey("followups.Ticket", on_delete=models.PROTECT, related_name="messages")
     direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
     channel = models.CharField(_("channel"), max_length=10, choices=MessageChannel.choices)
     kind = models.CharField(_("kind"), max_length=10, choices=MessageKind.choices)
@@ -176,7 +177,7 @@ class Message(models.Model):
     in_reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies")
     # A close-the-loop email is sent once per customer; each of their cases shows it.
     loop_recipient = models.ForeignKey(
-        LoopRecipient, null=True, blank=True, on_delete=models.CASCADE, related_name="case_messages"
+        LoopRecipient, null=True, blank=True, on_delete=models.SET_NULL, related_name="case_messages"
     )
 
     class Meta:

@@ -30,6 +30,11 @@ class CustomerAdmin(admin.ModelAdmin):
         # Erasure cannot be undone: the same right as deleting a customer.
         return request.user.has_perm("crm.delete_customer")
 
+    def has_delete_permission(self, request, obj=None):
+        # Erasure is the one way to remove a customer's personal data: it keeps the rows (and so
+        # the statistics and the cases' history) and is recorded in the privacy log.
+        return False
+
     @admin.action(description=_("Export personal data (JSON)"), permissions=["view"])
     def export_personal_data(self, request, queryset):
         customers = list(queryset[:2])

@@ -29,6 +29,7 @@ from crm.choices import AttributeType, EventKind
 from crm.models import AtRiskPolicy, CustomAttribute, Customer, CustomerEvent, Purchase
 from followups.choices import OPEN_STATUSES, TicketKind
 from followups.models import Ticket
+from followups.selectors import responses_visible_to, tickets_visible_to
 from surveys import consent
 from surveys.choices import ContactRefusal
 from surveys.models import Invitation, Response
@@ -102,6 +103,7 @@ class CrmSummary:
 def customer_crm_summary(
     *,
     customer: Customer,
+    viewer,
     exclude_response_id: int | None = None,
     exclude_ticket_id: int | None = None,
     today: dt.date | None = None,
@@ -109,7 +111,7 @@ def customer_crm_summary(
     """The CRM panel beside a case and on the customer page. Four queries.
 
     Tenure, purchases (count, spend, frequency, last, categories), newsletter and web
-    activity, earlier answers and earlier cases.
+    activity, and the earlier answers and cases `viewer` may see (another team's stay out).
     """
     by_category = list(
         customer.purchases.order_by()
@@ -121,10 +123,15 @@ def customer_crm_summary(
     )
     events = customer.events.order_by().values("kind").annotate(n=Count("id"), last=Max("occurred_at"))
     by_kind = {row["kind"]: row for row in events}
-    earlier = customer.responses.select_related("survey").order_by("-submitted_at")
+    earlier = responses_visible_to(viewer).filter(customer=customer).select_related("survey").order_by("-submitted_at")
     if exclude_response_id is not None:
         earlier = earlier.exclude(id=exclude_response_id)
-    cases = customer.tickets.select_related("survey", "response").order_by("-opened_at", "-id")
+    cases = (
+        tickets_visible_to(viewer)
+        .filter(customer=customer)
+        .select_related("survey", "response")
+        .order_by("-opened_at", "-id")
+    )
     if exclude_ticket_id is not None:
         cases = cases.exclude(id=exclude_ticket_id)
     return CrmSummary(
@@ -245,12 +252,15 @@ def _latest(queryset: QuerySet, order_field: str, value_field: str) -> Subquery:
     return Subquery(queryset.filter(customer=OuterRef("pk")).order_by(f"-{order_field}").values(value_field)[:1])
 
 
-def with_signals(customers: QuerySet[Customer]) -> QuerySet[Customer]:
-    """Each customer annotated with what the at-risk rules read: one query for any number."""
+def with_signals(customers: QuerySet[Customer], *, answers: QuerySet[Response] | None = None) -> QuerySet[Customer]:
+    """Each customer annotated with what the at-risk rules read: one query for any number.
+
+    `answers`: the answers the detractor rule may read (a viewer's visible ones); default all.
+    """
     purchases = Purchase.objects.all()
     carts = CustomerEvent.objects.filter(kind=EventKind.CART_ABANDONED)
     unsubscribes = CustomerEvent.objects.filter(kind=EventKind.NEWSLETTER_UNSUBSCRIBED)
-    detractor_answers = Response.objects.filter(DETRACTOR_Q)
+    detractor_answers = (Response.objects.all() if answers is None else answers).filter(DETRACTOR_Q)
     return customers.annotate(
         signal_purchase_count=Coalesce(_per_customer(purchases, Count("id")), 0),
         signal_first_purchase_at=_per_customer(purchases, Min("purchased_at")),
@@ -282,11 +292,11 @@ def signals_of(customer: Customer, tz=None) -> atrisk.Signals:
     )
 
 
-def customer_at_risk_reasons(*, customer: Customer, policy: AtRiskPolicy, today: dt.date | None = None) -> list:
-    """Why one customer is at risk (empty when not). One query."""
+def customer_at_risk_reasons(*, customer: Customer, policy: AtRiskPolicy, viewer, today: dt.date | None = None) -> list:
+    """Why one customer is at risk (empty when not), from what `viewer` may see. One query."""
     if customer.erased_at is not None:
         return []
-    annotated = with_signals(Customer.objects.filter(pk=customer.pk)).first()
+    annotated = with_signals(Customer.objects.filter(pk=customer.pk), answers=responses_visible_to(viewer)).first()
     if annotated is None:
         return []
     return atrisk.at_risk_reasons(signals=signals_of(annotated), policy=policy, today=today or timezone.localdate())
@@ -339,7 +349,7 @@ def _window_start(today: dt.date, days: int) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=days), dt.time.min))
 
 
-def _candidates_q(*, policy: AtRiskPolicy, today: dt.date, now: dt.datetime) -> Q | None:
+def _candidates_q(*, policy: AtRiskPolicy, today: dt.date, now: dt.datetime, answers: QuerySet[Response]) -> Q | None:
     parts = []
     if policy.cart_abandoned_days:
         since = _window_start(today, policy.cart_abandoned_days)
@@ -351,8 +361,8 @@ def _candidates_q(*, policy: AtRiskPolicy, today: dt.date, now: dt.datetime) -> 
         parts.append(Q(id__in=unsubscribes.values("customer_id")))
     if policy.detractor_days:
         since = _window_start(today, policy.detractor_days)
-        answers = Response.objects.filter(DETRACTOR_Q, submitted_at__gte=since, customer__isnull=False)
-        parts.append(Q(id__in=answers.values("customer_id")))
+        detractors = answers.filter(DETRACTOR_Q, submitted_at__gte=since, customer__isnull=False)
+        parts.append(Q(id__in=detractors.values("customer_id")))
     if policy.inactivity_factor and policy.inactivity_factor > 0:
         parts.append(Q(id__in=_inactive_candidates(policy=policy, now=now)))
     if not parts:
@@ -364,21 +374,28 @@ def _candidates_q(*, policy: AtRiskPolicy, today: dt.date, now: dt.datetime) -> 
 
 
 def at_risk_customers(
-    *, policy: AtRiskPolicy, reason: str = "", today: dt.date | None = None, now: dt.datetime | None = None
+    *,
+    policy: AtRiskPolicy,
+    viewer,
+    reason: str = "",
+    today: dt.date | None = None,
+    now: dt.datetime | None = None,
 ) -> list[AtRiskRow]:
     """Customers the rules flag, with their reasons; most valuable first. One query.
 
     Erased customers are left out: there is nobody left to contact. `reason` keeps only
-    customers flagged for that reason.
+    customers flagged for that reason. The detractor rule reads only the answers `viewer`
+    may see, so the list never shows another team's customer's score.
     """
     now = now or timezone.now()
     today = today or timezone.localdate(now)
-    q = _candidates_q(policy=policy, today=today, now=now)
+    answers = responses_visible_to(viewer)
+    q = _candidates_q(policy=policy, today=today, now=now, answers=answers)
     if q is None:
         return []
     # Only what a row shows: the list may read thousands of candidates.
     shown = ("id", "public_id", "external_id", "first_name", "last_name", "email", "erased_at")
-    candidates = with_signals(Customer.objects.filter(q, erased_at__isnull=True).only(*shown))
+    candidates = with_signals(Customer.objects.filter(q, erased_at__isnull=True).only(*shown), answers=answers)
     tz = timezone.get_current_timezone()
     rows = []
     for customer in candidates:
@@ -399,13 +416,15 @@ def at_risk_customers(
     return rows
 
 
-def attach_open_outreach(rows: list[AtRiskRow]) -> None:
-    """Set each row's open outreach case, if any: one query for the rows of a page."""
+def attach_open_outreach(rows: list[AtRiskRow], *, viewer) -> None:
+    """Set each row's open outreach case `viewer` may see, if any: one query for the rows of a page."""
     if not rows:
         return
-    open_cases = Ticket.objects.filter(
-        kind=TicketKind.OUTREACH, status__in=OPEN_STATUSES, customer_id__in=[row.customer.id for row in rows]
-    ).order_by("opened_at")
+    open_cases = (
+        tickets_visible_to(viewer)
+        .filter(kind=TicketKind.OUTREACH, status__in=OPEN_STATUSES, customer_id__in=[row.customer.id for row in rows])
+        .order_by("opened_at")
+    )
     by_customer = {ticket.customer_id: ticket for ticket in open_cases}
     for row in rows:
         row.open_outreach = by_customer.get(row.customer.id)

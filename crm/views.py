@@ -49,12 +49,12 @@ def customer_detail(request, public_id):
     context = {
         "customer": customer,
         "erased": customer.erased_at is not None,
-        "crm": selectors.customer_crm_summary(customer=customer, today=today),
+        "crm": selectors.customer_crm_summary(customer=customer, viewer=request.user, today=today),
         "attributes": selectors.customer_custom_attributes(customer=customer),
         "purchases": selectors.customer_latest_purchases(customer=customer),
         "events": selectors.customer_latest_events(customer=customer),
         "reasons": selectors.customer_at_risk_reasons(
-            customer=customer, policy=selectors.at_risk_policy(), today=today
+            customer=customer, policy=selectors.at_risk_policy(), viewer=request.user, today=today
         ),
         "latest_rows": selectors.LATEST_ROWS,
     }
@@ -134,7 +134,9 @@ def _at_risk_action(request):
         )
         return HttpResponseRedirect(back)
     # The reasons are worked out again here: what the page showed may be out of date.
-    reasons = selectors.customer_at_risk_reasons(customer=customer, policy=selectors.at_risk_policy())
+    reasons = selectors.customer_at_risk_reasons(
+        customer=customer, policy=selectors.at_risk_policy(), viewer=request.user
+    )
     if not reasons:
         messages.error(request, _("%(customer)s is no longer flagged at risk.") % {"customer": customer})
         return HttpResponseRedirect(back)
@@ -158,9 +160,9 @@ def at_risk_list(request):
     reason = request.GET.get("reason", "")
     if reason not in dict(atrisk.REASONS):
         reason = ""
-    rows = selectors.at_risk_customers(policy=selectors.at_risk_policy(), reason=reason)
+    rows = selectors.at_risk_customers(policy=selectors.at_risk_policy(), viewer=request.user, reason=reason)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    selectors.attach_open_outreach(page.object_list)
+    selectors.attach_open_outreach(page.object_list, viewer=request.user)
     refusal_counts = selectors.attach_contact_refusals(page.object_list)
     context = {
         "refusal_counts": refusal_counts,

@@ -27,6 +27,10 @@ class TicketAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # No delete, one case or many (the bulk action goes too): the audit trail stays whole.
+        return False
+
 
 class OpeningHoursInline(admin.TabularInline):
     model = OpeningHours

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from followups import services
 from followups.choices import ContactChannel, EventKind, Outcome, TicketKind, TicketStatus
 from followups.models import Ticket, TicketEvent
-from followups.selectors import overdue_q
+from followups.selectors import overdue_q, tickets_visible_to
 from integrations.api_support import (
     BAD_REQUEST,
     ApiModelSerializer,
@@ -216,8 +216,9 @@ class CaseFilterSet(filters.FilterSet):
         return queryset.filter(condition) if value else queryset.filter(~Q(condition))
 
 
-def _cases():
-    return Ticket.objects.select_related("survey", "customer", "response", "team", "assignee")
+def _cases(request):
+    """The cases the token's creator may see (selectors.tickets_visible_to): others are 404."""
+    return tickets_visible_to(request.user).select_related("survey", "customer", "response", "team", "assignee")
 
 
 def _with_events(cases):
@@ -226,13 +227,15 @@ def _with_events(cases):
     )
 
 
-def _case(public_id: str) -> Ticket:
-    return generics.get_object_or_404(_cases(), public_id=public_id)
+def _case(request, public_id: str) -> Ticket:
+    return generics.get_object_or_404(_cases(request), public_id=public_id)
 
 
 def _case_body(ticket: Ticket) -> dict:
     """The case as it is now, with its timeline (re-read after a change)."""
-    ticket = _with_events(_cases()).get(id=ticket.id)
+    ticket = _with_events(Ticket.objects.select_related("survey", "customer", "response", "team", "assignee")).get(
+        id=ticket.id
+    )
     return CaseDetailSerializer(ticket, context={"now": timezone.now()}).data
 
 
@@ -250,7 +253,7 @@ class CaseListView(JsonApiMixin, generics.ListAPIView):
     pagination_class = LimitOffsetPagination
 
     def get_queryset(self):
-        return _cases().order_by("first_contact_due_at", "id")
+        return _cases(self.request).order_by("first_contact_due_at", "id")
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "now": timezone.now()}
@@ -268,7 +271,7 @@ class CaseDetailView(JsonApiView):
         tags=["cases"],
     )
     def get(self, request, public_id):
-        ticket = generics.get_object_or_404(_with_events(_cases()), public_id=public_id)
+        ticket = generics.get_object_or_404(_with_events(_cases(request)), public_id=public_id)
         return Response(CaseDetailSerializer(ticket, context={"now": timezone.now()}).data)
 
     @extend_schema(
@@ -280,7 +283,7 @@ class CaseDetailView(JsonApiView):
         tags=["cases"],
     )
     def patch(self, request, public_id):
-        ticket = _case(public_id)
+        ticket = _case(request, public_id)
         serializer = CaseUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data, actor = serializer.validated_data, actor_of(request)
@@ -326,7 +329,7 @@ class CaseNoteCreateView(JsonApiView):
         tags=["cases"],
     )
     def post(self, request, public_id):
-        ticket = _case(public_id)
+        ticket = _case(request, public_id)
         serializer = NoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         event = services.ticket_add_note(ticket=ticket, actor=actor_of(request), body=serializer.validated_data["body"])

@@ -110,9 +110,10 @@ class Ticket(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(_("kind"), max_length=20, choices=TicketKind.choices, default=TicketKind.DETRACTOR)
     # One ticket per response, whatever happens: the database enforces it. Outreach cases
-    # (at-risk customers who did not answer) have no response.
+    # (at-risk customers who did not answer) have no response. PROTECT: deleting an answer
+    # must not take its case and audit trail with it (erasure redacts, it never deletes).
     response = models.OneToOneField(
-        "surveys.Response", null=True, blank=True, on_delete=models.CASCADE, related_name="ticket"
+        "surveys.Response", null=True, blank=True, on_delete=models.PROTECT, related_name="ticket"
     )
     reason = models.TextField(_("reason"), blank=True, help_text=_("Why an outreach case was opened."))
     survey = models.ForeignKey("surveys.Survey", on_delete=models.PROTECT, related_name="tickets")
@@ -207,9 +208,13 @@ class Ticket(models.Model):
 
 
 class TicketEvent(models.Model):
-    """The audit trail: every change to a ticket writes one row (who, when, what, old, new)."""
+    """The audit trail: every change to a ticket writes one row (who, when, what, old, new).
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    Never deleted: a case with events cannot be deleted (PROTECT), and deleting a staff user
+    leaves their events with no actor (SET_NULL).
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -85,14 +85,37 @@ def sees_every_team(user) -> bool:
 
 
 def tickets_visible_to(user) -> QuerySet[Ticket]:
-    """Managers and admins see every case; an agent their teams' cases, theirs, and those of no team."""
-    if not roles.has_any_role(user, roles.CAN_WORK_CASES):
+    """Managers and admins see every case; an agent their teams' cases, theirs, and those of no team.
+
+    Nobody (None: an API token whose creator was deleted) sees none.
+    """
+    if user is None or not roles.has_any_role(user, roles.CAN_WORK_CASES):
         return Ticket.objects.none()
     if sees_every_team(user):
         return Ticket.objects.all()
     # A subquery, not a list: no extra query, whatever the number of teams.
     return Ticket.objects.filter(
         Q(team__isnull=True) | Q(assignee=user) | Q(team__in=Team.objects.filter(members=user).values("id"))
+    )
+
+
+def responses_visible_to(user) -> QuerySet[Response]:
+    """The answers `user` may read (score, comment, customer): the one rule for every staff page.
+
+    Managers and admins read every answer. An agent reads an answer whose case they may see
+    (tickets_visible_to); an answer without a case, when its survey has no team or one of
+    theirs. Answers of another team's customers stay out of the customer page, the CRM panel,
+    the at-risk list and the API.
+    """
+    if user is None or not roles.has_any_role(user, roles.CAN_WORK_CASES):
+        return Response.objects.none()
+    if sees_every_team(user):
+        return Response.objects.all()
+    my_teams = Team.objects.filter(members=user).values("id")
+    return Response.objects.filter(
+        Q(ticket__in=tickets_visible_to(user).values("id"))
+        | Q(ticket__isnull=True, survey__team__isnull=True)
+        | Q(ticket__isnull=True, survey__team__in=my_teams)
     )
 
 

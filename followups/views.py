@@ -213,7 +213,10 @@ def ticket_detail(request, public_id):
         "response": ticket.response,
         # An outreach case has no response (response_id None): every earlier answer is shown.
         "crm": customer_crm_summary(
-            customer=ticket.customer, exclude_response_id=ticket.response_id, exclude_ticket_id=ticket.id
+            customer=ticket.customer,
+            viewer=request.user,
+            exclude_response_id=ticket.response_id,
+            exclude_ticket_id=ticket.id,
         )
         if ticket.customer
         else None,

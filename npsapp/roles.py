@@ -24,9 +24,10 @@ def user_roles(user) -> set[str]:
         return set()
     cached = getattr(user, "_npsapp_roles", None)
     if cached is None:
-        cached = set(user.groups.filter(name__in=ALL_ROLES).values_list("name", flat=True))
-        if user.is_superuser:
-            cached |= set(ALL_ROLES)
+        if user.is_superuser:  # every role: no need to read the groups
+            cached = set(ALL_ROLES)
+        else:
+            cached = set(user.groups.filter(name__in=ALL_ROLES).values_list("name", flat=True))
         user._npsapp_roles = cached
     return cached
 

@@ -425,7 +425,9 @@ LOGGING = {
 NPSAPP_LINK_VALID_DAYS = env_int("NPSAPP_LINK_VALID_DAYS", 30)
 # A customer is not invited again within this many days, whatever the survey (a survey may set its own).
 NPSAPP_CONTACT_FATIGUE_DAYS = env_int("NPSAPP_CONTACT_FATIGUE_DAYS", 90)
-NPSAPP_SMALL_SAMPLE = 30  # below this many answers, an NPS is flagged as a small sample
+# Below this many answers an NPS is flagged as a small sample, and no change or breakdown
+# group is called significant when either side is below it.
+NPSAPP_SMALL_SAMPLE = env_int("NPSAPP_SMALL_SAMPLE", 30)
 # bench/submit.py only: adds /bench/ok/, a view returning "ok", as the baseline it measures against.
 NPSAPP_BENCH_BARE_VIEW = env_bool("NPSAPP_BENCH_BARE_VIEW", False)
 

@@ -119,6 +119,10 @@ class ResponseAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # Erasure (customer admin, API) removes personal data and keeps the row; nothing deletes it.
+        return False
+
 
 @admin.register(Theme)
 class ThemeAdmin(admin.ModelAdmin):

@@ -27,6 +27,7 @@ from integrations.api_support import (
     YEAR_MAX,
     YEAR_MIN,
     ApiModelSerializer,
+    BooleanFilter,
     CursorPagination,
     DateTimeFilter,
     JsonApiMixin,
@@ -38,7 +39,15 @@ from npsapp.replicas import reads_from_replica
 from surveys import reports, scoring, services
 from surveys.choices import Channel, ContactRefusal, Segment
 from surveys.consent import ContactRefused
-from surveys.filters import DIMENSIONS, DashboardFilterForm, ResponseFilter, Tenure, filter_choices
+from surveys.filters import (
+    DIMENSIONS,
+    RESURVEYS_INCLUDED,
+    RESURVEYS_ONLY,
+    DashboardFilterForm,
+    ResponseFilter,
+    Tenure,
+    filter_choices,
+)
 from surveys.models import Invitation, Response, ResponseTheme, Survey
 from surveys.selectors import DETRACTOR_Q, PASSIVE_Q, PROMOTER_Q
 
@@ -168,6 +177,10 @@ class ResponseFilterSet(filters.FilterSet):
     )
     submitted_before = DateTimeFilter(field_name="submitted_at", lookup_expr="lt", help_text=_("ISO 8601."))
     customer = filters.CharFilter(method="filter_customer", max_length=100, help_text=_("A customer's external id."))
+    resurvey = BooleanFilter(
+        field_name="is_resurvey",
+        help_text=_("true: only recovery re-survey answers; false: none of them. Default: every answer."),
+    )
 
     class Meta:
         model = Response
@@ -197,6 +210,11 @@ class ResponseSerializer(ApiModelSerializer):
     csat = serializers.IntegerField(
         read_only=True, allow_null=True, help_text=_("Satisfaction from 1 to 5, if the survey asks; else null.")
     )
+    resurvey = serializers.BooleanField(
+        source="is_resurvey",
+        read_only=True,
+        help_text=_("An answer to the recovery re-survey sent after a resolved case (left out of the NPS by default)."),
+    )
     corrected_at = serializers.DateTimeField(
         read_only=True,
         allow_null=True,
@@ -220,6 +238,7 @@ class ResponseSerializer(ApiModelSerializer):
             "language",
             "submitted_at",
             "corrected_at",
+            "resurvey",
             "themes",
             "case",
         ]
@@ -240,10 +259,15 @@ class ResponseSerializer(ApiModelSerializer):
         return str(ticket.public_id) if ticket is not None else None
 
 
-def _responses():
+def _responses(request):
+    """The answers the token's creator may read (followups.selectors.responses_visible_to)."""
+    from followups.selectors import responses_visible_to
+
     themes = ResponseTheme.objects.filter(theme__is_active=True).select_related("theme").order_by("theme__name")
-    return Response.objects.select_related("survey", "customer", "ticket").prefetch_related(
-        Prefetch("theme_links", queryset=themes)
+    return (
+        responses_visible_to(request.user)
+        .select_related("survey", "customer", "ticket")
+        .prefetch_related(Prefetch("theme_links", queryset=themes))
     )
 
 
@@ -265,7 +289,7 @@ class ResponseListView(JsonApiMixin, generics.ListAPIView):
     pagination_class = ResponsePagination
 
     def get_queryset(self):
-        return _responses()
+        return _responses(self.request)
 
     @reads_from_replica
     def list(self, request, *args, **kwargs):
@@ -280,7 +304,7 @@ class ResponseDetailView(JsonApiMixin, generics.RetrieveAPIView):
     filter_backends = []
 
     def get_object(self):
-        return generics.get_object_or_404(_responses(), public_id=self.kwargs["public_id"])
+        return generics.get_object_or_404(_responses(self.request), public_id=self.kwargs["public_id"])
 
 
 # --- NPS summary ---------------------------------------------------------------------------------
@@ -313,15 +337,33 @@ class NpsBreakdownRowSerializer(NpsFiguresSerializer):
     key = serializers.CharField()
     label = serializers.CharField()
     differs = serializers.BooleanField(
-        allow_null=True, help_text=_("Whether this group's NPS differs from everyone else's by more than the noise.")
+        allow_null=True,
+        help_text=_(
+            "Whether this group's NPS differs from everyone else's by more than the noise (95 %, corrected for "
+            "the number of groups with Holm's method); null when the group or the rest has fewer answers than "
+            "the small-sample threshold."
+        ),
     )
 
 
 class NpsSummarySerializer(NpsPeriodSerializer):
     survey = serializers.UUIDField(allow_null=True)
+    channel = serializers.CharField(allow_null=True, help_text=_("The channel counted; null: every channel."))
+    resurveys = serializers.ChoiceField(
+        choices=["excluded", "included", "only"], help_text=_("Whether recovery re-survey answers are counted.")
+    )
     previous = NpsPeriodSerializer(help_text=_("The period of the same length just before."))
     change = serializers.FloatField(allow_null=True)
-    change_is_significant = serializers.BooleanField(allow_null=True)
+    change_is_significant = serializers.BooleanField(
+        allow_null=True,
+        help_text=_(
+            "Whether the change is larger than the noise (95 %); null when either period has fewer answers than "
+            "the small-sample threshold."
+        ),
+    )
+    small_sample_threshold = serializers.IntegerField(
+        help_text=_("Below this many answers an NPS is a small sample and gets no significance verdict.")
+    )
     grain = serializers.ChoiceField(choices=["month", "week"])
     trend = NpsBucketSerializer(many=True)
     dimension = serializers.CharField(help_text=_("A built-in dimension, or attr:<key> for a custom attribute."))
@@ -351,9 +393,12 @@ def nps_summary_data(dashboard: reports.Dashboard) -> dict:
         "start": filters.start,
         "end": filters.end,
         "survey": filters.survey.public_id if filters.survey else None,
+        "channel": filters.channel or None,
+        "resurveys": {RESURVEYS_INCLUDED: "included", RESURVEYS_ONLY: "only"}.get(filters.resurveys, "excluded"),
         "previous": {**_figures(dashboard.previous), "start": previous.start, "end": previous.end},
         "change": dashboard.change,
         "change_is_significant": dashboard.change_is_significant,
+        "small_sample_threshold": dashboard.small_sample_threshold,
         "grain": filters.grain,
         "trend": [{**_figures(bucket.result), "start": bucket.start} for bucket in dashboard.trend],
         "dimension": filters.dimension,
@@ -381,6 +426,15 @@ NPS_PARAMETERS = [
     OpenApiParameter("category", str, description=_("A product category the customer bought.")),
     OpenApiParameter(
         "latest_only", bool, description=_("Count each customer's latest answer only (relationship NPS).")
+    ),
+    OpenApiParameter(
+        "resurveys",
+        str,
+        enum=[RESURVEYS_INCLUDED, RESURVEYS_ONLY],
+        description=_(
+            "Recovery re-survey answers: left out by default (they measure follow-up, not the customer base); "
+            "include: counted with the others; only: these answers alone."
+        ),
     ),
     OpenApiParameter("grain", str, enum=["month", "week"], description=_("Trend by month (default) or week.")),
     OpenApiParameter(

@@ -27,6 +27,6 @@ def dashboard_followup(request):
     if not form.is_valid():
         return render(request, template, {"form": form, "followup": None}, status=400)
     filters = ResponseFilter.from_form(form, today=timezone.localdate())
-    followup = followup_report(tickets=tickets_of_responses(filters.responses()), now=timezone.now())
+    followup = followup_report(tickets=tickets_of_responses(filters.case_responses()), now=timezone.now())
     context = {"form": form, "filters": filters, "followup": followup, "query_string": filters.query_string()}
     return render(request, template, context)

@@ -154,9 +154,14 @@ def _figures(result: scoring.NpsResult) -> dict:
 
 def _change_sentence(digest: WeeklyDigest) -> str:
     significant = digest.change_is_significant
-    if significant is None:
-        return _("No comparison: one of the two weeks has no answers.")
     change = _signed(digest.change)
+    if significant is None:
+        if digest.change is None:
+            return _("No comparison: one of the two weeks has no answers.")
+        return _(
+            "%(change)s points: no verdict, one of the two weeks has fewer than %(threshold)d answers "
+            "(too few to tell a change from chance)."
+        ) % {"change": change, "threshold": scoring.small_sample_threshold()}
     if significant:
         return _("%(change)s points: a real change (beyond the margin of error).") % {"change": change}
     return _("%(change)s points: within the margin of error, so possibly noise.") % {"change": change}
@@ -170,6 +175,8 @@ def digest_render(digest: WeeklyDigest, *, language: str) -> tuple[str, str, str
             "current": _figures(digest.current.result),
             "previous": _figures(digest.previous.result),
             "change": _change_sentence(digest),
+            # The digest counts as the dashboard does by default: every channel, no re-survey answers.
+            "counted": ResponseFilter(start=digest.current.start, end=digest.current.end).who_is_counted,
             "trend": [{"week": week, **_figures(week.result)} for week in digest.weeks],
         }
         subject = render_to_string("surveys/email/weekly_digest_subject.txt", context)

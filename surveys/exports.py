@@ -236,7 +236,7 @@ def case_columns() -> list[str]:
 
 def cases(filters: ResponseFilter):
     """The follow-up cases of the responses `filters` select: one query, with a subquery."""
-    return tickets_of_responses(filters.responses())
+    return tickets_of_responses(filters.case_responses())
 
 
 def case_rows(filters: ResponseFilter) -> Iterator[tuple]:

@@ -99,6 +99,24 @@ def attribute_value(key: str, prefix: str = "customer__") -> Cast:
     return Cast(KeyTextTransform(key, f"{prefix}custom_attributes"), output_field=TextField())
 
 
+# Recovery re-survey answers (after a resolved case): left out of the NPS by default.
+RESURVEYS_EXCLUDED = ""
+RESURVEYS_INCLUDED = "include"
+RESURVEYS_ONLY = "only"
+RESURVEY_CHOICES = [
+    (RESURVEYS_EXCLUDED, _("Left out (default)")),
+    (RESURVEYS_INCLUDED, _("Counted with the others")),
+    (RESURVEYS_ONLY, _("Only these")),
+]
+
+
+def resurvey_q(resurveys: str, prefix: str = "") -> Q:
+    """The answers counted for a re-survey choice: all, only re-survey answers, or none of them (default)."""
+    if resurveys == RESURVEYS_INCLUDED:
+        return Q()
+    return Q(**{f"{prefix}is_resurvey": resurveys == RESURVEYS_ONLY})
+
+
 def _blank(choices) -> list:
     return [("", _("All"))] + list(choices)
 
@@ -161,6 +179,12 @@ class DashboardFilterForm(CustomerFilterForm):
     latest_only = forms.BooleanField(
         label=_("Count each customer's latest answer only (relationship NPS)"), required=False
     )
+    resurveys = forms.ChoiceField(
+        label=_("Recovery re-survey answers"),
+        choices=RESURVEY_CHOICES,
+        required=False,
+        help_text=_("They measure how follow-up won customers back, not the customer base: left out by default."),
+    )
     grain = forms.ChoiceField(label=_("Trend by"), choices=[("month", _("Month")), ("week", _("Week"))], required=False)
     dimension = forms.ChoiceField(
         label=_("Break down by"), choices=[(key, label) for key, (label, _f) in DIMENSIONS.items()], required=False
@@ -222,6 +246,7 @@ class ResponseFilter:
     plan: str = ""
     category: str = ""
     latest_only: bool = False
+    resurveys: str = RESURVEYS_EXCLUDED
     grain: str = "month"
     dimension: str = "survey"
     today: date | None = None
@@ -245,6 +270,7 @@ class ResponseFilter:
             plan=data.get("plan") or "",
             category=data.get("category") or "",
             latest_only=bool(data.get("latest_only")),
+            resurveys=data.get("resurveys") or RESURVEYS_EXCLUDED,
             grain=data.get("grain") or "month",
             dimension=data.get("dimension") or "survey",
             today=today,
@@ -305,6 +331,7 @@ class ResponseFilter:
             responses = responses.filter(survey=self.survey)
         if self.channel:
             responses = responses.filter(channel=self.channel)
+        responses = responses.filter(resurvey_q(self.resurveys))
         if self.has_crm_filter:
             responses = responses.filter(self._crm_q("customer__"))
         if self.custom:
@@ -322,8 +349,33 @@ class ResponseFilter:
                 later = later.filter(survey=self.survey)
             if self.channel:
                 later = later.filter(channel=self.channel)
+            later = later.filter(resurvey_q(self.resurveys))
             responses = responses.filter(Q(customer__isnull=True) | ~Exists(later))
         return responses
+
+    def case_responses(self) -> QuerySet[Response]:
+        """The answers whose follow-up cases the case figures and the cases CSV read.
+
+        Leaving re-survey answers out is about who the NPS counts: a case opened by a re-survey
+        answer is still a case to work, so it counts unless only re-survey answers are asked for.
+        """
+        resurveys = RESURVEYS_INCLUDED if self.resurveys == RESURVEYS_EXCLUDED else self.resurveys
+        return replace(self, resurveys=resurveys).responses()
+
+    @property
+    def who_is_counted(self) -> str:
+        """Which answers the figures count, in words: the channels and the re-survey answers."""
+        channels = dict(Channel.choices)
+        if self.channel:
+            shown = str(channels.get(self.channel, self.channel))
+        else:
+            shown = ", ".join(str(label) for label in channels.values())
+        resurveys = {
+            RESURVEYS_EXCLUDED: _("recovery re-survey answers left out"),
+            RESURVEYS_INCLUDED: _("recovery re-survey answers included"),
+            RESURVEYS_ONLY: _("recovery re-survey answers only"),
+        }[self.resurveys]
+        return str(_("Counted: answers by %(channels)s; %(resurveys)s.") % {"channels": shown, "resurveys": resurveys})
 
     def query_string(self, **overrides) -> str:
         from urllib.parse import urlencode
@@ -340,6 +392,7 @@ class ResponseFilter:
             "plan": self.plan,
             "category": self.category,
             "latest_only": "on" if self.latest_only else "",
+            "resurveys": self.resurveys,
             "grain": self.grain,
             "dimension": self.dimension,
         }

@@ -339,6 +339,10 @@ class Response(models.Model):
     )
     submitted_at = models.DateTimeField(default=timezone.now, db_index=True)
     corrected_at = models.DateTimeField(_("last corrected at"), null=True, blank=True)
+    # Copied from the invitation when the answer is recorded: a recovery re-survey answer measures
+    # the follow-up, not the customer base, so the NPS leaves it out unless asked. Kept on the row
+    # so that it survives the invitation (deleted with an erased customer).
+    is_resurvey = models.BooleanField(_("recovery re-survey answer"), default=False, editable=False)
 
     class Meta:
         verbose_name = _("response")
@@ -379,7 +383,8 @@ class Response(models.Model):
 class ResponseRevision(models.Model):
     """What a response said before its respondent corrected it (the response holds the latest)."""
 
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="revisions")
+    # PROTECT: an answer's earlier versions are part of its history; erasure redacts them instead.
+    response = models.ForeignKey(Response, on_delete=models.PROTECT, related_name="revisions")
     score = models.PositiveSmallIntegerField(_("score"))
     comment = models.TextField(_("comment"), blank=True)
     criteria = models.JSONField(_("criteria chosen"), default=list, blank=True)
@@ -448,7 +453,7 @@ class ResponseTheme(models.Model):
 
 
 class DailyNps(models.Model):
-    """How many answers gave each score, per local day, survey and channel.
+    """How many answers gave each score, per local day, survey, channel and re-survey or not.
 
     Long trends, the headline and the distribution read this instead of raw rows when the
     dashboard has no CRM filter. A beat task keeps it within a minute of new answers;
@@ -458,6 +463,8 @@ class DailyNps(models.Model):
     day = models.DateField()
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
     channel = models.CharField(max_length=20, choices=Channel.choices)
+    # Recovery re-survey answers are counted apart, so the default NPS (without them) reads the roll-up too.
+    is_resurvey = models.BooleanField(default=False)
     score_0 = models.PositiveIntegerField(default=0)
     score_1 = models.PositiveIntegerField(default=0)
     score_2 = models.PositiveIntegerField(default=0)
@@ -473,10 +480,12 @@ class DailyNps(models.Model):
     SCORE_FIELDS = tuple(f"score_{score}" for score in range(scoring.SCORE_MIN, scoring.SCORE_MAX + 1))
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["day", "survey", "channel"], name="daily_nps_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "survey", "channel", "is_resurvey"], name="daily_nps_once")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.day} {self.survey_id} {self.channel}"
+        return f"{self.day} {self.survey_id} {self.channel}{' re-survey' if self.is_resurvey else ''}"
 
     @property
     def score_counts(self) -> list[int]:

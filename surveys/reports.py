@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from crm.choices import AgeBand, Gender, Plan
 from surveys import rollup, scoring
 from surveys.choices import Channel
-from surveys.filters import DIMENSIONS, ResponseFilter, Tenure, attribute_key, attribute_value
+from surveys.filters import DIMENSIONS, ResponseFilter, Tenure, attribute_key, attribute_value, resurvey_q
 from surveys.models import DailyNps, Response
 
 SCORES = range(scoring.SCORE_MIN, scoring.SCORE_MAX + 1)
@@ -64,7 +64,8 @@ class BreakdownRow:
     key: str
     label: str
     result: scoring.NpsResult
-    # Whether this group's NPS differs from everyone else's by more than the noise.
+    # Whether this group's NPS differs from everyone else's by more than the noise, corrected
+    # for the number of groups tested (Holm); None when it or the rest is a small sample.
     differs: bool | None
 
 
@@ -88,6 +89,10 @@ class Dashboard:
     def change_is_significant(self) -> bool | None:
         return scoring.change_is_significant(self.current, self.previous)
 
+    @property
+    def small_sample_threshold(self) -> int:
+        return scoring.small_sample_threshold()
+
 
 def _distribution(counts: list[int]) -> list[dict]:
     return [
@@ -106,6 +111,7 @@ class _RollupSource:
             rows = rows.filter(survey=filters.survey)
         if filters.channel:
             rows = rows.filter(channel=filters.channel)
+        rows = rows.filter(resurvey_q(filters.resurveys))
         self.rows = list(rows.values("day", "survey_id", "survey__name", "channel", *DailyNps.SCORE_FIELDS))
 
     def _counts(self, row) -> list[int]:
@@ -187,13 +193,15 @@ def _labels(dimension: str) -> dict:
 
 def _breakdown_rows(by_value: dict, total: scoring.NpsResult, dimension: str) -> list[BreakdownRow]:
     labels = _labels(dimension)
-    rows = []
+    groups = []
     for key, counts in by_value.items():
         result = scoring.result_from_score_counts(counts)
-        if result.n == 0:
-            continue
-        rest = scoring.without(total, result)
-        differs = scoring.change_is_significant(result, rest) if rest.n else None
+        if result.n:
+            groups.append((key, result))
+    # Every group is tested against the rest at once, corrected for the number of tests (Holm).
+    verdicts = scoring.groups_differing([result for _key, result in groups], total)
+    rows = []
+    for (key, result), differs in zip(groups, verdicts, strict=True):
         if key in (None, ""):
             label = str(_("No purchase")) if dimension == "category" else str(_("Unknown"))
         else:

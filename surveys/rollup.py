@@ -1,6 +1,7 @@
 """The daily roll-up of answers (DailyNps): how it is kept up to date and rebuilt.
 
-The roll-up holds, per local day, survey and channel, how many answers gave each score.
+The roll-up holds, per local day, survey, channel and re-survey or not, how many answers gave
+each score.
 A beat task calls `rollup_refresh()` every minute: it reads the responses added since its
 cursor (with an overlap, because ids are assigned before commit and a slow transaction can
 commit a lower id after a higher one), and recounts every day those responses touch from the
@@ -43,21 +44,22 @@ def _recount_days(days: set[date]) -> int:
             Response.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
             .annotate(day=TruncDate("submitted_at", tzinfo=tz))
             .filter(day__in=batch)
-            .values("day", "survey_id", "channel", "score")
+            .values("day", "survey_id", "channel", "is_resurvey", "score")
             .annotate(n=Count("id"))
             .order_by()
         )
         for row in rows:
-            counts[(row["day"], row["survey_id"], row["channel"])][row["score"]] = row["n"]
+            counts[(row["day"], row["survey_id"], row["channel"], row["is_resurvey"])][row["score"]] = row["n"]
         DailyNps.objects.filter(day__in=batch).delete()
         DailyNps.objects.bulk_create(
             DailyNps(
                 day=day,
                 survey_id=survey_id,
                 channel=channel,
+                is_resurvey=is_resurvey,
                 **{name: count for name, count in zip(DailyNps.SCORE_FIELDS, score_counts, strict=True)},
             )
-            for (day, survey_id, channel), score_counts in counts.items()
+            for (day, survey_id, channel, is_resurvey), score_counts in counts.items()
         )
         written += len(counts)
     return written

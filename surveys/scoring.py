@@ -88,9 +88,7 @@ class NpsResult:
 
     @property
     def is_small_sample(self) -> bool:
-        from django.conf import settings
-
-        return 0 < self.n < settings.NPSAPP_SMALL_SAMPLE
+        return 0 < self.n < small_sample_threshold()
 
 
 def _check_counts(*counts: int) -> int:
@@ -107,19 +105,37 @@ def nps_from_counts(promoters: int, passives: int, detractors: int) -> float | N
     return 100 * (promoters - detractors) / n
 
 
-def margin_of_error(promoters: int, passives: int, detractors: int) -> float | None:
-    """95 % margin of error of the NPS, in NPS points.
+# Adjusted-Wald (Sauro and Lewis): the interval is computed as if there were 3 more answers,
+# ¾ of them promoters and ¾ detractors, so a small or unanimous sample never shows ± 0.
+ADJUST_N = 3
+ADJUST_EACH = 0.75
+ALPHA = 0.05  # two-sided significance level of the change and breakdown tests
 
-    1.96 × √((p_P + p_D − (p_P − p_D)²) / n) × 100, the variance of a variable worth
-    +1 for a promoter, 0 for a passive and −1 for a detractor.
-    """
+
+def _adjusted_shares(promoters: int, detractors: int, n: int) -> tuple[float, float, int]:
+    n_adjusted = n + ADJUST_N
+    return (promoters + ADJUST_EACH) / n_adjusted, (detractors + ADJUST_EACH) / n_adjusted, n_adjusted
+
+
+def _adjusted_nps_and_error(promoters: int, passives: int, detractors: int) -> tuple[float, float] | None:
+    """The adjusted-Wald NPS and its standard error, both in NPS points; None with no answers."""
     n = _check_counts(promoters, passives, detractors)
     if n == 0:
         return None
-    p_p = promoters / n
-    p_d = detractors / n
+    p_p, p_d, n_adjusted = _adjusted_shares(promoters, detractors, n)
     variance = p_p + p_d - (p_p - p_d) ** 2
-    return Z_95 * math.sqrt(max(variance, 0.0) / n) * 100
+    return 100 * (p_p - p_d), math.sqrt(max(variance, 0.0) / n_adjusted) * 100
+
+
+def margin_of_error(promoters: int, passives: int, detractors: int) -> float | None:
+    """95 % margin of error of the NPS, in NPS points (adjusted-Wald).
+
+    1.96 × √((p_P + p_D − (p_P − p_D)²) / n) × 100, the variance of a variable worth +1 for a
+    promoter, 0 for a passive and −1 for a detractor, computed with n + 3 answers and
+    promoters + ¾, detractors + ¾.
+    """
+    adjusted = _adjusted_nps_and_error(promoters, passives, detractors)
+    return None if adjusted is None else Z_95 * adjusted[1]
 
 
 _BANDS = (  # (exclusive lower bound, key), best first
@@ -153,28 +169,77 @@ def band_label(nps: float | None):
 
 
 def standard_error(result: NpsResult) -> float | None:
-    """Standard error of an NPS, in NPS points."""
+    """Standard error of an NPS, in NPS points (adjusted-Wald)."""
     margin = result.margin
     return None if margin is None else margin / Z_95
 
 
-def change_is_significant(current: NpsResult, previous: NpsResult) -> bool | None:
+def small_sample_threshold() -> int:
+    from django.conf import settings
+
+    return settings.NPSAPP_SMALL_SAMPLE
+
+
+def difference_p_value(first: NpsResult, second: NpsResult) -> float | None:
+    """Two-sided p-value of the difference between two independent NPS (adjusted-Wald z-test).
+
+    z = (NPS₁ − NPS₂) / √(SE₁² + SE₂²), with both NPS and errors on adjusted-Wald counts.
+    None when either has no answers.
+    """
+    a = _adjusted_nps_and_error(first.promoters, first.passives, first.detractors)
+    b = _adjusted_nps_and_error(second.promoters, second.passives, second.detractors)
+    if a is None or b is None:
+        return None
+    combined = math.sqrt(a[1] ** 2 + b[1] ** 2)
+    return math.erfc(abs(a[0] - b[0]) / combined / math.sqrt(2))
+
+
+def comparable(first: NpsResult, second: NpsResult, *, threshold: int | None = None) -> bool:
+    """Whether both samples are large enough for a verdict (at least `threshold` answers each)."""
+    threshold = small_sample_threshold() if threshold is None else threshold
+    return first.n >= max(threshold, 1) and second.n >= max(threshold, 1)
+
+
+def change_is_significant(current: NpsResult, previous: NpsResult, *, threshold: int | None = None) -> bool | None:
     """Whether two independent NPS differ by more than the noise (two-sided, 95 %).
 
-    None when either has no answers. When both samples are unanimous (zero variance) the
-    normal approximation says nothing: a difference then counts only between samples that are
-    not small, and small ones get no verdict.
+    None (no verdict) when either side has fewer answers than the small-sample threshold.
     """
-    se_current, se_previous = standard_error(current), standard_error(previous)
-    if se_current is None or se_previous is None:
+    if not comparable(current, previous, threshold=threshold):
         return None
-    difference = abs(current.score - previous.score)
-    combined = math.sqrt(se_current**2 + se_previous**2)
-    if combined == 0:
-        if current.is_small_sample or previous.is_small_sample:
-            return None
-        return difference > 0
-    return difference > Z_95 * combined
+    return difference_p_value(current, previous) <= ALPHA
+
+
+def holm_rejections(p_values: list[float], *, alpha: float = ALPHA) -> list[bool]:
+    """Holm's step-down correction: which of several tests stay significant together.
+
+    The smallest p-value is compared with α/m, the next with α/(m − 1), and so on; the first
+    that fails stops the procedure and every larger one fails too.
+    """
+    order = sorted(range(len(p_values)), key=lambda index: p_values[index])
+    rejected = [False] * len(p_values)
+    for rank, index in enumerate(order):
+        if p_values[index] > alpha / (len(p_values) - rank):
+            break
+        rejected[index] = True
+    return rejected
+
+
+def groups_differing(groups: list[NpsResult], total: NpsResult, *, threshold: int | None = None) -> list[bool | None]:
+    """For each group of a breakdown, whether its NPS differs from the rest's (Holm-corrected).
+
+    None for a group not tested: it or the rest has fewer answers than the threshold.
+    """
+    verdicts: list[bool | None] = [None] * len(groups)
+    tested, p_values = [], []
+    for index, group in enumerate(groups):
+        rest = without(total, group)
+        if comparable(group, rest, threshold=threshold):
+            tested.append(index)
+            p_values.append(difference_p_value(group, rest))
+    for index, rejected in zip(tested, holm_rejections(p_values), strict=True):
+        verdicts[index] = rejected
+    return verdicts
 
 
 def without(total: NpsResult, part: NpsResult) -> NpsResult:

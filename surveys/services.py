@@ -218,6 +218,7 @@ def response_submit(
         criteria=_clean_criteria(survey, criteria),
         csat=_check_csat(survey, csat),
         submitted_at=timezone.now(),
+        is_resurvey=invitation.is_resurvey,
     )
     _validate(response)
     try:

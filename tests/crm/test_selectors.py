@@ -11,7 +11,7 @@ from crm.selectors import at_risk_customers, at_risk_policy, customer_crm_summar
 from tests.factories import CustomerFactory, PurchaseFactory, ResponseFactory
 
 
-def test_crm_summary_figures(db, django_assert_num_queries):
+def test_crm_summary_figures(db, manager, django_assert_num_queries):
     customer = CustomerFactory(customer_since=date(2021, 4, 1))
     now = timezone.now()
     PurchaseFactory(customer=customer, amount=Decimal("10.50"), purchased_at=now - timedelta(days=100))
@@ -21,8 +21,8 @@ def test_crm_summary_figures(db, django_assert_num_queries):
         score=9, customer=customer, invitation__customer=customer, submitted_at=now - timedelta(days=200)
     )
     # purchases by category, events by kind, earlier answers, earlier cases
-    with django_assert_num_queries(4):
-        summary = customer_crm_summary(customer=customer, exclude_response_id=current.id)
+    with django_assert_num_queries(5):  # the viewer's roles, then the four of the summary
+        summary = customer_crm_summary(customer=customer, viewer=manager, exclude_response_id=current.id)
     assert summary.purchase_count == 2
     assert summary.total_spend == Decimal("100.00")
     assert summary.last_purchase_at == now - timedelta(days=3)
@@ -30,13 +30,13 @@ def test_crm_summary_figures(db, django_assert_num_queries):
     assert summary.earlier_responses == [earlier]
 
 
-def test_crm_summary_of_a_customer_without_purchases(db):
-    summary = customer_crm_summary(customer=CustomerFactory())
+def test_crm_summary_of_a_customer_without_purchases(db, manager):
+    summary = customer_crm_summary(customer=CustomerFactory(), viewer=manager)
     assert (summary.purchase_count, summary.total_spend, summary.last_purchase_at) == (0, Decimal("0"), None)
     assert summary.customer_since is None
 
 
-def test_crm_summary_frequency_categories_newsletter_events_and_cases(db, agent, survey):
+def test_crm_summary_frequency_categories_newsletter_events_and_cases(db, agent, manager, survey):
     from followups import services as followups
     from tests.factories import SurveyFactory
 
@@ -52,7 +52,9 @@ def test_crm_summary_frequency_categories_newsletter_events_and_cases(db, agent,
     current = followups.ticket_open_for_response(response=detractor)
     outreach = followups.ticket_open_outreach(customer=customer, survey=SurveyFactory(), reason="cart", actor=agent)
 
-    summary = customer_crm_summary(customer=customer, exclude_ticket_id=current.id, today=timezone.localdate(now))
+    summary = customer_crm_summary(
+        customer=customer, viewer=manager, exclude_ticket_id=current.id, today=timezone.localdate(now)
+    )
     assert summary.purchase_interval_days == 40
     assert summary.days_since_last_purchase == 20
     assert summary.product_categories == ["Garden", "Kitchen"]  # most bought first
@@ -67,7 +69,7 @@ def test_crm_summary_frequency_categories_newsletter_events_and_cases(db, agent,
 
 
 @time_machine.travel("2025-06-30 10:00 +0000", tick=False)
-def test_at_risk_list_flags_exactly_whom_the_rules_flag(db):
+def test_at_risk_list_flags_exactly_whom_the_rules_flag(db, manager):
     """The database narrows the candidates; the rules decide. Nobody the rules flag may be lost."""
     policy = at_risk_policy()
     now = timezone.now()
@@ -91,7 +93,9 @@ def test_at_risk_list_flags_exactly_whom_the_rules_flag(db):
             score=i % 11, customer=customer, invitation__customer=customer, submitted_at=now - timedelta(days=i * 9)
         )
 
-    flagged = {row.customer.id: [r.code for r in row.reasons] for row in at_risk_customers(policy=policy)}
+    flagged = {
+        row.customer.id: [r.code for r in row.reasons] for row in at_risk_customers(policy=policy, viewer=manager)
+    }
     expected = {}
     for customer in with_signals(Customer.objects.all()):
         reasons = atrisk.at_risk_reasons(signals=signals_of(customer), policy=policy, today=timezone.localdate())

@@ -160,7 +160,15 @@ def test_follow_up_panel_query_count_does_not_grow_with_data(client, manager, ag
         client.get(FOLLOWUP_URL)
 
 
-@pytest.mark.parametrize("query", [{}, {"age_band": "65+", "latest_only": "on", "dimension": "region"}])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"age_band": "65+", "latest_only": "on", "dimension": "region"},
+        {"resurveys": "include"},
+        {"resurveys": "only", "latest_only": "on"},
+    ],
+)
 def test_dashboard_query_count_does_not_grow_with_data(client, manager, django_assert_num_queries, query):
     client.force_login(manager)
     now = timezone.now()

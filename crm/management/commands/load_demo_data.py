@@ -32,7 +32,7 @@ from followups.services import (
 from surveys import rollup, services
 from surveys import selectors as survey_selectors
 from surveys.choices import Channel
-from surveys.models import Brand, Invitation, Response, Survey, Theme
+from surveys.models import Brand, Invitation, Response, ResponseRevision, Survey, Theme
 from surveys.services import invitation_create
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - demo logins only, printed at the end on purpose
@@ -166,11 +166,20 @@ class Command(BaseCommand):
             )
 
     def _delete_demo(self) -> None:
+        from conversations.models import Message
+
         surveys = Survey.objects.filter(brand__name=demo.BRAND_NAME)
-        Ticket.objects.filter(survey__in=surveys).delete()  # their events go with them
+        # The demo's own rows only. A case's history is protected from cascades (deleting a case
+        # or an answer is refused while it has them), so the reset removes it explicitly first.
+        tickets = Ticket.objects.filter(survey__in=surveys)
+        Message.objects.filter(ticket__in=tickets).delete()
+        TicketEvent.objects.filter(ticket__in=tickets).delete()
+        tickets.delete()
+        ResponseRevision.objects.filter(response__survey__in=surveys).delete()
         Response.objects.filter(survey__in=surveys).delete()
         Invitation.objects.filter(survey__in=surveys).delete()
         surveys.delete()
+        BusinessCalendar.objects.filter(name=demo.CALENDAR_NAME).delete()  # its hours and holidays go with it
         Brand.objects.filter(name=demo.BRAND_NAME).delete()
         Team.objects.filter(name=demo.TEAM_NAME).delete()
         Theme.objects.filter(name__in=[name for name, *_ in demo.THEMES]).delete()
@@ -389,10 +398,13 @@ class Command(BaseCommand):
                     resurvey_invitation_id=answer.invitation_id, resurvey_score=answer.score
                 )
         Invitation.objects.filter(id__in=used).update(is_resurvey=True)
+        Response.objects.filter(invitation_id__in=used).update(is_resurvey=True)
 
     def _print_summary(self, brand: Brand, *, elapsed: float) -> None:
         out = self.stdout.write
-        nps = survey_selectors.nps_summary()
+        # As the dashboard counts by default: recovery re-survey answers left out.
+        resurveys = Response.objects.filter(is_resurvey=True).count()
+        nps = survey_selectors.nps_summary(Response.objects.filter(is_resurvey=False))
         pending = Invitation.objects.filter(survey__brand=brand, response__isnull=True)
         by_status = dict(Ticket.objects.order_by().values_list("status").annotate(n=Count("id")))
         counts = followup_selectors.ticket_counts()
@@ -401,7 +413,8 @@ class Command(BaseCommand):
         out(f"  purchases:   {Purchase.objects.count()}")
         out(
             f"  responses:   {nps.n}  (NPS {nps.score:+.0f} ± {nps.margin:.0f}; "
-            f"{nps.pct_promoters:.0f} % promoters, {nps.pct_detractors:.0f} % detractors)"
+            f"{nps.pct_promoters:.0f} % promoters, {nps.pct_detractors:.0f} % detractors; "
+            f"{resurveys} recovery re-survey answers apart)"
         )
         out(f"  pending invitations: {pending.count()}")
         out(f"  cases:       {sum(by_status.values())}  (open {counts['open']}, overdue {counts['overdue']})")
