@@ -85,11 +85,11 @@ class SurveyAdmin(admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    list_display = ("survey", "customer", "channel", "created_at", "expires_at")
-    list_filter = ("survey", "channel")
+    list_display = ("survey", "customer", "channel", "created_at", "expires_at", "answered")
+    list_filter = ("survey", "channel", "answered")
     raw_id_fields = ("customer",)
     list_select_related = ("survey", "customer")
-    readonly_fields = ("token",)
+    readonly_fields = ("token", "answered")
     search_fields = ("customer__email", "customer__last_name")
 
 
@@ -113,7 +113,9 @@ class ResponseAdmin(admin.ModelAdmin):
     date_hierarchy = "submitted_at"
     search_fields = ("comment", "customer__email", "customer__last_name")
     list_select_related = ("survey", "customer")
-    readonly_fields = [f.name for f in Response._meta.fields]
+    # The correction digest is a key's hash: of no use to staff, so not shown.
+    readonly_fields = [f.name for f in Response._meta.fields if f.name != "correction_digest"]
+    exclude = ("correction_digest",)
     inlines = [ResponseRevisionInline]
 
     def has_add_permission(self, request):

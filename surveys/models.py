@@ -1,3 +1,4 @@
+import hashlib
 import secrets
 import uuid
 from datetime import timedelta
@@ -51,6 +52,11 @@ def validate_criteria_options(text: str) -> None:
             params={"max": CRITERION_MAX_LENGTH, "option": too_long[0][:40] + "…"},
             code="option_too_long",
         )
+
+
+def correction_digest(key: str) -> str:
+    """What an anonymous answer stores of the correction key kept in the respondent's browser."""
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def new_token() -> str:
@@ -265,6 +271,22 @@ class Survey(models.Model):
             )
         if self.criteria_question and not self.criteria_choices:
             raise ValidationError({"criteria_options": _("Give at least one option for the criteria question.")})
+        if self.is_anonymous and self.pk is not None and self.has_identified_answers():
+            raise ValidationError(
+                {
+                    "is_anonymous": _(
+                        "This survey already has answers linked to customers, given without a promise of "
+                        "anonymity: create a new anonymous survey instead."
+                    )
+                }
+            )
+
+    def has_identified_answers(self) -> bool:
+        """Whether an answer of this survey names its customer, invitation or email address."""
+        identified = (
+            models.Q(customer__isnull=False) | models.Q(invitation__isnull=False) | ~models.Q(contact_email="")
+        )
+        return self.responses.filter(identified).exists()
 
 
 class Invitation(models.Model):
@@ -291,6 +313,9 @@ class Invitation(models.Model):
     # Set when the link is made: it re-surveys the customer of a resolved case, so its answer
     # always goes to the follow-up hook (the case records the score after recovery).
     is_resurvey = models.BooleanField(_("re-survey after a case"), default=False, editable=False)
+    # Whether the link was used to answer: on an anonymous survey this flag is all that is kept
+    # (the answer names no invitation), so "one answer per link" is a conditional UPDATE of it.
+    answered = models.BooleanField(_("answered"), default=False, editable=False)
 
     class Meta:
         verbose_name = _("invitation")
@@ -336,6 +361,10 @@ class Response(models.Model):
     )
     submitted_at = models.DateTimeField(default=timezone.now, db_index=True)
     corrected_at = models.DateTimeField(_("last corrected at"), null=True, blank=True)
+    # Anonymous surveys only: the SHA-256 of a random key kept in the respondent's browser (a
+    # cookie scoped to their link), the one way back to the answer for its correction window.
+    # Without the key the digest leads nowhere.
+    correction_digest = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
 
     class Meta:
         verbose_name = _("response")
@@ -370,7 +399,8 @@ class Response(models.Model):
     @property
     def is_correctable(self) -> bool:
         """Whether the respondent may still change this answer from their link."""
-        return self.invitation_id is not None and timezone.now() < self.correctable_until
+        reachable = self.invitation_id is not None or bool(self.correction_digest)
+        return reachable and timezone.now() < self.correctable_until
 
 
 class ResponseRevision(models.Model):
