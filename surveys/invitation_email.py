@@ -76,6 +76,8 @@ class InvitationEmailRenderer:
                     "brand": survey.brand.name,
                     "brand_colour": survey.brand.css_colour,
                     "question": survey.question_text,
+                    "custom_subject": survey.email_subject,
+                    "custom_text": survey.email_body,
                     "url": url,
                     "expires_at": invitation.expires_at,
                     "reminder": reminder,

@@ -167,7 +167,27 @@ class Survey(models.Model):
     thanks_passive = models.TextField(_("thank-you text for passives"), blank=True)
     thanks_promoter = models.TextField(_("thank-you text for promoters"), blank=True)
     review_url = models.URLField(_("public review page"), blank=True, help_text=_("Offered to promoters."))
+    review_label = models.CharField(
+        _("review button label"), max_length=100, blank=True, help_text=_("Leave empty for “Leave a public review”.")
+    )
     referral_url = models.URLField(_("referral link"), blank=True, help_text=_("Offered to promoters."))
+    referral_label = models.CharField(
+        _("referral button label"),
+        max_length=100,
+        blank=True,
+        help_text=_("Leave empty for “Recommend us to a friend”."),
+    )
+    email_subject = models.CharField(
+        _("invitation email subject"),
+        max_length=200,
+        blank=True,
+        help_text=_("Leave empty for “Your opinion of <brand>”. Reminders start with “Reminder:”."),
+    )
+    email_body = models.TextField(
+        _("invitation email text"),
+        blank=True,
+        help_text=_("A few words shown above the question in the invitation email. Optional."),
+    )
     public_form_enabled = models.BooleanField(
         _("public feedback page"), default=False, help_text=_("A page anyone can answer, without an invitation.")
     )
@@ -258,10 +278,44 @@ class Survey(models.Model):
             Segment.PROMOTER: self.thanks_promoter,
         }[segment]
 
+    def _text_in(self, name: str, language: str) -> str:
+        """One language's own version of a translated text (no fallback), "" when empty."""
+        return getattr(self, f"{name}_{language}", None) or ""
+
     @property
     def criteria_choices(self) -> list[str]:
-        """The criteria options, or none when no criteria question is asked."""
-        return criteria_lines(self.criteria_options) if self.criteria_question else []
+        """The criteria options as stored on answers, whatever the page's language: the site
+        language's lines (else the other language's). None when no criteria question is asked."""
+        if not self.criteria_question:
+            return []
+        for language in dict.fromkeys([settings.LANGUAGE_CODE, *(code for code, _name in settings.LANGUAGES)]):
+            lines = criteria_lines(self._text_in("criteria_options", language))
+            if lines:
+                return lines
+        return criteria_lines(self.criteria_options)
+
+    @property
+    def criteria_labels(self) -> list[tuple[str, str]]:
+        """(stored value, label in the active language) for each option: same position, same option."""
+        values = self.criteria_choices
+        labels = criteria_lines(self.criteria_options)
+        if len(labels) != len(values):
+            labels = values
+        return list(zip(values, labels, strict=True))
+
+    def missing_translations(self) -> dict[str, list[str]]:
+        """For each language, the customer texts written in another language but not in this one."""
+        from surveys.translation import CUSTOMER_TEXT_FIELDS
+
+        languages = [code for code, _name in settings.LANGUAGES]
+        missing = {language: [] for language in languages}
+        for name in CUSTOMER_TEXT_FIELDS:
+            written = {language: bool(self._text_in(name, language).strip()) for language in languages}
+            if any(written.values()):
+                for language in languages:
+                    if not written[language]:
+                        missing[language].append(name)
+        return {language: names for language, names in missing.items() if names}
 
     def clean(self) -> None:
         super().clean()
@@ -271,6 +325,18 @@ class Survey(models.Model):
             )
         if self.criteria_question and not self.criteria_choices:
             raise ValidationError({"criteria_options": _("Give at least one option for the criteria question.")})
+        counts = {
+            code: len(criteria_lines(self._text_in("criteria_options", code))) for code, _name in settings.LANGUAGES
+        }
+        if len({count for count in counts.values() if count}) > 1:
+            raise ValidationError(
+                {
+                    f"criteria_options_{code}": _(
+                        "Give the same options in each language, in the same order: one line each."
+                    )
+                    for code in counts
+                }
+            )
         if self.is_anonymous and self.pk is not None and self.has_identified_answers():
             raise ValidationError(
                 {
@@ -283,9 +349,7 @@ class Survey(models.Model):
 
     def has_identified_answers(self) -> bool:
         """Whether an answer of this survey names its customer, invitation or email address."""
-        identified = (
-            models.Q(customer__isnull=False) | models.Q(invitation__isnull=False) | ~models.Q(contact_email="")
-        )
+        identified = models.Q(customer__isnull=False) | models.Q(invitation__isnull=False) | ~models.Q(contact_email="")
         return self.responses.filter(identified).exists()
 
 

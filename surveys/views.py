@@ -94,10 +94,24 @@ def _rate_limited(request, template: str, context: dict):
     return page
 
 
+def _comment_prompt(survey, form) -> str:
+    """The open question as the server renders it: the segment's when a score is already chosen
+    (preselected from the email's score link, or posted), so it is right without JavaScript."""
+    value = form["score"].value() if form is not None else None
+    try:
+        score = int(value)
+    except (TypeError, ValueError):
+        return survey.comment_prompt_text
+    if not scoring.SCORE_MIN <= score <= scoring.SCORE_MAX:
+        return survey.comment_prompt_text
+    return survey.prompt_for(scoring.segment_for(score))
+
+
 def _page_context(request, survey, form=None, **extra) -> dict:
     return {
         "survey": survey,
         "form": form,
+        "comment_prompt": _comment_prompt(survey, form),
         "language_links": _language_links(request),
         "switch_param": SWITCH_LANGUAGE_PARAM,
         "segment_prompts": survey.segment_prompts,
