@@ -114,6 +114,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "npsapp.context_processors.roles",
             ],
+            # |datetime_with_zone in every template (dates customers read carry their zone).
+            "builtins": ["npsapp.dates"],
         },
     },
 ]
@@ -163,6 +165,8 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Unambiguous dates in both languages ("7 Dec 2026, 13:30", "7 déc. 2026, 13:30"), never US numeric.
+FORMAT_MODULE_PATH = ["npsapp.formats"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Paris")
 USE_I18N = True
 # Texts an admin writes for customers (survey questions, thanks, invitation email) exist in each

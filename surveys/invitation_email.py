@@ -64,7 +64,8 @@ class InvitationEmailRenderer:
         key = (
             language,
             survey.pk,
-            timezone.localdate(invitation.expires_at),
+            # The expiry is shown to the minute (with its zone): links made in the same minute share it.
+            timezone.localtime(invitation.expires_at).replace(second=0, microsecond=0),
             reminder,
             bool(customer.first_name),
         )
