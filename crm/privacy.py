@@ -139,11 +139,7 @@ def customer_export(*, customer: Customer, actor) -> dict:
     now = timezone.now()
     purchases = customer.purchases.order_by("purchased_at", "id")
     events = customer.events.order_by("occurred_at", "id")
-    invitations = (
-        Invitation.objects.filter(customer=customer)
-        .select_related("survey")
-        .order_by("created_at", "id")
-    )
+    invitations = Invitation.objects.filter(customer=customer).select_related("survey").order_by("created_at", "id")
     responses = list(
         _customer_responses(customer)
         .select_related("survey")
