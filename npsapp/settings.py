@@ -362,7 +362,9 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Personal survey links are masked in every log line (npsapp/logredact.py).
+    "filters": {"redact_personal_links": {"()": "npsapp.logredact.RedactPersonalLinks"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_personal_links"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

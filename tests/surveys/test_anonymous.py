@@ -28,6 +28,7 @@ from followups.models import BusinessCalendar, Team, Ticket
 from integrations.choices import TokenScope
 from integrations.models import WebhookDelivery, WebhookSubscription
 from integrations.services import api_token_create
+from npsapp.logredact import RedactPersonalLinks
 from surveys import services
 from surveys.models import Brand, Invitation, Response, ResponseRevision, Survey, Theme
 from tests.factories import CustomerFactory, InvitationFactory, ResponseFactory, SurveyFactory
@@ -295,3 +296,39 @@ def test_the_migration_severs_existing_anonymous_answers_from_their_links(anon_s
     assert Invitation.objects.filter(answered=True).count() == 2
     named.refresh_from_db()
     assert named.invitation_id is not None and named.customer_id is not None
+
+
+# --- Log lines -------------------------------------------------------------------------------------------
+
+
+def test_django_log_lines_mask_the_personal_link(client, anon_survey, anna, caplog):
+    invitation = services.invitation_create(survey=anon_survey, customer=anna)
+    # The handler settings.LOGGING gives every log line masks links too.
+    consoles = [h for h in logging.getLogger().handlers if type(h) is logging.StreamHandler]
+    caplog.set_level(logging.WARNING, logger="django.request")
+    caplog.handler.addFilter(RedactPersonalLinks())
+    # An invalid post is logged by Django ("Bad Request: /s/<token>/"), seconds before the answer.
+    assert _answer(client, invitation, score="eleven").status_code == 400
+    assert "Bad Request: /s/…/" in caplog.text
+    assert invitation.token not in caplog.text
+    assert consoles and all(any(isinstance(f, RedactPersonalLinks) for f in h.filters) for h in consoles)
+
+
+def test_gunicorn_access_log_masks_the_personal_link():
+    from gunicorn.config import Config
+
+    from npsapp.logredact import GunicornLogger
+
+    token = "A" * 43
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "RAW_URI": f"/s/{token}/",
+        "PATH_INFO": f"/s/{token}/",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_REFERER": f"https://surveys.example.com/s/{token}/?score=2",
+    }
+    atoms = GunicornLogger(Config()).atoms(
+        mock.Mock(status="302 Found", sent=0, headers=[]), [("REFERER", environ["HTTP_REFERER"])], environ, timedelta(0)
+    )
+    assert token not in json.dumps(atoms, default=str)
+    assert atoms["r"] == "POST /s/…/ HTTP/1.1"
