@@ -88,6 +88,9 @@ def test_a_score_preselected_from_the_email_shows_its_segments_question_without_
     assert f">{prompt}</label>" in html
     _invitation, html = _page(client, SurveyFactory(), "en")
     assert ">What is the main reason for your score?</label>" in html
+    public = SurveyFactory(public_form_enabled=True)
+    html = client.get(reverse("surveys:public_feedback", args=[public.public_id]), {"score": score}).content.decode()
+    assert f">{prompt}</label>" in html
 
 
 def test_a_french_answer_stores_the_option_every_language_shares(client, bilingual):
