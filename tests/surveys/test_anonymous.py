@@ -236,27 +236,42 @@ def test_public_page_stores_no_email_on_an_anonymous_survey(client, anon_survey,
 # --- Staff: API, CSV export, Django admin, campaign -------------------------------------------------------
 
 
-def test_api_export_and_admin_show_no_customer_for_an_anonymous_answer(client, admin_user, anon_survey, anna, read_key):
+def test_api_exports_staff_pages_and_admin_show_no_customer_for_an_anonymous_answer(
+    client, admin_user, anon_survey, anna, read_key, django_capture_on_commit_callbacks
+):
     invitation = services.invitation_create(survey=anon_survey, customer=anna)
-    response = services.response_submit(invitation=invitation, score=4, comment="Meh")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = services.response_submit(invitation=invitation, score=4, comment="Meh")
+    ticket = Ticket.objects.get(response=response)
     identifiers = _identifiers(anna, invitation)
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {read_key}"}
 
-    api = client.get(reverse("api:responses"), HTTP_AUTHORIZATION=f"Bearer {read_key}")
-    detail = client.get(reverse("api:response", args=[response.public_id]), HTTP_AUTHORIZATION=f"Bearer {read_key}")
-    by_customer = client.get(
-        reverse("api:responses"), {"customer": anna.external_id}, HTTP_AUTHORIZATION=f"Bearer {read_key}"
-    )
+    pages = {
+        "API responses": client.get(reverse("api:responses"), **bearer),
+        "API response": client.get(reverse("api:response", args=[response.public_id]), **bearer),
+        "API by customer": client.get(reverse("api:responses"), {"customer": anna.external_id}, **bearer),
+        "API cases": client.get(reverse("api:cases"), **bearer),
+        "API case": client.get(reverse("api:case", args=[ticket.public_id]), **bearer),
+    }
     client.force_login(admin_user)
-    csv = client.get(reverse("surveys:export_responses"), {"start": "2000-01-01"})
-    changelist = client.get(reverse("admin:surveys_response_changelist"))
-    change = client.get(reverse("admin:surveys_response_change", args=[response.pk]))
-    pages = [api, detail, by_customer, csv, changelist, change]
-    assert [page.status_code for page in pages] == [200] * len(pages)
-    bodies = [_body(page) for page in pages]
-    for body in bodies:
-        assert [value for value in identifiers if value in body] == []
-    assert "Meh" in bodies[0] and "Meh" in bodies[3]
-    assert by_customer.json()["results"] == []
+    pages |= {
+        "responses CSV": client.get(reverse("surveys:export_responses"), {"start": "2000-01-01"}),
+        "cases CSV": client.get(reverse("surveys:export_cases"), {"start": "2000-01-01"}),
+        "inbox": client.get(reverse("followups:inbox")),
+        "case page": client.get(reverse("followups:ticket", args=[ticket.public_id])),
+        "admin responses": client.get(reverse("admin:surveys_response_changelist")),
+        "admin response": client.get(reverse("admin:surveys_response_change", args=[response.pk])),
+        "admin case": client.get(reverse("admin:followups_ticket_change", args=[ticket.pk])),
+    }
+    bodies = {name: _body(page) for name, page in pages.items()}
+    assert {name: page.status_code for name, page in pages.items()} == dict.fromkeys(pages, 200)
+    for name, body in bodies.items():
+        assert [value for value in identifiers if value in body] == [], name
+    assert "Meh" in bodies["API responses"] and "Meh" in bodies["responses CSV"] and "Meh" in bodies["case page"]
+    assert pages["API by customer"].json()["results"] == []
+    # The customer's own page does not hold the answer either.
+    customer_page = client.get(reverse("crm:customer", args=[anna.public_id])).content.decode()
+    assert "Meh" not in customer_page
 
 
 def test_a_campaign_shows_who_answered_but_not_what(client, admin_user, anon_survey, anna):
