@@ -37,7 +37,14 @@ except ImportError:  # gunicorn is only installed where it serves
 if _GunicornLogger is not None:
 
     class GunicornLogger(_GunicornLogger):
-        """gunicorn's logger, with personal links masked in every access-log field (path, referer…)."""
+        """gunicorn's logger, with personal links masked in every access-log field (path, referer…)
+        and in its error log."""
+
+        def setup(self, cfg):
+            super().setup(cfg)
+            # gunicorn's error log names the request too ("Error handling request GET /s/…").
+            for log in (self.error_log, self.access_log):
+                log.addFilter(RedactPersonalLinks())
 
         def atoms(self, resp, req, environ, request_time):
             atoms = super().atoms(resp, req, environ, request_time)

@@ -347,7 +347,9 @@ def test_gunicorn_access_log_masks_the_personal_link():
         "SERVER_PROTOCOL": "HTTP/1.1",
         "HTTP_REFERER": f"https://surveys.example.com/s/{token}/?score=2",
     }
-    atoms = GunicornLogger(Config()).atoms(
+    logger = GunicornLogger(Config())
+    assert any(isinstance(f, RedactPersonalLinks) for f in logger.error_log.filters)
+    atoms = logger.atoms(
         mock.Mock(status="302 Found", sent=0, headers=[]), [("REFERER", environ["HTTP_REFERER"])], environ, timedelta(0)
     )
     assert token not in json.dumps(atoms, default=str)
