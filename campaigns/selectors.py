@@ -114,7 +114,7 @@ def _invitation_counts(prefix: str = "") -> dict:
         "failed": Count(pk, filter=Q(**{status: DeliveryStatus.FAILED})),
         "withheld": Count(pk, filter=Q(**{status: DeliveryStatus.SKIPPED})),
         "opened": Count(pk, filter=Q(**{f"{prefix}opened_at__isnull": False})),
-        "answered": Count(f"{prefix}response"),
+        "answered": Count(pk, filter=Q(**{f"{prefix}answered": True})),
     }
 
 
@@ -189,7 +189,7 @@ def campaign_skips(*, campaign: Campaign) -> QuerySet[CampaignSkip]:
 def campaign_invitations(*, campaign: Campaign) -> QuerySet[Invitation]:
     return (
         Invitation.objects.filter(campaign=campaign)
-        .select_related("customer", "response")
+        .select_related("customer")
         .order_by("customer__last_name", "customer__first_name", "id")
     )
 
@@ -226,5 +226,5 @@ def reminders_due(*, campaign: Campaign, now: dt.datetime) -> QuerySet[Invitatio
         sent_at__lte=now - dt.timedelta(days=days),
         reminded_at=None,
         expires_at__gt=now,
-        response__isnull=True,
+        answered=False,
     ).exclude(refused)

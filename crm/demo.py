@@ -43,10 +43,14 @@ HOLIDAYS = (
 )
 RESURVEY_WITHIN_DAYS = 30
 POST_PURCHASE_OPTIONS = {
-    "criteria_question": "What mattered most in this purchase?",
-    "criteria_options": "Price\nDelivery time\nProduct quality\nAdvice in store\nAfter-sales service",
+    # Customer texts exist in each language, option lists line for line.
+    "criteria_question_en": "What mattered most in this purchase?",
+    "criteria_question_fr": "Qu'est-ce qui a le plus compté dans cet achat ?",
+    "criteria_options_en": "Price\nDelivery time\nProduct quality\nAdvice in store\nAfter-sales service",
+    "criteria_options_fr": "Prix\nDélai de livraison\nQualité du produit\nConseil en magasin\nService après-vente",
     "criteria_multiple": True,
-    "csat_question": "How satisfied are you with your delivery?",
+    "csat_question_en": "How satisfied are you with your delivery?",
+    "csat_question_fr": "Êtes-vous satisfait de votre livraison ?",
     "review_url": "https://example.com/reviews/maison-dupont",
     "public_form_enabled": True,
     "passive_outreach": False,

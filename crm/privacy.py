@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from conversations import services as conversation_services
@@ -142,12 +142,7 @@ def customer_export(*, customer: Customer, actor) -> dict:
     now = timezone.now()
     purchases = customer.purchases.order_by("purchased_at", "id")
     events = customer.events.order_by("occurred_at", "id")
-    invitations = (
-        Invitation.objects.filter(customer=customer)
-        .select_related("survey")
-        .annotate(answered=Exists(Response.objects.filter(invitation=OuterRef("pk"))))
-        .order_by("created_at", "id")
-    )
+    invitations = Invitation.objects.filter(customer=customer).select_related("survey").order_by("created_at", "id")
     responses = list(
         _customer_responses(customer)
         .select_related("survey")

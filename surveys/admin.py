@@ -3,8 +3,10 @@ from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Count
 from django.urls import reverse
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from modeltranslation.admin import TranslationAdmin
 
 from npsapp.publish import publish
 from surveys.models import Brand, Invitation, Response, ResponseRevision, Survey, Theme
@@ -19,14 +21,24 @@ class BrandAdmin(admin.ModelAdmin):
 
 
 @admin.register(Survey)
-class SurveyAdmin(admin.ModelAdmin):
-    list_display = ("name", "brand", "first_contact_hours", "is_anonymous", "public_form_enabled", "is_active")
+class SurveyAdmin(TranslationAdmin):
+    """Each customer text has one field per language; the page names the texts a language lacks."""
+
+    list_display = (
+        "name",
+        "brand",
+        "first_contact_hours",
+        "is_anonymous",
+        "public_form_enabled",
+        "is_active",
+        "missing_texts",
+    )
     list_filter = ("brand", "is_active", "is_anonymous", "public_form_enabled")
     search_fields = ("name",)
-    readonly_fields = ("public_id", "public_form_link")
+    readonly_fields = ("public_id", "public_form_link", "missing_texts")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = (
-        (None, {"fields": ("name", "brand", "team", "is_active", "is_anonymous")}),
+        (None, {"fields": ("name", "brand", "team", "is_active", "is_anonymous", "missing_texts")}),
         (
             _("Questions"),
             {
@@ -45,8 +57,19 @@ class SurveyAdmin(admin.ModelAdmin):
         ),
         (
             _("Thank-you page"),
-            {"fields": ("thanks_detractor", "thanks_passive", "thanks_promoter", "review_url", "referral_url")},
+            {
+                "fields": (
+                    "thanks_detractor",
+                    "thanks_passive",
+                    "thanks_promoter",
+                    "review_url",
+                    "review_label",
+                    "referral_url",
+                    "referral_label",
+                )
+            },
         ),
+        (_("Invitation email"), {"fields": ("email_subject", "email_body")}),
         (
             _("Distribution"),
             {
@@ -76,6 +99,29 @@ class SurveyAdmin(admin.ModelAdmin):
         ),
     )
 
+    @admin.display(description=_("missing translations"))
+    def missing_texts(self, survey):
+        """Texts written in one language but not the other: customers of that language read the
+        other one there. Empty in both means the standard wording, translated: nothing is missing."""
+        missing = survey.missing_translations() if survey is not None else {}
+        if not missing:
+            return _("None: every text is written in each language (or left to the standard wording).")
+        names = dict(settings.LANGUAGES)
+        return format_html_join(
+            " ",
+            "{}",
+            (
+                (
+                    _("%(language)s: %(fields)s.")
+                    % {
+                        "language": names[language],
+                        "fields": ", ".join(str(Survey._meta.get_field(name).verbose_name) for name in fields),
+                    },
+                )
+                for language, fields in missing.items()
+            ),
+        )
+
     @admin.display(description=_("public feedback page"))
     def public_form_link(self, survey):
         if not survey.pk or not survey.public_form_enabled:
@@ -85,11 +131,11 @@ class SurveyAdmin(admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    list_display = ("survey", "customer", "channel", "created_at", "expires_at", "fatigue_bypassed_by")
-    list_filter = ("survey", "channel")
+    list_display = ("survey", "customer", "channel", "created_at", "expires_at", "answered", "fatigue_bypassed_by")
+    list_filter = ("survey", "channel", "answered")
     raw_id_fields = ("customer",)
     list_select_related = ("survey", "customer")
-    readonly_fields = ("token", "fatigue_bypassed_by")
+    readonly_fields = ("token", "answered", "fatigue_bypassed_by")
     search_fields = ("customer__email", "customer__last_name")
 
 
@@ -113,7 +159,9 @@ class ResponseAdmin(admin.ModelAdmin):
     date_hierarchy = "submitted_at"
     search_fields = ("comment", "customer__email", "customer__last_name")
     list_select_related = ("survey", "customer")
-    readonly_fields = [f.name for f in Response._meta.fields]
+    # The correction digest is a key's hash: of no use to staff, so not shown.
+    readonly_fields = [f.name for f in Response._meta.fields if f.name != "correction_digest"]
+    exclude = ("correction_digest",)
     inlines = [ResponseRevisionInline]
 
     def has_add_permission(self, request):

@@ -41,7 +41,7 @@ class ResponseForm(forms.Form):
     def __init__(self, *args, survey, **kwargs):
         super().__init__(*args, **kwargs)
         self.survey = survey
-        options = [(option, option) for option in survey.criteria_choices]
+        options = survey.criteria_labels
         if options:
             error_messages = {"invalid_choice": _("Please choose among the options shown.")}
             if survey.criteria_multiple:

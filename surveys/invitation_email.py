@@ -103,7 +103,8 @@ class InvitationEmailRenderer:
         key = (
             language,
             survey.pk,
-            timezone.localdate(invitation.expires_at),
+            # The expiry is shown to the minute (with its zone): links made in the same minute share it.
+            timezone.localtime(invitation.expires_at).replace(second=0, microsecond=0),
             reminder,
             bool(customer.first_name),
         )
@@ -115,6 +116,8 @@ class InvitationEmailRenderer:
                     "brand": survey.brand.name,
                     "brand_colour": survey.brand.css_colour,
                     "question": survey.question_text,
+                    "custom_subject": survey.email_subject,
+                    "custom_text": survey.email_body,
                     "url": url,
                     "expires_at": invitation.expires_at,
                     "reminder": reminder,

@@ -1,3 +1,4 @@
+import hashlib
 import secrets
 import uuid
 from datetime import timedelta
@@ -51,6 +52,11 @@ def validate_criteria_options(text: str) -> None:
             params={"max": CRITERION_MAX_LENGTH, "option": too_long[0][:40] + "…"},
             code="option_too_long",
         )
+
+
+def correction_digest(key: str) -> str:
+    """What an anonymous answer stores of the correction key kept in the respondent's browser."""
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def new_token() -> str:
@@ -161,7 +167,27 @@ class Survey(models.Model):
     thanks_passive = models.TextField(_("thank-you text for passives"), blank=True)
     thanks_promoter = models.TextField(_("thank-you text for promoters"), blank=True)
     review_url = models.URLField(_("public review page"), blank=True, help_text=_("Offered to promoters."))
+    review_label = models.CharField(
+        _("review button label"), max_length=100, blank=True, help_text=_("Leave empty for “Leave a public review”.")
+    )
     referral_url = models.URLField(_("referral link"), blank=True, help_text=_("Offered to promoters."))
+    referral_label = models.CharField(
+        _("referral button label"),
+        max_length=100,
+        blank=True,
+        help_text=_("Leave empty for “Recommend us to a friend”."),
+    )
+    email_subject = models.CharField(
+        _("invitation email subject"),
+        max_length=200,
+        blank=True,
+        help_text=_("Leave empty for “Your opinion of <brand>”. Reminders start with “Reminder:”."),
+    )
+    email_body = models.TextField(
+        _("invitation email text"),
+        blank=True,
+        help_text=_("A few words shown above the question in the invitation email. Optional."),
+    )
     public_form_enabled = models.BooleanField(
         _("public feedback page"), default=False, help_text=_("A page anyone can answer, without an invitation.")
     )
@@ -252,10 +278,44 @@ class Survey(models.Model):
             Segment.PROMOTER: self.thanks_promoter,
         }[segment]
 
+    def _text_in(self, name: str, language: str) -> str:
+        """One language's own version of a translated text (no fallback), "" when empty."""
+        return getattr(self, f"{name}_{language}", None) or ""
+
     @property
     def criteria_choices(self) -> list[str]:
-        """The criteria options, or none when no criteria question is asked."""
-        return criteria_lines(self.criteria_options) if self.criteria_question else []
+        """The criteria options as stored on answers, whatever the page's language: the site
+        language's lines (else the other language's). None when no criteria question is asked."""
+        if not self.criteria_question:
+            return []
+        for language in dict.fromkeys([settings.LANGUAGE_CODE, *(code for code, _name in settings.LANGUAGES)]):
+            lines = criteria_lines(self._text_in("criteria_options", language))
+            if lines:
+                return lines
+        return criteria_lines(self.criteria_options)
+
+    @property
+    def criteria_labels(self) -> list[tuple[str, str]]:
+        """(stored value, label in the active language) for each option: same position, same option."""
+        values = self.criteria_choices
+        labels = criteria_lines(self.criteria_options)
+        if len(labels) != len(values):
+            labels = values
+        return list(zip(values, labels, strict=True))
+
+    def missing_translations(self) -> dict[str, list[str]]:
+        """For each language, the customer texts written in another language but not in this one."""
+        from surveys.translation import CUSTOMER_TEXT_FIELDS
+
+        languages = [code for code, _name in settings.LANGUAGES]
+        missing = {language: [] for language in languages}
+        for name in CUSTOMER_TEXT_FIELDS:
+            written = {language: bool(self._text_in(name, language).strip()) for language in languages}
+            if any(written.values()):
+                for language in languages:
+                    if not written[language]:
+                        missing[language].append(name)
+        return {language: names for language, names in missing.items() if names}
 
     def clean(self) -> None:
         super().clean()
@@ -265,6 +325,32 @@ class Survey(models.Model):
             )
         if self.criteria_question and not self.criteria_choices:
             raise ValidationError({"criteria_options": _("Give at least one option for the criteria question.")})
+        counts = {
+            code: len(criteria_lines(self._text_in("criteria_options", code))) for code, _name in settings.LANGUAGES
+        }
+        if len({count for count in counts.values() if count}) > 1:
+            raise ValidationError(
+                {
+                    f"criteria_options_{code}": _(
+                        "Give the same options in each language, in the same order: one line each."
+                    )
+                    for code in counts
+                }
+            )
+        if self.is_anonymous and self.pk is not None and self.has_identified_answers():
+            raise ValidationError(
+                {
+                    "is_anonymous": _(
+                        "This survey already has answers linked to customers, given without a promise of "
+                        "anonymity: create a new anonymous survey instead."
+                    )
+                }
+            )
+
+    def has_identified_answers(self) -> bool:
+        """Whether an answer of this survey names its customer, invitation or email address."""
+        identified = models.Q(customer__isnull=False) | models.Q(invitation__isnull=False) | ~models.Q(contact_email="")
+        return self.responses.filter(identified).exists()
 
 
 class Invitation(models.Model):
@@ -294,6 +380,9 @@ class Invitation(models.Model):
     # Set when an API caller asked to invite despite contact fatigue (a write token, explicitly):
     # which token did it, for the record.
     fatigue_bypassed_by = models.CharField(_("contact fatigue bypassed by"), max_length=200, blank=True, editable=False)
+    # Whether the link was used to answer: on an anonymous survey this flag is all that is kept
+    # (the answer names no invitation), so "one answer per link" is a conditional UPDATE of it.
+    answered = models.BooleanField(_("answered"), default=False, editable=False)
 
     class Meta:
         verbose_name = _("invitation")
@@ -343,6 +432,10 @@ class Response(models.Model):
     # the follow-up, not the customer base, so the NPS leaves it out unless asked. Kept on the row
     # so that it survives the invitation (deleted with an erased customer).
     is_resurvey = models.BooleanField(_("recovery re-survey answer"), default=False, editable=False)
+    # Anonymous surveys only: the SHA-256 of a random key kept in the respondent's browser (a
+    # cookie scoped to their link), the one way back to the answer for its correction window.
+    # Without the key the digest leads nowhere.
+    correction_digest = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
 
     class Meta:
         verbose_name = _("response")
@@ -377,7 +470,8 @@ class Response(models.Model):
     @property
     def is_correctable(self) -> bool:
         """Whether the respondent may still change this answer from their link."""
-        return self.invitation_id is not None and timezone.now() < self.correctable_until
+        reachable = self.invitation_id is not None or bool(self.correction_digest)
+        return reachable and timezone.now() < self.correctable_until
 
 
 class ResponseRevision(models.Model):

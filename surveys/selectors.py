@@ -4,7 +4,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from surveys import scoring
-from surveys.models import Invitation, Response, ResponseTheme
+from surveys.models import Invitation, Response, ResponseTheme, correction_digest
 
 PROMOTER_Q = Q(score__gte=9)
 PASSIVE_Q = Q(score__gte=7, score__lte=8)
@@ -55,3 +55,17 @@ def invitation_for_token(token: str) -> Invitation:
     """
     invitations = Invitation.objects.select_related("survey__brand", "customer", "response")
     return get_object_or_404(invitations, token=token)
+
+
+def anonymous_response_for_key(*, survey, key: str):
+    """The anonymous answer whose correction key the respondent's browser holds, or None.
+
+    The key is all that leads to it: the answer names no invitation and no customer.
+    """
+    if not key:
+        return None
+    return (
+        Response.objects.select_related("survey__brand")
+        .filter(survey=survey, invitation=None, correction_digest=correction_digest(key))
+        .first()
+    )

@@ -30,6 +30,8 @@ from surveys.models import (
     Survey,
     Theme,
     ThemeSource,
+    correction_digest,
+    new_token,
 )
 from surveys.rollup import ID_OVERLAP
 
@@ -136,6 +138,10 @@ def invitation_mark_opened(*, invitation: Invitation) -> bool:
     if invitation.opened_at is not None:
         return False
     now = timezone.now()
+    if invitation.survey.is_anonymous:
+        # Only the day: an exact opening time would sit seconds before the answer's own time
+        # and tell which invitation gave which anonymous answer.
+        now = now.replace(hour=0, minute=0, second=0, microsecond=0)
     updated = Invitation.objects.filter(pk=invitation.pk, opened_at=None).update(opened_at=now)
     if updated:
         invitation.opened_at = now
@@ -189,6 +195,18 @@ def _publish_followup(response: Response, *, always: bool = False) -> None:
     publish_on_commit(ticket_open_for_response_task, response.id)
 
 
+def _invitation_claim_answer(invitation: Invitation) -> None:
+    """Mark the link answered, once: a second submit of the same link finds it claimed.
+
+    One conditional UPDATE, so two submits at once cannot both pass. On an anonymous survey this
+    flag is the only trace the answer leaves on the invitation (the answer names no invitation).
+    """
+    claimed = Invitation.objects.filter(pk=invitation.pk, answered=False).update(answered=True)
+    if claimed != 1:
+        raise AlreadyAnswered
+    invitation.answered = True
+
+
 @transaction.atomic
 def response_submit(
     *,
@@ -201,16 +219,23 @@ def response_submit(
 ) -> Response:
     """Record a customer's answer to their personal link.
 
+    On an anonymous survey the answer names neither the customer nor the invitation: the
+    invitation only records that it was answered, and the answer can be found again for its
+    correction window only with `response.correction_key`, a random key the caller hands to the
+    respondent's browser (only its digest is stored).
+
     Raises InvitationExpired, AlreadyAnswered, or ValidationError for a bad score, comment,
     criteria or satisfaction. The follow-up hook is published once the answer is committed.
     """
     if invitation.is_expired:
         raise InvitationExpired
     survey = invitation.survey
+    anonymous = survey.is_anonymous
+    correction_key = new_token() if anonymous else ""
     response = Response(
         survey=survey,
-        invitation=invitation,
-        customer=None if survey.is_anonymous else invitation.customer,
+        invitation=None if anonymous else invitation,
+        customer=None if anonymous else invitation.customer,
         channel=invitation.channel,
         score=score,
         comment=(comment or "").strip(),
@@ -219,12 +244,15 @@ def response_submit(
         csat=_check_csat(survey, csat),
         submitted_at=timezone.now(),
         is_resurvey=invitation.is_resurvey,
+        correction_digest=correction_digest(correction_key) if anonymous else "",
     )
     _validate(response)
+    _invitation_claim_answer(invitation)
     try:
         response.save()
     except IntegrityError as exc:
         raise AlreadyAnswered from exc
+    response.correction_key = correction_key
     _publish_followup(response)
     # Rows only, in this transaction; the HTTP calls happen in tasks after the commit.
     webhook_events.emit(WebhookEvent.RESPONSE_CREATED, lambda: webhooks.response_event_data(response))

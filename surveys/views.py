@@ -16,7 +16,7 @@ from npsapp.roles import role_required
 from surveys import ratelimit, reports, scoring, selectors, services
 from surveys.filters import DashboardFilterForm, ResponseFilter, filter_choices
 from surveys.forms import PublicResponseForm, ResponseForm
-from surveys.models import Brand, Invitation, Survey
+from surveys.models import CORRECTION_WINDOW, Brand, Invitation, Survey
 
 # The language a customer picked on the page: a link (?lang=fr) before typing, a submit
 # button of the form (switch_lang=fr) after, so that the typed text comes back with it.
@@ -24,6 +24,9 @@ LANGUAGE_PARAM = "lang"
 SWITCH_LANGUAGE_PARAM = "switch_lang"
 PUBLIC_THANKS_SALT = "surveys.public-thanks"
 PUBLIC_THANKS_MAX_AGE = 60 * 60
+# Anonymous surveys: the key back to the answer lives only in this cookie, scoped to the link.
+ANSWER_COOKIE = "npsapp_answer"
+ANSWER_COOKIE_SALT = "surveys.anonymous-answer"
 
 
 # --- Language --------------------------------------------------------------------------------------
@@ -92,10 +95,24 @@ def _rate_limited(request, template: str, context: dict):
     return page
 
 
+def _comment_prompt(survey, form) -> str:
+    """The open question as the server renders it: the segment's when a score is already chosen
+    (preselected from the email's score link, or posted), so it is right without JavaScript."""
+    value = form["score"].value() if form is not None else None
+    try:
+        score = int(value)
+    except (TypeError, ValueError):
+        return survey.comment_prompt_text
+    if not scoring.SCORE_MIN <= score <= scoring.SCORE_MAX:
+        return survey.comment_prompt_text
+    return survey.prompt_for(scoring.segment_for(score))
+
+
 def _page_context(request, survey, form=None, **extra) -> dict:
     return {
         "survey": survey,
         "form": form,
+        "comment_prompt": _comment_prompt(survey, form),
         "language_links": _language_links(request),
         "switch_param": SWITCH_LANGUAGE_PARAM,
         "segment_prompts": survey.segment_prompts,
@@ -106,9 +123,38 @@ def _page_context(request, survey, form=None, **extra) -> dict:
 # --- The personal link -----------------------------------------------------------------------------
 
 
-def _response_of(invitation: Invitation):
-    # The reverse one-to-one raises when there is no response; it was joined in, so no query.
-    return getattr(invitation, "response", None)
+def _response_of(request, invitation: Invitation):
+    """The link's answer: joined in for a named survey; on an anonymous one, only through the
+    correction key in this browser's cookie (None elsewhere, or once the window is over)."""
+    if not invitation.survey.is_anonymous:
+        # The reverse one-to-one raises when there is no response; it was joined in, so no query.
+        return getattr(invitation, "response", None)
+    if not invitation.answered:
+        return None
+    key = request.get_signed_cookie(
+        ANSWER_COOKIE,
+        default="",
+        salt=ANSWER_COOKIE_SALT + invitation.token,
+        max_age=int(CORRECTION_WINDOW.total_seconds()),
+    )
+    return selectors.anonymous_response_for_key(survey=invitation.survey, key=key)
+
+
+def _keep_correction_key(page, invitation: Invitation, response) -> None:
+    """Hand an anonymous answer's correction key to the respondent's browser, and to nothing else."""
+    key = getattr(response, "correction_key", "")
+    if not key:
+        return
+    page.set_signed_cookie(
+        ANSWER_COOKIE,
+        key,
+        salt=ANSWER_COOKIE_SALT + invitation.token,
+        max_age=int(CORRECTION_WINDOW.total_seconds()),
+        path=reverse("surveys:respond", args=[invitation.token]),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 def _invitation_language(request, invitation: Invitation, response=None) -> str:
@@ -147,9 +193,12 @@ def respond(request, token: str):
     """
     invitation = selectors.invitation_for_token(token)
     survey = invitation.survey
-    response = _response_of(invitation)
+    response = _response_of(request, invitation)
     language = _invitation_language(request, invitation, response)
     if response is not None and not (response.is_correctable and invitation.customer.erased_at is None):
+        return _answered_page(request, invitation)
+    if response is None and invitation.answered:
+        # An anonymous answer opened from another browser, or after its window: nothing leads to it.
         return _answered_page(request, invitation)
     if response is None and invitation.is_expired:
         return _expired_page(request, invitation)
@@ -169,9 +218,9 @@ def respond(request, token: str):
         if form.is_valid():
             try:
                 if response is None:
-                    services.response_submit(invitation=invitation, language=language, **form.answer())
+                    saved = services.response_submit(invitation=invitation, language=language, **form.answer())
                 else:
-                    services.response_correct(response=response, language=language, **form.answer())
+                    saved = services.response_correct(response=response, language=language, **form.answer())
             except (services.AlreadyAnswered, services.CorrectionClosed):
                 return _answered_page(request, invitation)
             except services.InvitationExpired:
@@ -179,7 +228,9 @@ def respond(request, token: str):
             except ValidationError as exc:
                 _add_service_errors(form, exc)
             else:
-                return HttpResponseRedirect(reverse("surveys:thanks", args=[token]))
+                page = HttpResponseRedirect(reverse("surveys:thanks", args=[token]))
+                _keep_correction_key(page, invitation, saved)
+                return page
         status = 400
     else:
         services.invitation_mark_opened(invitation=invitation)
@@ -199,11 +250,15 @@ def _contact_promised(survey: Survey, *, contactable: bool) -> bool:
 @require_http_methods(["GET"])
 def thanks(request, token: str):
     invitation = selectors.invitation_for_token(token)
-    response = _response_of(invitation)
+    response = _response_of(request, invitation)
     _invitation_language(request, invitation, response)
+    survey = invitation.survey
+    if response is None and invitation.answered:
+        # Anonymous, seen from a browser without the key: thanks, without the answer.
+        context = _page_context(request, survey, invitation=invitation, can_change=False)
+        return render(request, "surveys/thanks.html", context)
     if response is None:
         return HttpResponseRedirect(reverse("surveys:respond", args=[token]))
-    survey = invitation.survey
     context = _page_context(
         request,
         survey,

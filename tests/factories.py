@@ -58,8 +58,16 @@ class ResponseFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Response
+        skip_postgeneration_save = True
 
     invitation = factory.SubFactory(InvitationFactory)
     survey = factory.LazyAttribute(lambda r: r.invitation.survey)
     customer = factory.LazyAttribute(lambda r: r.invitation.customer)
     score = 8
+
+    @factory.post_generation
+    def mark_link_answered(obj, create, extracted, **kwargs):
+        # As the service does: the answered link says so (campaign counts, reminders read it).
+        if create and obj.invitation_id is not None:
+            Invitation.objects.filter(pk=obj.invitation_id).update(answered=True)
+            obj.invitation.answered = True

@@ -16,6 +16,7 @@ from followups import services as followup_services
 from followups.metrics import followup_report
 from followups.models import Ticket, TicketEvent
 from surveys import rollup, selectors
+from surveys import services as survey_services
 from surveys.filters import ResponseFilter
 from surveys.models import DailyNps, Invitation, Response, ResponseRevision, ResponseTheme, Theme, ThemeSource
 from surveys.reports import build_dashboard
@@ -207,18 +208,15 @@ def test_export_reads_a_fixed_number_of_queries(rich_customer, survey, agent, ad
     assert (len(data["responses"]), len(data["cases"]), len(data["privacy_log"])) == (5, 4, 1)
 
 
-def test_export_of_an_anonymous_survey_answer_is_included(survey, customer, admin_user):
+def test_export_of_a_customer_holds_no_anonymous_answer_they_gave(customer, admin_user):
+    # Nothing leads from an anonymous answer back to its customer, so their export cannot hold it
+    # (before: the answer was found through its invitation).
     anonymous = SurveyFactory(is_anonymous=True)
-    ResponseFactory(
-        score=5,
-        comment="anonymous words",
-        survey=anonymous,
-        invitation__survey=anonymous,
-        invitation__customer=customer,
-        customer=None,
-    )
+    invitation = survey_services.invitation_create(survey=anonymous, customer=customer)
+    survey_services.response_submit(invitation=invitation, score=5, comment="anonymous words")
     data = privacy.customer_export(customer=customer, actor=admin_user)
-    assert [r["comment"] for r in data["responses"]] == ["anonymous words"]
+    assert data["responses"] == []
+    assert [i["answered"] for i in data["invitations"]] == [True]
 
 
 # --- Erasure ----------------------------------------------------------------------------------

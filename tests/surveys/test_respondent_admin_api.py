@@ -65,8 +65,9 @@ def test_the_survey_admin_refuses_seven_criteria(client, admin_user):
         "brand": survey.brand_id,
         "is_active": "on",
         "first_contact_hours": 48,
-        "criteria_question": "What mattered?",
-        "criteria_options": "a\nb\nc\nd\ne\nf\ng",
+        # One field per language (django-modeltranslation).
+        "criteria_question_en": "What mattered?",
+        "criteria_options_en": "a\nb\nc\nd\ne\nf\ng",
         "link_valid_days": 30,
         "reminder_after_days": 3,
         "sla_clock": "elapsed",
@@ -77,7 +78,7 @@ def test_the_survey_admin_refuses_seven_criteria(client, admin_user):
     reply = client.post(url, data)
     assert reply.status_code == 200
     assert "Give at most 6 options" in reply.content.decode()
-    data["criteria_options"] = "a\nb\nc"
+    data["criteria_options_en"] = "a\nb\nc"
     assert client.post(url, data).status_code == 302
     survey.refresh_from_db()
     assert survey.criteria_choices == ["a", "b", "c"]

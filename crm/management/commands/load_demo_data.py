@@ -299,8 +299,9 @@ class Command(BaseCommand):
                     channel=Channel.EMAIL,
                     created_at=spec.invited_at,
                     expires_at=spec.invited_at + valid_for,
+                    answered=index < len(plan.responses),
                 )
-                for spec in specs
+                for index, spec in enumerate(specs)
             ),
             batch_size=1000,
         )
@@ -405,7 +406,7 @@ class Command(BaseCommand):
         # As the dashboard counts by default: recovery re-survey answers left out.
         resurveys = Response.objects.filter(is_resurvey=True).count()
         nps = survey_selectors.nps_summary(Response.objects.filter(is_resurvey=False))
-        pending = Invitation.objects.filter(survey__brand=brand, response__isnull=True)
+        pending = Invitation.objects.filter(survey__brand=brand, answered=False)
         by_status = dict(Ticket.objects.order_by().values_list("status").annotate(n=Count("id")))
         counts = followup_selectors.ticket_counts()
         out(self.style.SUCCESS(f"Demo data for {brand.name} loaded in {elapsed:.1f} s."))
