@@ -9,6 +9,7 @@ import smtplib
 from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
@@ -308,12 +309,14 @@ def _claim(invitation: Invitation, *, now: dt.datetime) -> bool:
 def invitations_send_batch(*, invitation_ids: list[int], final_attempt: bool = False) -> list[int]:
     """Email a batch of queued invitations over one connection. Returns the ids to try again.
 
-    Each invitation is claimed (a lease, SENDING_LEASE) just before its own send and marked
-    sent just after it, one by one: a batch run twice, or run again after its worker died
-    half-way, mails nobody twice; a worker killed between the two leaves one invitation
-    claimed, which the next run takes over when the lease runs out. A transient SMTP error
-    releases the invitation, queued with the reason, to be retried, unless this is the final
-    attempt; anything else marks it failed with the reason.
+    Each invitation is claimed (a lease, SENDING_LEASE) just before its own send, and what
+    became of it (sent, failed, to retry) is written just after, in the transaction that
+    claims the next one: one commit per email, and never a second send begun before the first
+    is recorded. So a batch run twice, or run again after its worker died half-way, mails
+    nobody twice; a worker killed mid-send leaves one invitation claimed, which the next run
+    takes over when the lease runs out. A transient SMTP error releases the invitation, queued
+    with the reason, to be retried, unless this is the final attempt; anything else marks it
+    failed with the reason.
     """
     invitations = (
         Invitation.objects.filter(id__in=invitation_ids, delivery_status=DeliveryStatus.QUEUED)
@@ -321,6 +324,23 @@ def invitations_send_batch(*, invitation_ids: list[int], final_attempt: bool = F
         .order_by("id")
     )
     retry_ids = []
+    # What became of the invitation just handled, written with the next claim (or at the end).
+    outcome: list[tuple[int, dict]] = []
+
+    def record_then_claim(invitation: Invitation | None) -> bool:
+        with transaction.atomic():
+            if db_connection.vendor == "postgresql":
+                # Visible to every other run at once, flushed to disk within a fraction of a
+                # second: a dead worker loses nothing; only a crash of PostgreSQL itself could
+                # cost the last instant's records (then those emails go out twice). Waiting for
+                # the disk on every email made a campaign three times slower.
+                with db_connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            for invitation_id, changes in outcome:
+                Invitation.objects.filter(id=invitation_id).update(**changes)
+            outcome.clear()
+            return invitation is not None and _claim(invitation, now=timezone.now())
+
     renderer = InvitationEmailRenderer()
     connection = mail.get_connection()
     try:
@@ -329,38 +349,36 @@ def invitations_send_batch(*, invitation_ids: list[int], final_attempt: bool = F
         logger.warning("could not open the mail connection; sending message by message", exc_info=True)
     try:
         for invitation in invitations:
-            if not _claim(invitation, now=timezone.now()):
+            if not record_then_claim(invitation):
                 continue  # sent, or being sent, by another run
             withheld = _withheld_reason(invitation.customer)
             if withheld:
-                Invitation.objects.filter(id=invitation.id).update(
-                    delivery_status=DeliveryStatus.SKIPPED, failure_reason=withheld
-                )
+                outcome.append((invitation.id, {"delivery_status": DeliveryStatus.SKIPPED, "failure_reason": withheld}))
                 continue
             try:
                 renderer.message(invitation=invitation, connection=connection).send()
             except ValueError as exc:
-                _mark_failed(invitation.id, str(exc))
+                outcome.append((invitation.id, _failed(str(exc))))
             except Exception as exc:  # noqa: BLE001 - any backend error is stored on the row
                 if is_transient(exc) and not final_attempt and invitation.delivery_attempts < MAX_SEND_ATTEMPTS:
-                    Invitation.objects.filter(id=invitation.id).update(claimed_at=None, failure_reason=_reason(exc))
+                    outcome.append((invitation.id, {"claimed_at": None, "failure_reason": _reason(exc)}))
                     retry_ids.append(invitation.id)
                 else:
                     logger.warning("invitation %s could not be emailed: %s", invitation.id, exc)
-                    _mark_failed(invitation.id, _reason(exc))
+                    outcome.append((invitation.id, _failed(_reason(exc))))
             else:
-                Invitation.objects.filter(id=invitation.id).update(
-                    delivery_status=DeliveryStatus.SENT, sent_at=timezone.now(), failure_reason=""
-                )
+                sent = {"delivery_status": DeliveryStatus.SENT, "sent_at": timezone.now(), "failure_reason": ""}
+                outcome.append((invitation.id, sent))
     finally:
-        connection.close()
+        try:
+            record_then_claim(None)
+        finally:
+            connection.close()
     return retry_ids
 
 
-def _mark_failed(invitation_id: int, reason: str) -> None:
-    Invitation.objects.filter(id=invitation_id).update(
-        delivery_status=DeliveryStatus.FAILED, failure_reason=reason[:REASON_MAX_LENGTH]
-    )
+def _failed(reason: str) -> dict:
+    return {"delivery_status": DeliveryStatus.FAILED, "failure_reason": reason[:REASON_MAX_LENGTH]}
 
 
 # Reminders --------------------------------------------------------------------------------------
