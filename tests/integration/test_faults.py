@@ -180,18 +180,19 @@ def test_redis_paused_costs_one_broker_attempt_per_process_and_window(stack):
 
 
 def test_worker_killed_mid_notification_task_sends_each_notification_once(stack):
-    """The worker dies while the deadline task emails the managers (it hangs on the third email
-    and is SIGKILLed there); the next worker finishes: one breach email per case, none twice."""
+    """The worker dies while the deadline task emails the managers (its pool hangs once two are
+    out, and is SIGKILLed there); the next worker finishes: one breach email per case, none twice."""
     _always_open_calendar()
     cases = _overdue_cases(6)
     redis = stack.redis()
     env = {"CELERY_BROKER_URL": redis.url(0), "NPSAPP_NOTIFICATION_CALENDAR": "Always open"}
     first = stack.worker("worker", NPSAPP_TEST_EMAIL_STALL_AFTER="2", **env)
     stack.beat(**env)
-    wait_for(lambda: len(sent_emails(stack.mailbox)) == 2, timeout=60, what="two breach emails")
+    # Both pool processes may be sending at the moment the second email lands: two or three.
+    wait_for(lambda: len(sent_emails(stack.mailbox)) >= 2, timeout=60, what="two breach emails")
 
     stack.kill(first)
-    assert len(sent_emails(stack.mailbox)) == 2
+    assert 2 <= len(sent_emails(stack.mailbox)) < 6
     stack.worker("worker-again", **env)
     wait_for(
         lambda: (
