@@ -158,7 +158,7 @@ class Stack:
     def log(self, name: str) -> str:
         return (self.tmp_path / f"{name}.log").read_text(errors="replace")
 
-    def worker(self, name: str = "worker", **env):
+    def worker(self, name: str = "worker", *, concurrency: int = 2, **env):
         return self.start(
             name,
             [
@@ -166,7 +166,7 @@ class Stack:
                 "-A",
                 "npsapp",
                 "worker",
-                "--concurrency=2",
+                f"--concurrency={concurrency}",
                 "--loglevel=INFO",
                 "--without-gossip",
                 "--without-mingle",
