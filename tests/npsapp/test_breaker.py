@@ -205,3 +205,22 @@ def test_a_correction_goes_through_while_the_cache_is_down(client, invitation):
         caches["default"].close()
     assert Response.objects.get().score == 6
     assert breakers.breaker("cache").counters()["attempts"] == 1
+
+
+@pytest.mark.django_db
+def test_the_api_throttle_lets_requests_through_while_the_cache_is_down(admin_user):
+    """The API's rate limit keeps its request history in the cache: with Redis gone it is empty, not an error."""
+    from rest_framework.test import APIClient
+
+    from integrations.choices import TokenScope
+    from integrations.services import api_token_create
+
+    key = api_token_create(name="CRM sync", scope=TokenScope.READ, created_by=admin_user)[1]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    with override_settings(CACHES=_unreachable_cache()):
+        try:
+            assert [client.get("/api/v1/nps/").status_code for _ in range(3)] == [200] * 3
+        finally:
+            caches["default"].close()
+    assert breakers.breaker("cache").counters()["attempts"] == 1
