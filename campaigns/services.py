@@ -9,6 +9,7 @@ import smtplib
 from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
@@ -31,8 +32,14 @@ logger = logging.getLogger(__name__)
 SEND_AT_GRACE = dt.timedelta(minutes=5)
 BATCH_SIZE = 200
 INSERT_BATCH_SIZE = 1000
-# Queued invitations of a campaign still sending after this long lost their task message.
-REQUEUE_AFTER = dt.timedelta(hours=2)
+# An invitation claimed for sending belongs to that run for this long. A worker that dies
+# mid-batch leaves at most one claimed email behind; the other runs leave it alone until the
+# lease runs out. A campaign with queued invitations and no claim within a lease lost its task
+# messages: the beat publishes them again (invitations_requeue_stale).
+SENDING_LEASE = dt.timedelta(minutes=10)
+# Claims of one invitation before it is stored as failed: a message that keeps killing its
+# worker must not be tried for ever.
+MAX_SEND_ATTEMPTS = 5
 REMINDERS_PER_RUN = 500
 REASON_MAX_LENGTH = 300
 
@@ -207,18 +214,32 @@ def campaigns_finish(*, now: dt.datetime | None = None) -> int:
 
 
 def invitations_requeue_stale(*, now: dt.datetime | None = None) -> int:
-    """Publish again the queued invitations of campaigns started long ago (their message was lost).
+    """Publish again the queued invitations of campaigns where sending stopped (lost message, dead worker).
 
-    At most once per REQUEUE_AFTER per campaign; the per-invitation claim in the send makes a
-    duplicate message harmless. Returns how many invitations were queued again.
+    A sending campaign has stopped when none of its invitations was claimed within the
+    SENDING_LEASE, nor the campaign started or requeued. At most once per lease per campaign;
+    the per-invitation claim makes a duplicate message harmless. An invitation whose claims
+    ran out (MAX_SEND_ATTEMPTS, every one ended by a dead worker) is stored as failed.
+    Returns how many invitations were queued again.
     """
     now = now or timezone.now()
-    cutoff = now - REQUEUE_AFTER
+    cutoff = now - SENDING_LEASE
+    Invitation.objects.filter(
+        campaign__status=CampaignStatus.SENDING,
+        delivery_status=DeliveryStatus.QUEUED,
+        delivery_attempts__gte=MAX_SEND_ATTEMPTS,
+        claimed_at__lte=cutoff,
+    ).update(
+        delivery_status=DeliveryStatus.FAILED,
+        failure_reason=_("The sending worker stopped before the email was confirmed sent."),
+    )
     queued = Invitation.objects.filter(campaign=OuterRef("pk"), delivery_status=DeliveryStatus.QUEUED)
+    recently_claimed = Invitation.objects.filter(campaign=OuterRef("pk"), claimed_at__gt=cutoff)
     stale = (
         Campaign.objects.filter(status=CampaignStatus.SENDING, started_at__lte=cutoff)
         .filter(Q(requeued_at=None) | Q(requeued_at__lte=cutoff))
         .filter(Exists(queued))
+        .exclude(Exists(recently_claimed))
     )
     requeued = 0
     for campaign_id in list(stale.values_list("id", flat=True)):
@@ -236,6 +257,8 @@ def invitations_requeue_stale(*, now: dt.datetime | None = None) -> int:
             )
             _publish_batches(_batches(ids))
             requeued += len(ids)
+    if requeued:
+        logger.warning("%s queued invitations of stopped campaigns were published again", requeued)
     return requeued
 
 
@@ -261,64 +284,57 @@ def _withheld_reason(customer: Customer) -> str | None:
     return str(SkipReason(reason).label) if reason else None
 
 
-class _Contested(Exception):
-    """Another run claimed some invitations of the group first."""
+def _claim(invitation: Invitation, *, now: dt.datetime) -> bool:
+    """Take the lease on one queued invitation: True when this run may send it now.
 
-
-def _claim_one(invitation: Invitation) -> bool:
-    return bool(
-        Invitation.objects.filter(
-            id=invitation.id, delivery_status=DeliveryStatus.QUEUED, delivery_attempts=invitation.delivery_attempts
-        ).update(delivery_attempts=F("delivery_attempts") + 1)
-    )
-
-
-@transaction.atomic
-def _claim(invitations: list[Invitation]) -> list[Invitation]:
-    """The invitations this run may send: each one's attempt count moved on by a conditional UPDATE.
-
-    One UPDATE per group of invitations at the same attempt: a row moves from n to n + 1
-    attempts once only, so when the UPDATE moves as many rows as the group has, they are all
-    ours. Otherwise another run got some first, and each row is claimed on its own. All in
-    one transaction, committed before any email goes out: a concurrent run's UPDATE of the
-    same rows waits for it, then matches nothing.
+    A conditional UPDATE: queued, and not claimed by another run within SENDING_LEASE. Only one
+    run's UPDATE matches; a claim left by a worker that died is taken over once the lease ran out.
     """
-    groups: dict[int, list[Invitation]] = {}
-    for invitation in invitations:
-        groups.setdefault(invitation.delivery_attempts, []).append(invitation)
-    claimed = []
-    for attempts, group in groups.items():
-        try:
-            with transaction.atomic():
-                moved = Invitation.objects.filter(
-                    id__in=[invitation.id for invitation in group],
-                    delivery_status=DeliveryStatus.QUEUED,
-                    delivery_attempts=attempts,
-                ).update(delivery_attempts=attempts + 1)
-                if moved != len(group):
-                    raise _Contested
-        except _Contested:
-            group = [invitation for invitation in group if _claim_one(invitation)]
-        for invitation in group:
-            invitation.delivery_attempts = attempts + 1
-        claimed += group
-    return claimed
+    claimed = (
+        Invitation.objects.filter(id=invitation.id, delivery_status=DeliveryStatus.QUEUED)
+        .filter(Q(claimed_at=None) | Q(claimed_at__lte=now - SENDING_LEASE))
+        .update(claimed_at=now, delivery_attempts=F("delivery_attempts") + 1)
+    )
+    if claimed:
+        invitation.delivery_attempts += 1
+    return bool(claimed)
 
 
 def invitations_send_batch(*, invitation_ids: list[int], final_attempt: bool = False) -> list[int]:
     """Email a batch of queued invitations over one connection. Returns the ids to try again.
 
-    Each invitation is claimed by a conditional UPDATE of its attempt count, so a batch run
-    twice (a redelivered message) does not mail anyone twice. A transient SMTP error leaves
-    the invitation queued with the reason, to be retried, unless this is the final attempt;
-    anything else marks it failed with the reason.
+    Each invitation is claimed (a lease, SENDING_LEASE) just before its own send, and what
+    became of it (sent, failed, to retry) is written just after, in the transaction that
+    claims the next one: one commit per email, and never a second send begun before the first
+    is recorded. So a batch run twice, or run again after its worker died half-way, mails
+    nobody twice; a worker killed mid-send leaves one invitation claimed, which the next run
+    takes over when the lease runs out. A transient SMTP error releases the invitation, queued
+    with the reason, to be retried, unless this is the final attempt; anything else marks it
+    failed with the reason.
     """
     invitations = (
         Invitation.objects.filter(id__in=invitation_ids, delivery_status=DeliveryStatus.QUEUED)
         .select_related("customer", "survey__brand")
         .order_by("id")
     )
-    sent_ids, retry_ids = [], []
+    retry_ids = []
+    # What became of the invitation just handled, written with the next claim (or at the end).
+    outcome: list[tuple[int, dict]] = []
+
+    def record_then_claim(invitation: Invitation | None) -> bool:
+        with transaction.atomic():
+            if db_connection.vendor == "postgresql":
+                # Visible to every other run at once, flushed to disk within a fraction of a
+                # second: a dead worker loses nothing; only a crash of PostgreSQL itself could
+                # cost the last instant's records (then those emails go out twice). Waiting for
+                # the disk on every email cost more than building the email (bench/invitations.py).
+                with db_connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            for invitation_id, changes in outcome:
+                Invitation.objects.filter(id=invitation_id).update(**changes)
+            outcome.clear()
+            return invitation is not None and _claim(invitation, now=timezone.now())
+
     renderer = InvitationEmailRenderer()
     connection = mail.get_connection()
     try:
@@ -326,40 +342,38 @@ def invitations_send_batch(*, invitation_ids: list[int], final_attempt: bool = F
     except Exception:  # noqa: BLE001 - each send below reports its own error
         logger.warning("could not open the mail connection; sending message by message", exc_info=True)
     try:
-        for invitation in _claim(list(invitations)):
+        for invitation in invitations:
+            if not record_then_claim(invitation):
+                continue  # sent, or being sent, by another run
             withheld = _withheld_reason(invitation.customer)
             if withheld:
-                Invitation.objects.filter(id=invitation.id).update(
-                    delivery_status=DeliveryStatus.SKIPPED, failure_reason=withheld
-                )
+                outcome.append((invitation.id, {"delivery_status": DeliveryStatus.SKIPPED, "failure_reason": withheld}))
                 continue
             try:
                 renderer.message(invitation=invitation, connection=connection).send()
             except ValueError as exc:
-                _mark_failed(invitation.id, str(exc))
+                outcome.append((invitation.id, _failed(str(exc))))
             except Exception as exc:  # noqa: BLE001 - any backend error is stored on the row
-                if is_transient(exc) and not final_attempt:
-                    Invitation.objects.filter(id=invitation.id).update(failure_reason=_reason(exc))
+                if is_transient(exc) and not final_attempt and invitation.delivery_attempts < MAX_SEND_ATTEMPTS:
+                    outcome.append((invitation.id, {"claimed_at": None, "failure_reason": _reason(exc)}))
                     retry_ids.append(invitation.id)
                 else:
                     logger.warning("invitation %s could not be emailed: %s", invitation.id, exc)
-                    _mark_failed(invitation.id, _reason(exc))
+                    outcome.append((invitation.id, _failed(_reason(exc))))
                     customer_record_email_failure(customer=invitation.customer, exc=exc)
             else:
-                sent_ids.append(invitation.id)
+                sent = {"delivery_status": DeliveryStatus.SENT, "sent_at": timezone.now(), "failure_reason": ""}
+                outcome.append((invitation.id, sent))
     finally:
-        connection.close()
-    if sent_ids:
-        Invitation.objects.filter(id__in=sent_ids).update(
-            delivery_status=DeliveryStatus.SENT, sent_at=timezone.now(), failure_reason=""
-        )
+        try:
+            record_then_claim(None)
+        finally:
+            connection.close()
     return retry_ids
 
 
-def _mark_failed(invitation_id: int, reason: str) -> None:
-    Invitation.objects.filter(id=invitation_id).update(
-        delivery_status=DeliveryStatus.FAILED, failure_reason=reason[:REASON_MAX_LENGTH]
-    )
+def _failed(reason: str) -> dict:
+    return {"delivery_status": DeliveryStatus.FAILED, "failure_reason": reason[:REASON_MAX_LENGTH]}
 
 
 # Reminders --------------------------------------------------------------------------------------

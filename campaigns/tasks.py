@@ -4,7 +4,7 @@ from celery import shared_task
 
 from campaigns import services
 
-MAX_SEND_RETRIES = 4
+MAX_SEND_RETRIES = services.MAX_SEND_ATTEMPTS - 1
 # 1, 2, 4 then 8 minutes between attempts: about a quarter of an hour for a mail server to come back.
 RETRY_BASE_SECONDS = 60
 
@@ -15,7 +15,7 @@ def retry_countdown(retries: int) -> int:
 
 @shared_task
 def campaigns_start_due_task() -> int:
-    """Every minute (beat): start due campaigns, re-publish lost batches, mark finished ones sent."""
+    """Every minute (beat): start due campaigns, re-publish stopped batches, mark finished ones sent."""
     started = services.campaigns_start_due()
     services.invitations_requeue_stale()
     services.campaigns_finish()

@@ -139,7 +139,15 @@ TEMPLATES = [
 # --- Database: SQLite unless DATABASE_URL is set -------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+            # A persistent connection the server closed (restart, failover, pg_terminate_backend)
+            # is checked and replaced at the start of the next request, instead of failing it.
+            conn_health_checks=True,
+        )
+    }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # PostgreSQL's JIT compiles the dashboard's aggregates for seconds to save milliseconds:
         # measured 5.5 s with it and 2.9 s without on the same query (bench/dashboard.py).
@@ -271,6 +279,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Longer than any task runs, so late-acked messages are not redelivered while running.
     "visibility_timeout": 3600,
 }
+# After one failed or slow call to Redis (publish or cache), a process leaves Redis alone for
+# this long, then tries once again (npsapp/breaker.py).
+NPSAPP_REDIS_BREAKER_SECONDS = env_int("NPSAPP_REDIS_BREAKER_SECONDS", 30)
 NPSAPP_BEAT_INTERVAL_SECONDS = env_int("NPSAPP_BEAT_INTERVAL_SECONDS", 60)
 # Detractor responses older than this with no ticket are picked up by the beat task.
 NPSAPP_RECONCILE_AFTER_SECONDS = env_int("NPSAPP_RECONCILE_AFTER_SECONDS", 60)
@@ -336,10 +347,11 @@ REDIS_CACHE_URL = os.environ.get("REDIS_CACHE_URL", "")
 if REDIS_CACHE_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Fails open: while Redis fails or hangs, it acts as an empty cache (npsapp/cache.py).
+            "BACKEND": "npsapp.cache.FailOpenRedisCache",
             "LOCATION": REDIS_CACHE_URL,
             # Rate limits read the cache on customers' answers: fail fast, never hang them.
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
 else:

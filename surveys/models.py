@@ -370,6 +370,9 @@ class Invitation(models.Model):
         _("delivery"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED, db_index=True
     )
     delivery_attempts = models.PositiveSmallIntegerField(default=0)
+    # When a campaign batch last claimed it for sending: a lease (campaigns.services.SENDING_LEASE)
+    # that stops any other run from sending it until it runs out.
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     failure_reason = models.CharField(_("failure reason"), max_length=300, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     opened_at = models.DateTimeField(_("page opened at"), null=True, blank=True)

@@ -313,8 +313,11 @@ def response_correct(
     after). The follow-up hook runs again on the latest answer, and the keyword themes are
     re-applied to the new comment. Raises ValidationError for bad values.
     """
-    # Locked: two corrections at once must each record what they replaced.
-    response = Response.objects.select_for_update().select_related("survey").get(pk=response.pk)
+    # Locked: two corrections at once must each record what they replaced. Only the answer's
+    # row: every insert referencing the survey (another answer, the case opened for this one)
+    # key-share locks the survey row at commit, and locking it too made them wait on, and
+    # deadlock with, each other.
+    response = Response.objects.select_for_update(of=("self",)).select_related("survey").get(pk=response.pk)
     if not response.is_correctable:
         raise CorrectionClosed
     # An erased customer's answer was redacted: it must not be written again from the old link.

@@ -1,9 +1,12 @@
 import smtplib
 from datetime import timedelta
+from unittest.mock import patch
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
 from campaigns import selectors, services
@@ -362,18 +365,98 @@ def test_unsubscribe_is_recorded_once_and_skips_later_campaigns():
     assert CampaignSkip.objects.get(campaign=campaign).reason == SkipReason.UNSUBSCRIBED
 
 
-def test_a_batch_overlapping_another_runs_claims_only_what_is_left():
+def test_a_batch_overlapping_another_runs_sends_only_what_is_left():
     campaign = CampaignFactory(status=CampaignStatus.SENDING)
     first, second = (_queued(campaign, CustomerFactory()) for _ in range(2))
-    # Another run claimed the first one since this batch read it (its attempt count moved on).
-    stale = list(Invitation.objects.filter(id__in=[first.id, second.id]).order_by("id"))
-    Invitation.objects.filter(id=first.id).update(delivery_attempts=1)
+    # Another run claimed the first one a moment ago and is sending it.
+    Invitation.objects.filter(id=first.id).update(claimed_at=timezone.now(), delivery_attempts=1)
 
-    claimed = services._claim(stale)
+    services.invitations_send_batch(invitation_ids=[first.id, second.id])
 
-    assert [invitation.id for invitation in claimed] == [second.id]
-    first.refresh_from_db(), second.refresh_from_db()
-    assert (first.delivery_attempts, second.delivery_attempts) == (1, 1)
+    assert [message.to for message in mail.outbox] == [[second.customer.email]]
+    first.refresh_from_db()
+    assert (first.delivery_status, first.delivery_attempts) == (DeliveryStatus.QUEUED, 1)
+
+
+class WorkerKilled(BaseException):
+    """What a SIGKILL looks like from inside the loop: nothing after it runs."""
+
+
+class DyingBackend(BaseEmailBackend):
+    """Delivers `lives` messages into mail.outbox, then dies on the next one before sending it."""
+
+    lives = 0
+
+    def send_messages(self, messages):
+        for message in messages:
+            if DyingBackend.lives <= 0:
+                raise WorkerKilled
+            DyingBackend.lives -= 1
+            mail.outbox.append(message)
+        return len(messages)
+
+
+def test_a_batch_killed_mid_loop_then_run_again_mails_each_customer_exactly_once(settings):
+    campaign = CampaignFactory(status=CampaignStatus.SENDING, started_at=timezone.now())
+    invitations = [_queued(campaign, CustomerFactory()) for _ in range(6)]
+    ids = [invitation.id for invitation in invitations]
+    settings.EMAIL_BACKEND = "tests.campaigns.test_services.DyingBackend"
+    DyingBackend.lives = 2
+    with pytest.raises(WorkerKilled):
+        services.invitations_send_batch(invitation_ids=ids)
+    assert len(mail.outbox) == 2
+    # What was sent is recorded as sent, one by one, not at the end of the loop.
+    assert Invitation.objects.filter(delivery_status=DeliveryStatus.SENT).count() == 2
+
+    # The message is delivered again at once (or a duplicate runs): the email the worker was
+    # sending when it died stays with it until its lease runs out; the rest go out.
+    DyingBackend.lives = 100
+    services.invitations_send_batch(invitation_ids=ids)
+    assert len(mail.outbox) == 5
+    # Within the lease the beat does not publish anything again: the campaign is moving.
+    assert services.invitations_requeue_stale(now=timezone.now() + timedelta(minutes=5)) == 0
+
+    later = timezone.now() + services.SENDING_LEASE + timedelta(minutes=1)
+    published = []
+    with time_machine.travel(later, tick=False):
+        with patch.object(services, "_publish_batches", published.extend):
+            assert services.invitations_requeue_stale(now=later) == 1
+        services.invitations_send_batch(invitation_ids=published[0])
+    assert published == [[invitations[2].id]]
+    assert sorted(recipient for message in mail.outbox for recipient in message.to) == sorted(
+        invitation.customer.email for invitation in invitations
+    )
+    assert Invitation.objects.filter(delivery_status=DeliveryStatus.SENT).count() == 6
+    services.campaigns_finish()
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENT
+
+
+def test_a_campaign_that_stopped_is_published_again_within_a_lease_not_hours(monkeypatch):
+    now = timezone.now()
+    campaign = CampaignFactory(status=CampaignStatus.SENDING, started_at=now)
+    sent = _queued(campaign, CustomerFactory())
+    Invitation.objects.filter(id=sent.id).update(delivery_status=DeliveryStatus.SENT, claimed_at=now)
+    waiting = _queued(campaign, CustomerFactory())
+    published = []
+    monkeypatch.setattr(services, "_publish_batches", published.extend)
+
+    assert services.invitations_requeue_stale(now=now + timedelta(minutes=9)) == 0
+    assert services.invitations_requeue_stale(now=now + timedelta(minutes=11)) == 1
+    assert published == [[waiting.id]]
+
+
+def test_an_invitation_whose_workers_keep_dying_is_stored_as_failed():
+    now = timezone.now()
+    campaign = CampaignFactory(status=CampaignStatus.SENDING, started_at=now - timedelta(hours=1))
+    doomed = _queued(campaign, CustomerFactory())
+    Invitation.objects.filter(id=doomed.id).update(
+        claimed_at=now - timedelta(minutes=11), delivery_attempts=services.MAX_SEND_ATTEMPTS
+    )
+    assert services.invitations_requeue_stale(now=now) == 0
+    doomed.refresh_from_db()
+    assert doomed.delivery_status == DeliveryStatus.FAILED
+    assert "stopped" in doomed.failure_reason
 
 
 def test_a_survey_deactivated_before_the_send_time_cancels_the_campaign():

@@ -7,6 +7,7 @@ skip, except under CI=true, where a missing service is a failure.
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -99,43 +100,102 @@ class Stack:
             "NPSAPP_RECONCILE_AFTER_SECONDS": "2",
             "AXES_ENABLED": "false",
             "PYTHONUNBUFFERED": "1",
+            # Every email the children send is a file in this directory (tests/integration/mailbox.py).
+            "NPSAPP_TEST_EMAIL_DIR": str(self.mailbox),
         }
 
+    @property
+    def mailbox(self) -> Path:
+        return self.tmp_path / "mailbox"
+
     def start(self, name: str, args: list[str], **env) -> subprocess.Popen:
+        """Start a child in its own process group, so kill() reaches its children too."""
         log = open(self.tmp_path / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
-        process = subprocess.Popen(args, cwd=ROOT, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env={**self.env, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.processes.append((name, process))
         return process
+
+    def kill(self, process: subprocess.Popen) -> None:
+        """SIGKILL a child and its own children (a Celery worker's pool, gunicorn's workers)."""
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait(timeout=15)
+
+    def redis(self, name: str = "redis", port: int | None = None) -> "OwnRedis":
+        """A redis-server of this test's own, on a free port: one the test may pause and kill."""
+        server = shutil.which("redis-server")
+        if server is None:
+            if os.environ.get("CI", "").lower() == "true":
+                pytest.fail("redis-server is needed for the fault tests", pytrace=False)
+            pytest.skip("redis-server is not installed")
+        port = port or free_port()
+        process = self.start(
+            name,
+            [
+                server,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+        )
+        wait_for(lambda: _redis_ping(port), timeout=15, what=f"{name} to answer")
+        return OwnRedis(self, name, port, process)
 
     def log(self, name: str) -> str:
         return (self.tmp_path / f"{name}.log").read_text(errors="replace")
 
-    def worker(self):
+    def worker(self, name: str = "worker", *, concurrency: int = 2, **env):
         return self.start(
-            "worker",
+            name,
             [
                 str(BIN / "celery"),
                 "-A",
                 "npsapp",
                 "worker",
-                "--concurrency=2",
+                f"--concurrency={concurrency}",
                 "--loglevel=INFO",
                 "--without-gossip",
                 "--without-mingle",
                 "-n",
-                f"test-worker-{os.getpid()}@%h",
+                f"test-{name}-{os.getpid()}@%h",
             ],
+            **env,
         )
 
-    def beat(self):
-        schedule = self.tmp_path / "celerybeat-schedule"
-        return self.start("beat", [str(BIN / "celery"), "-A", "npsapp", "beat", "--loglevel=INFO", "-s", str(schedule)])
+    def beat(self, name: str = "beat", **env):
+        schedule = self.tmp_path / f"{name}-schedule"
+        return self.start(
+            name, [str(BIN / "celery"), "-A", "npsapp", "beat", "--loglevel=INFO", "-s", str(schedule)], **env
+        )
 
-    def web(self, name: str, **env) -> str:
+    def web(self, name: str, *, workers: int = 2, **env) -> str:
         port = free_port()
         self.start(
             name,
-            [str(BIN / "gunicorn"), "npsapp.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "2", "--timeout", "30"],
+            [
+                str(BIN / "gunicorn"),
+                "npsapp.wsgi:application",
+                "-b",
+                f"127.0.0.1:{port}",
+                "-w",
+                str(workers),
+                "--timeout",
+                "30",
+            ],
             **env,
         )
         base = f"http://127.0.0.1:{port}"
@@ -146,13 +206,43 @@ class Stack:
         wait_for(lambda: needle in self.log(name), timeout=timeout, what=f"{needle!r} in {name}'s log")
 
     def stop(self):
+        """Kill every child with its own children at once: a graceful stop of gunicorn and Celery
+        takes seconds per test, and the tests have checked what they wanted by now."""
         for _name, process in reversed(self.processes):
-            process.terminate()
-        for _name, process in self.processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            if process.poll() is None:
+                self.kill(process)
+
+
+class OwnRedis:
+    """A test's own redis-server: pause (SIGSTOP: it hangs), resume, kill, and start it again."""
+
+    def __init__(self, stack: Stack, name: str, port: int, process: subprocess.Popen):
+        self.stack, self.name, self.port, self.process = stack, name, port, process
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def pause(self):
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.process.send_signal(signal.SIGCONT)
+
+    def kill(self):
+        self.process.kill()
+        self.process.wait(timeout=15)
+
+    def restart(self):
+        self.process = self.stack.redis(f"{self.name}-again", port=self.port).process
+
+
+def _redis_ping(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
 
 
 def _http_ok(url: str) -> bool:
