@@ -24,7 +24,6 @@ from django.utils.translation import gettext as _
 from crm.models import Customer
 from followups import notifications, routing, sla
 from followups.choices import (
-    ALLOWED_TRANSITIONS,
     DONE_STATUSES,
     OPEN_STATUSES,
     ContactChannel,
@@ -34,6 +33,7 @@ from followups.choices import (
     Priority,
     TicketKind,
     TicketStatus,
+    transition_target,
 )
 from followups.models import Ticket, TicketEvent, TicketNotification
 from integrations import events as webhook_events
@@ -381,23 +381,30 @@ def ticket_mark_contacted(
 
 
 def _transition_target(ticket: Ticket, status: str) -> str:
+    """Where `status` takes the case, by the one table in followups/choices.py; else a ValidationError."""
     if status not in TicketStatus.values:
         raise ValidationError({"status": _("Choose a known status.")})
-    if ticket.status in DONE_STATUSES and status in (TicketStatus.NEW, TicketStatus.CONTACTED):
-        # Reopening goes back to where the case was: contacted, or new if nobody ever called.
-        return TicketStatus.CONTACTED if ticket.first_contacted_at is not None else TicketStatus.NEW
-    if ticket.status == TicketStatus.WAITING and status == TicketStatus.CONTACTED and ticket.first_contacted_at is None:
-        return TicketStatus.NEW  # the clock resumes, but nobody has contacted the customer yet
+    contacted = ticket.first_contacted_at is not None
+    target = transition_target(ticket.status, status, contacted=contacted)
+    if target is not None:
+        return target
     if ticket.status == TicketStatus.NEW and status == TicketStatus.CONTACTED:
         raise ValidationError({"status": _("Record the contact (email or phone call) to move a new case on.")})
-    if status not in ALLOWED_TRANSITIONS[TicketStatus(ticket.status)]:
+    if status == TicketStatus.WAITING and not contacted:
         raise ValidationError(
             {
-                "status": _("A case that is “%(old)s” cannot become “%(new)s”.")
-                % {"old": TicketStatus(ticket.status).label, "new": TicketStatus(status).label}
+                "status": _(
+                    "A case can wait on the customer only after a first contact: "
+                    "email the customer or log a call first."
+                )
             }
         )
-    return status
+    raise ValidationError(
+        {
+            "status": _("A case that is “%(old)s” cannot become “%(new)s”.")
+            % {"old": TicketStatus(ticket.status).label, "new": TicketStatus(status).label}
+        }
+    )
 
 
 @transaction.atomic
@@ -411,6 +418,9 @@ def ticket_set_status(
     if outcome and status not in DONE_STATUSES:
         raise ValidationError({"outcome": _("An outcome goes with a resolved or closed case.")})
     if status == ticket.status:
+        # Asking again changes nothing, on every path; a different outcome is a change it refuses.
+        if outcome and outcome != ticket.outcome:
+            raise ValidationError(_("This case is already resolved."))
         if body.strip():
             ticket_add_note(ticket=ticket, actor=actor, body=body)
         return ticket
@@ -458,13 +468,17 @@ def ticket_set_status(
 def ticket_resolve(
     *, ticket: Ticket, actor, outcome: str, body: str = "", expected_version: int | None = None
 ) -> Ticket:
-    """Resolve an open case with an outcome (a thin wrapper kept for its callers)."""
-    with transaction.atomic():
-        _lock(ticket, expected_version)
-        _require_open(ticket)
-        if outcome not in Outcome.values:
-            raise ValidationError({"outcome": _("Choose the outcome of this case.")})
-        return ticket_set_status(ticket=ticket, actor=actor, status=TicketStatus.RESOLVED, outcome=outcome, body=body)
+    """Resolve a case with an outcome: the same transition, by the same table, as every other path."""
+    if outcome not in Outcome.values:
+        raise ValidationError({"outcome": _("Choose the outcome of this case.")})
+    return ticket_set_status(
+        ticket=ticket,
+        actor=actor,
+        status=TicketStatus.RESOLVED,
+        outcome=outcome,
+        body=body,
+        expected_version=expected_version,
+    )
 
 
 @transaction.atomic
