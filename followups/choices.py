@@ -75,6 +75,7 @@ class EventKind(models.TextChoices):
     RESUMED = "resumed", _("Clock resumed")
     REOPENED = "reopened", _("Case reopened")
     CUSTOMER_REPLIED = "customer_replied", _("Customer replied")
+    REPLY_READ = "reply_read", _("Customer's reply read")
     WARNED = "warned", _("Deadline warning sent")
     BREACHED = "breached", _("Deadline missed")
     RESURVEY_SENT = "resurvey_sent", _("Re-survey sent")
@@ -91,6 +92,7 @@ class TicketKind(models.TextChoices):
 class NotificationKind(models.TextChoices):
     WARNING = "warning", _("Deadline approaching")
     BREACH = "breach", _("Deadline missed")
+    REPLY = "reply", _("Customer replied")
 
 
 class Weekday(models.IntegerChoices):

@@ -8,7 +8,8 @@ Frozen metrics (see followups/metrics.py, which only reads them):
 - minutes_to_first_contact: wall-clock minutes from the answer (or the case's opening when there
   is no answer) to the first contact. Paused time is NOT subtracted: it is what the customer
   lived through.
-- first_contact_met: first contact at or before the deadline in force at that moment.
+- first_contact_met: first contact at or before the deadline in force at that moment; False when
+  the case is resolved or closed with no contact at all (see selectors.deadline_counted_q).
 - minutes_to_resolution: wall-clock minutes from the same start to the resolution.
 """
 
@@ -40,6 +41,7 @@ from integrations import events as webhook_events
 from integrations import webhooks
 from integrations.choices import WebhookEvent
 from npsapp import roles
+from npsapp.publish import publish_on_commit
 from surveys import scoring
 from surveys import services as survey_services
 from surveys.choices import DeliveryStatus, Segment, SlaClock
@@ -440,6 +442,8 @@ def ticket_set_status(
             kind = EventKind.RESUMED
         else:
             changes["first_contact_due_at"] = ticket.first_contact_due_at  # no clock left to run
+    if target in DONE_STATUSES and ticket.first_contacted_at is None and ticket.first_contact_met is None:
+        changes["first_contact_met"] = False  # resolved or closed without a contact: the deadline was missed
     if target in DONE_STATUSES and ticket.resolved_at is None:
         if outcome not in Outcome.values:
             raise ValidationError({"outcome": _("Choose the outcome of this case.")})
@@ -481,22 +485,61 @@ def ticket_resolve(
     )
 
 
-@transaction.atomic
-def ticket_customer_replied(*, ticket: Ticket, body: str = "", at=None) -> Ticket:
-    """A reply from the customer came in: it resumes a waiting case's clock and puts it back to contacted.
+# The REOPENED event's marker when the customer's reply reopened the case (worded by the timeline).
+REOPENED_BY_CUSTOMER = "customer_reply"
 
-    A reply to a resolved or closed case is logged on its timeline and reopens nothing.
+
+@transaction.atomic
+def ticket_customer_replied(*, ticket: Ticket, body: str = "", at=None, key: str = "") -> Ticket:
+    """A reply from the customer came in (reply page or inbound email).
+
+    It resumes a waiting case's clock (back to contacted), reopens a resolved or closed case,
+    marks the case as having an unread customer reply, and tells the assignee (else the team's
+    agents) once per reply (`key`: the customer's message), held outside business hours.
     """
     _lock(ticket)
     now = timezone.now()
     at = at or now
+    # Back to contacted; to new if nobody ever contacted them (a reply is not our contact).
+    back_to = TicketStatus.CONTACTED if ticket.first_contacted_at is not None else TicketStatus.NEW
+    reopened = ticket.status in DONE_STATUSES
+    changes: dict = {}
     if ticket.status == TicketStatus.WAITING:
-        # Back to contacted; to new if nobody ever contacted them (a reply is not our contact).
-        status = TicketStatus.CONTACTED if ticket.first_contacted_at is not None else TicketStatus.NEW
-        changes = {"status": status, **_resume_changes(ticket, now)}
-        _ticket_change(ticket=ticket, actor=None, at=now, **changes)
+        changes = {"status": back_to, **_resume_changes(ticket, now)}
+    elif reopened:
+        changes = {
+            "status": back_to,
+            "resolved_at": None,
+            "outcome": "",
+            "closed_at": None,
+            "minutes_to_resolution": None,
+        }
+    if ticket.customer_reply_unread_at is None:
+        changes["customer_reply_unread_at"] = at
+    _ticket_change(ticket=ticket, actor=None, at=now, **changes)
+    if reopened:
+        _event(ticket=ticket, actor=None, kind=EventKind.REOPENED, new_value=REOPENED_BY_CUSTOMER, at=now)
     _event(ticket=ticket, actor=None, kind=EventKind.CUSTOMER_REPLIED, body=body.strip(), at=at)
+    _notify(ticket=ticket, kind=NotificationKind.REPLY, now=now, key=key[:64], later=True)
     return ticket
+
+
+def ticket_mark_reply_read(*, ticket: Ticket, actor) -> bool:
+    """A staff user who may work the case opened it: its customer reply is read. True if it was unread.
+
+    Not a version bump: reading changes nothing a colleague's open form depends on.
+    """
+    if ticket.customer_reply_unread_at is None:
+        return False
+    with transaction.atomic():
+        claimed = Ticket.objects.filter(id=ticket.id, customer_reply_unread_at__isnull=False).update(
+            customer_reply_unread_at=None
+        )
+        if claimed != 1:
+            return False
+        ticket.customer_reply_unread_at = None
+        _event(ticket=ticket, actor=actor, kind=EventKind.REPLY_READ)
+    return True
 
 
 @transaction.atomic
@@ -526,14 +569,23 @@ def tickets_bulk_change(*, tickets, actor, assignee=UNSET, status: str | None = 
 # --- Deadline warnings and breaches (beat) ------------------------------------------------------
 
 
-def _notify(*, ticket: Ticket, kind: str, now) -> TicketNotification | None:
-    """Claim the (ticket, kind) notification row and send it now or leave it for the morning digest."""
+def _notify(*, ticket: Ticket, kind: str, now, key: str = "", later: bool = False) -> TicketNotification | None:
+    """Claim the (ticket, kind, key) notification row and send it now or leave it for the morning digest.
+
+    `later`: send it after the commit, from a task, so that a customer's request never waits for,
+    or fails with, the mail server; a lost or failed send is left for the digest task.
+    """
     try:
         with transaction.atomic():
-            notification = TicketNotification.objects.create(ticket=ticket, kind=kind, created_at=now)
+            notification = TicketNotification.objects.create(ticket=ticket, kind=kind, key=key, created_at=now)
     except IntegrityError:
         return None
-    notifications.notification_deliver(notification=notification, now=now)
+    if later:
+        from followups.tasks import notification_deliver_task
+
+        publish_on_commit(notification_deliver_task, notification.id)
+    else:
+        notifications.notification_deliver(notification=notification, now=now)
     return notification
 
 

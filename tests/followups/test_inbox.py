@@ -149,7 +149,14 @@ def test_pagination_keeps_the_filters(client, agent):
 def test_counts_in_the_headings(client, agent, cases):
     client.force_login(agent)
     reply = client.get(INBOX)
-    assert reply.context["counts"] == {"open": 5, "mine": 1, "unassigned": 3, "overdue": 1, "due_soon": 1}
+    assert reply.context["counts"] == {
+        "open": 5,
+        "mine": 1,
+        "unassigned": 3,
+        "overdue": 1,
+        "due_soon": 1,
+        "replied": 0,
+    }
     html = reply.content.decode()
     assert "(5 open cases)" in html and "5 cases match" in html
 

@@ -188,13 +188,33 @@ def test_contacting_a_waiting_case_resumes_its_clock(ticket, agent):
     assert ticket.first_contact_met is True
 
 
-def test_a_reply_to_a_new_or_resolved_case_is_only_logged(ticket, agent):
+def test_a_reply_to_a_new_case_keeps_it_new_and_marks_it_unread(ticket, agent):
     services.ticket_customer_replied(ticket=ticket, body="Hello?")
-    assert Ticket.objects.get().status == "new"
-    services.ticket_set_status(ticket=ticket, actor=agent, status="resolved", outcome="recovered")
-    services.ticket_customer_replied(ticket=ticket, body="Thanks!")
-    assert Ticket.objects.get().status == "resolved"
-    assert ticket.events.filter(kind="customer_replied").count() == 2
+    ticket = Ticket.objects.get()
+    assert ticket.status == "new" and ticket.customer_reply_unread_at is not None
+    assert ticket.events.filter(kind="customer_replied").count() == 1
+
+
+@pytest.mark.parametrize("done", ["resolved", "closed"])
+def test_a_reply_to_a_resolved_or_closed_case_reopens_it(ticket, agent, done):
+    services.ticket_mark_contacted(ticket=ticket, actor=agent, channel="phone")
+    services.ticket_set_status(ticket=ticket, actor=agent, status=done, outcome="recovered")
+    services.ticket_customer_replied(ticket=ticket, body="It broke again")
+    ticket = Ticket.objects.get()
+    assert (ticket.status, ticket.outcome, ticket.resolved_at, ticket.closed_at) == ("contacted", "", None, None)
+    assert ticket.customer_reply_unread_at is not None
+    reopened = ticket.events.get(kind="reopened")
+    assert (reopened.actor, reopened.new_value) == (None, "customer_reply")
+
+
+def test_opening_the_case_marks_the_reply_read_once(ticket, agent):
+    services.ticket_customer_replied(ticket=ticket, body="Hello?")
+    version = Ticket.objects.get().version
+    assert services.ticket_mark_reply_read(ticket=Ticket.objects.get(), actor=agent) is True
+    assert services.ticket_mark_reply_read(ticket=ticket, actor=agent) is False
+    ticket = Ticket.objects.get()
+    assert ticket.customer_reply_unread_at is None and ticket.version == version
+    assert ticket.events.filter(kind="reply_read", actor=agent).count() == 1
 
 
 def test_only_a_manager_takes_a_case_someone_else_holds(ticket, agent, other_agent, manager):
