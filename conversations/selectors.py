@@ -146,7 +146,9 @@ def case_conversation(*, ticket: Ticket, user, template_id=None, form=None) -> d
     rendered = [(template, *reply_template_render(template=template, values=values)) for template in templates]
     if form is None:
         initial = {"template": chosen.id if chosen else None}
-        if chosen is not None:
+        # A resolved or closed case gets no ready-made apology (it invited sending it twice), unless
+        # the agent picks a template on purpose.
+        if chosen is not None and (ticket.is_open or template_id not in (None, "")):
             initial["subject"], initial["body"] = reply_template_render(template=chosen, values=values)
         form = ReplyForm(initial=initial)
     return {

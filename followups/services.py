@@ -172,6 +172,21 @@ def survey_first_contact_due(survey: Survey, start):
     )
 
 
+def survey_deadline_words(survey: Survey) -> str:
+    """The first-contact deadline a detractor of `survey` is promised, with its clock, in words."""
+    clock, calendar = _survey_clock(survey)
+    return sla.describe_deadline(
+        clock=clock, hours=survey.first_contact_hours, days=survey.first_contact_days, calendar=calendar
+    )
+
+
+def ticket_deadline_words(ticket: Ticket) -> str:
+    """The same words for the case's own clock (outreach and passive cases: a week, elapsed)."""
+    if ticket.kind != TicketKind.DETRACTOR:
+        return sla.describe_deadline(hours=OUTREACH_FIRST_CONTACT_HOURS)
+    return survey_deadline_words(ticket.survey)
+
+
 def _ticket_clock(ticket: Ticket) -> tuple[str, sla.Calendar | None]:
     # Outreach and passive cases run on a week of elapsed time whatever the survey says.
     if ticket.kind != TicketKind.DETRACTOR:

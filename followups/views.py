@@ -229,6 +229,7 @@ def ticket_detail(request, public_id):
         "has_conversation": has_conversation,
         "conversation": _conversation(ticket, request.user) if has_conversation else None,
         "now": timezone.now(),
+        "deadline_words": services.ticket_deadline_words(ticket),
         "inbox_url": reverse("followups:inbox"),
     }
     return render(request, "followups/ticket_detail.html", context, status=status)

@@ -255,3 +255,39 @@ def test_without_the_conversation_template_the_page_still_renders(client, agent,
         views.CONVERSATION_TEMPLATE = original
     assert reply.status_code == 200
     assert 'id="conversation"' not in reply.content.decode()
+
+
+# --- The deadline as the agent sees it ------------------------------------------------------------
+
+
+def test_the_case_page_names_the_clock_the_customer_was_promised(client, agent):
+    from tests.factories import SurveyFactory
+    from tests.followups.factories import office_calendar
+
+    survey = SurveyFactory(sla_clock="business_hours", first_contact_hours=48, business_calendar=office_calendar())
+    ticket = _ticket(survey=survey, invitation__survey=survey)
+    client.force_login(agent)
+    html = client.get(_url(ticket)).content.decode()
+    words = "48 business hours, Mon–Fri 09:00–12:00, 14:00–18:00 Europe/Paris"
+    assert f"Deadline: {words}" in html
+    thanks = client.get(reverse("surveys:thanks", args=[ticket.response.invitation.token])).content.decode()
+    assert f"within {words}." in thanks
+
+
+def test_after_the_first_contact_the_deadline_is_no_longer_pending(client, agent):
+    ticket = _ticket()
+    client.force_login(agent)
+    assert "First contact due" in client.get(_url(ticket)).content.decode()
+    services.ticket_mark_contacted(ticket=ticket, actor=agent, channel="phone")
+    html = client.get(_url(ticket)).content.decode()
+    assert "First contact due" not in html
+    assert "within the deadline" in html
+
+
+def test_a_case_closed_without_contact_shows_the_missed_deadline(client, agent):
+    ticket = _ticket()
+    services.ticket_set_status(ticket=ticket, actor=agent, status="closed", outcome="no_reply")
+    client.force_login(agent)
+    html = client.get(_url(ticket)).content.decode()
+    assert "First contact due" not in html
+    assert "Closed without a contact: deadline missed" in html
