@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from conversations.models import Language, LoopMessage, Message, ReplyTemplate
@@ -97,6 +97,16 @@ def reply_template_default(*, templates, segment: str, language: str) -> ReplyTe
     return ranked[0] if ranked else None
 
 
+def how_to_reply(language: str) -> str:
+    """How the customer answers us: by replying to the email only when inbound email is set up
+    (NPSAPP_INBOUND_EMAIL_DOMAIN gives the Reply-To address); otherwise the email comes from a
+    no-reply address and its reply link is the way."""
+    with translation.override(language):
+        if settings.NPSAPP_INBOUND_EMAIL_DOMAIN:
+            return _("You can simply reply to this email.")
+        return _("To answer, use the link at the end of this email.")
+
+
 def placeholder_values(*, ticket: Ticket, recipient: Recipient, agent) -> dict:
     response = ticket.response if ticket.response_id else None
     agent_name = ""
@@ -110,6 +120,7 @@ def placeholder_values(*, ticket: Ticket, recipient: Recipient, agent) -> dict:
         "brand": ticket.survey.brand.name,
         "agent_name": agent_name,
         "reference": ticket.reference,
+        "how_to_reply": how_to_reply(recipient.language),
     }
 
 

@@ -173,8 +173,24 @@ def assignable_agents(*, team: Team | None) -> QuerySet:
     return users.distinct().order_by("first_name", "last_name", "username")
 
 
-def ticket_events(*, ticket: Ticket) -> QuerySet:
-    return ticket.events.select_related("actor").order_by("created_at", "id")
+# Audit values that name a person: stored as the username (stable), shown as the full name.
+PERSON_FIELDS = ("assignee",)
+
+
+def ticket_events(*, ticket: Ticket) -> list:
+    """The timeline, oldest first. Each event gets `old_label`/`new_label`: the stored value, or for
+    an assignee change the person's full name (else their username), looked up in one query."""
+    events = list(ticket.events.select_related("actor").order_by("created_at", "id"))
+    usernames = {value for e in events if e.field in PERSON_FIELDS for value in (e.old_value, e.new_value) if value}
+    names = {}
+    if usernames:
+        for user in get_user_model().objects.filter(username__in=usernames).only("username", "first_name", "last_name"):
+            names[user.username] = user.get_full_name() or user.username
+    for event in events:
+        person = event.field in PERSON_FIELDS
+        event.old_label = names.get(event.old_value, event.old_value) if person else event.old_value
+        event.new_label = names.get(event.new_value, event.new_value) if person else event.new_value
+    return events
 
 
 def ticket_counts(*, survey=None, now=None) -> dict:

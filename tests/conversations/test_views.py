@@ -337,3 +337,19 @@ def test_a_resolved_case_does_not_prefill_a_new_apology(agent, ticket):
     template = conversation["reply_template"]
     chosen = selectors.case_conversation(ticket=ticket, user=agent, template_id=template.id)["reply_form"]
     assert chosen.initial["body"]
+
+
+@pytest.mark.parametrize(
+    ("domain", "said", "not_said"),
+    [
+        ("", "utilisez le lien en bas de cet e-mail", "répondre à cet e-mail"),
+        ("in.example.com", "Il vous suffit de répondre à cet e-mail.", "utilisez le lien"),
+    ],
+)
+def test_the_default_french_template_says_reply_to_this_email_only_with_inbound_email(
+    agent, db, settings, domain, said, not_said
+):
+    settings.NPSAPP_INBOUND_EMAIL_DOMAIN = domain
+    ticket = case_for(first_name="Jeanne", email="jeanne@example.com", language="fr")
+    body = selectors.case_conversation(ticket=ticket, user=agent)["reply_form"].initial["body"]
+    assert said in body and not_said not in body and "{how_to_reply}" not in body

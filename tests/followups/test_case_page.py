@@ -291,3 +291,12 @@ def test_a_case_closed_without_contact_shows_the_missed_deadline(client, agent):
     html = client.get(_url(ticket)).content.decode()
     assert "First contact due" not in html
     assert "Closed without a contact: deadline missed" in html
+
+
+def test_the_timeline_shows_full_names_not_usernames(client, agent, manager):
+    ticket = _ticket()
+    services.ticket_assign(ticket=ticket, actor=manager, assignee=agent)
+    client.force_login(agent)
+    html = client.get(_url(ticket)).content.decode()
+    change = html[html.index('class="nps-change"') :][:400]
+    assert agent.get_full_name() in change and ">alice<" not in change.replace(" ", "").replace("\n", "")
