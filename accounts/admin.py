@@ -8,7 +8,7 @@ from accounts.models import StaffProfile
 class StaffProfileInline(admin.StackedInline):
     model = StaffProfile
     can_delete = False
-    extra = 0
+    extra = 1
     max_num = 1
 
 
