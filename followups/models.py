@@ -174,6 +174,19 @@ class Ticket(models.Model):
                 condition=models.Q(status__in=OPEN_STATUSES),
                 name="ticket_open_by_deadline",
             ),
+            # The inbox's deadline sort: cases awaiting a first contact first (the same CASE
+            # expression as selectors.AWAITING_FIRST_CONTACT_FIRST, so PostgreSQL reads it in order).
+            models.Index(
+                models.Case(
+                    models.When(first_contacted_at__isnull=True, then=models.Value(0)),
+                    default=models.Value(1),
+                    output_field=models.IntegerField(),
+                ),
+                models.F("first_contact_due_at"),
+                models.F("id"),
+                condition=models.Q(status__in=OPEN_STATUSES),
+                name="ticket_open_awaiting_contact",
+            ),
         ]
 
     def __str__(self) -> str:

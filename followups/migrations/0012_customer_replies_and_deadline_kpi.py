@@ -12,39 +12,79 @@ def resolved_without_contact_missed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('followups', '0011_invitations_mark_resurveys'),
+        ("followups", "0011_invitations_mark_resurveys"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='ticketnotification',
-            name='notification_once_per_case',
+            model_name="ticketnotification",
+            name="notification_once_per_case",
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='customer_reply_unread_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='unread customer reply since'),
+            model_name="ticket",
+            name="customer_reply_unread_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="unread customer reply since"),
         ),
         migrations.AddField(
-            model_name='ticketnotification',
-            name='key',
-            field=models.CharField(blank=True, default='', max_length=64),
+            model_name="ticketnotification",
+            name="key",
+            field=models.CharField(blank=True, default="", max_length=64),
         ),
         migrations.AlterField(
-            model_name='ticketevent',
-            name='kind',
-            field=models.CharField(choices=[('opened', 'Case opened'), ('changed', 'Changed'), ('note', 'Internal note'), ('contacted', 'Customer contacted'), ('waiting', 'Waiting on the customer'), ('resumed', 'Clock resumed'), ('reopened', 'Case reopened'), ('customer_replied', 'Customer replied'), ('reply_read', "Customer's reply read"), ('warned', 'Deadline warning sent'), ('breached', 'Deadline missed'), ('resurvey_sent', 'Re-survey sent'), ('resurvey_answered', 'Re-survey answered'), ('loop_message', 'Told about a fix (close the loop)')], max_length=20),
+            model_name="ticketevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("opened", "Case opened"),
+                    ("changed", "Changed"),
+                    ("note", "Internal note"),
+                    ("contacted", "Customer contacted"),
+                    ("waiting", "Waiting on the customer"),
+                    ("resumed", "Clock resumed"),
+                    ("reopened", "Case reopened"),
+                    ("customer_replied", "Customer replied"),
+                    ("reply_read", "Customer's reply read"),
+                    ("warned", "Deadline warning sent"),
+                    ("breached", "Deadline missed"),
+                    ("resurvey_sent", "Re-survey sent"),
+                    ("resurvey_answered", "Re-survey answered"),
+                    ("loop_message", "Told about a fix (close the loop)"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='ticketnotification',
-            name='kind',
-            field=models.CharField(choices=[('warning', 'Deadline approaching'), ('breach', 'Deadline missed'), ('reply', 'Customer replied')], max_length=20),
+            model_name="ticketnotification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("warning", "Deadline approaching"),
+                    ("breach", "Deadline missed"),
+                    ("reply", "Customer replied"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ticketnotification',
-            constraint=models.UniqueConstraint(fields=('ticket', 'kind', 'key'), name='notification_once_per_case_and_key'),
+            model_name="ticketnotification",
+            constraint=models.UniqueConstraint(
+                fields=("ticket", "kind", "key"), name="notification_once_per_case_and_key"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="ticket",
+            index=models.Index(
+                models.Case(
+                    models.When(first_contacted_at__isnull=True, then=models.Value(0)),
+                    default=models.Value(1),
+                    output_field=models.IntegerField(),
+                ),
+                models.F("first_contact_due_at"),
+                models.F("id"),
+                condition=models.Q(("status__in", ("new", "contacted", "waiting"))),
+                name="ticket_open_awaiting_contact",
+            ),
         ),
         migrations.RunPython(resolved_without_contact_missed, migrations.RunPython.noop),
     ]
