@@ -234,7 +234,7 @@ def describe_calendar(calendar: Calendar) -> str:
 
 def describe_deadline(*, clock: str = ELAPSED, hours: int = 0, days: int = 0, calendar: Calendar | None = None) -> str:
     """The first-contact deadline and the clock it runs on, e.g. "48 business hours, Mon–Fri
-    09:00–18:00 Europe/Paris" or "48 hours". The customer's promise and the case page both say it."""
+    09:00–18:00 Europe/Paris" or "48 hours, around the clock". The customer's promise and the case page both say it."""
     from django.utils.translation import ngettext
 
     if clock == BUSINESS_DAYS and calendar is not None:
@@ -242,5 +242,7 @@ def describe_deadline(*, clock: str = ELAPSED, hours: int = 0, days: int = 0, ca
     elif clock == BUSINESS_HOURS and calendar is not None:
         amount = ngettext("%(count)s business hour", "%(count)s business hours", hours) % {"count": hours}
     else:
-        return ngettext("%(count)s hour", "%(count)s hours", hours) % {"count": hours}
+        return ngettext("%(count)s hour, around the clock", "%(count)s hours, around the clock", hours) % {
+            "count": hours
+        }
     return f"{amount}, {describe_calendar(calendar)}"

@@ -236,7 +236,7 @@ def test_no_review_links_when_none_are_set_or_for_others(client, invitation):
 @pytest.mark.parametrize(
     ("clock", "expected"),
     [
-        ("elapsed", "within 48 hours."),
+        ("elapsed", "within 48 hours, around the clock."),
         ("business_hours", "within 48 business hours, Mon–Fri 09:00–12:00, 14:00–18:00 Europe/Paris."),
         ("business_days", "within 2 business days, Mon–Fri 09:00–12:00, 14:00–18:00 Europe/Paris."),
     ],
