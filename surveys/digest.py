@@ -101,7 +101,8 @@ def _customer_label(ticket: Ticket) -> str:
 
 
 def digest_build(*, now: datetime | None = None) -> WeeklyDigest:
-    """The digest's figures: one query per week of the trend, two for the cases."""
+    """The digest's figures: one query per week of the trend, two for the open cases, and the
+    follow-up report (first contact within deadline) of the week's answers."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     filters = _week_filters(today)
