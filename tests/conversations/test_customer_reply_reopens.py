@@ -116,3 +116,23 @@ def test_the_inbox_marks_the_case_until_someone_who_may_work_it_opens_it(
     assert list(client.get(INBOX, {"replied": "1"}).context["page"]) == []
     # A notice still held for the night is dropped once the reply was read.
     assert ticket.events.filter(kind="reply_read", actor=agent).count() == 1
+
+
+def test_the_migration_marks_open_cases_whose_last_email_is_the_customers(
+    client, agent, resolved, django_capture_on_commit_callbacks
+):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("conversations.migrations.0005_mark_unanswered_replies_unread")
+    with time_machine.travel(DAYTIME, tick=False), django_capture_on_commit_callbacks(execute=True):
+        _reply_page(client, resolved, "It broke again")
+    ticket = Ticket.objects.get()
+    unanswered = Ticket.objects.filter(id=ticket.id)
+    unanswered.update(customer_reply_unread_at=None)  # as before the marker existed
+    migration.mark_unanswered(apps, None)
+    assert Ticket.objects.get().customer_reply_unread_at is not None
+    unanswered.update(customer_reply_unread_at=None, status="resolved")
+    migration.mark_unanswered(apps, None)
+    assert Ticket.objects.get().customer_reply_unread_at is None  # a done case's history is not new work
