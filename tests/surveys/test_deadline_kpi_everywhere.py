@@ -1,4 +1,4 @@
-""""% first contact within deadline" is one figure, with its denominator, on the dashboard, the
+""" "% first contact within deadline" is one figure, with its denominator, on the dashboard, the
 weekly digest, the NPS summary API and the cases CSV: every case due or contacted counts, and a
 case resolved or closed without any contact is a miss."""
 
