@@ -16,8 +16,9 @@ class ReplyTemplateAdmin(admin.ModelAdmin):
             {
                 "fields": ("subject", "body", "body_without_comment"),
                 "description": _(
-                    "Placeholders: {first_name} {last_name} {score} {comment} {brand} {agent_name} {reference}. "
-                    "Anything else in braces is sent as typed."
+                    "Placeholders: {first_name} {last_name} {score} {comment} {brand} {agent_name} {reference} "
+                    "{how_to_reply} (“simply reply to this email” when replies by email are set up, else "
+                    "“use the link at the end of this email”). Anything else in braces is sent as typed."
                 ),
             },
         ),

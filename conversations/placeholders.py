@@ -7,7 +7,7 @@ value as plain text; anything else in braces is left exactly as typed.
 
 import re
 
-PLACEHOLDERS = ("first_name", "last_name", "score", "comment", "brand", "agent_name", "reference")
+PLACEHOLDERS = ("first_name", "last_name", "score", "comment", "brand", "agent_name", "reference", "how_to_reply")
 
 _PLACEHOLDER = re.compile(r"( ?)\{([a-z_]+)\}")
 

@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet, TextChoices
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -100,6 +100,16 @@ def reply_template_default(*, templates, segment: str, language: str) -> ReplyTe
     return ranked[0] if ranked else None
 
 
+def how_to_reply(language: str) -> str:
+    """How the customer answers us: by replying to the email only when inbound email is set up
+    (NPSAPP_INBOUND_EMAIL_DOMAIN gives the Reply-To address); otherwise the email comes from a
+    no-reply address and its reply link is the way."""
+    with translation.override(language):
+        if settings.NPSAPP_INBOUND_EMAIL_DOMAIN:
+            return _("You can simply reply to this email.")
+        return _("To answer, use the link at the end of this email.")
+
+
 def placeholder_values(*, ticket: Ticket, recipient: Recipient, agent) -> dict:
     response = ticket.response if ticket.response_id else None
     agent_name = ""
@@ -113,6 +123,7 @@ def placeholder_values(*, ticket: Ticket, recipient: Recipient, agent) -> dict:
         "brand": ticket.survey.brand.name,
         "agent_name": agent_name,
         "reference": ticket.reference,
+        "how_to_reply": how_to_reply(recipient.language),
     }
 
 
@@ -149,7 +160,9 @@ def case_conversation(*, ticket: Ticket, user, template_id=None, form=None) -> d
     rendered = [(template, *reply_template_render(template=template, values=values)) for template in templates]
     if form is None:
         initial = {"template": chosen.id if chosen else None}
-        if chosen is not None:
+        # A resolved or closed case gets no ready-made apology (it invited sending it twice), unless
+        # the agent picks a template on purpose.
+        if chosen is not None and (ticket.is_open or template_id not in (None, "")):
             initial["subject"], initial["body"] = reply_template_render(template=chosen, values=values)
         form = ReplyForm(initial=initial)
     return {

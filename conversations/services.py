@@ -260,7 +260,7 @@ def customer_reply_receive(
     try:
         # A savepoint: if the case refuses (closed meanwhile), the customer's words are still kept.
         with transaction.atomic():
-            followup_services.ticket_customer_replied(ticket=ticket, body=body)
+            followup_services.ticket_customer_replied(ticket=ticket, body=body, key=str(reply.id))
     except ValidationError as exc:
         logger.info("case %s did not take the customer's reply: %s", ticket.public_id, exc)
     return reply

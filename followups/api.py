@@ -139,7 +139,8 @@ class CaseUpdateSerializer(serializers.Serializer):
         required=False,
         help_text=_(
             "contacted records a contact with the customer (on a resolved or closed case: reopens it); "
-            "waiting pauses the first-contact clock until the customer replies; resolved needs an outcome; "
+            "waiting (only after a first contact) pauses the clock until the customer replies; "
+            "resolved needs an outcome; "
             "closed needs one unless the case is already resolved."
         ),
     )
@@ -302,12 +303,8 @@ class CaseDetailView(JsonApiView):
                         channel=data.get("channel", ContactChannel.EMAIL),
                         body=data.get("body", ""),
                     )
-                elif status_ == TicketStatus.RESOLVED:
-                    # Refused on a case already resolved or closed, as before.
-                    services.ticket_resolve(
-                        ticket=ticket, actor=actor, outcome=data["outcome"], body=data.get("body", "")
-                    )
                 elif status_ is not None:
+                    # The one lifecycle table decides, as on the case page and in the inbox.
                     services.ticket_set_status(
                         ticket=ticket,
                         actor=actor,

@@ -13,15 +13,38 @@ class TicketStatus(models.TextChoices):
 OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.CONTACTED, TicketStatus.WAITING)
 DONE_STATUSES = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
 
-# The lifecycle: which status may follow which. Reopening (resolved/closed → contacted, or new
-# when the customer was never contacted) is a transition like the others, and audited.
+# THE lifecycle table: which status may be asked for from each status. Every path (case page,
+# inbox bulk change, REST API, and any future one) goes through services.ticket_set_status,
+# which reads only this table and `transition_target`.
+# - new → contacted is not a status change: recording a contact (email, phone) does it.
+# - Waiting on the customer exists only after a first contact: a new case cannot wait, else
+#   the first-contact clock could be stopped before anyone spoke to the customer.
+# - Asking for contacted (or new) on a resolved or closed case reopens it: back to contacted,
+#   or to new when nobody ever contacted the customer.
 ALLOWED_TRANSITIONS = {
-    TicketStatus.NEW: {TicketStatus.CONTACTED, TicketStatus.WAITING, TicketStatus.RESOLVED, TicketStatus.CLOSED},
+    TicketStatus.NEW: {TicketStatus.RESOLVED, TicketStatus.CLOSED},
     TicketStatus.CONTACTED: {TicketStatus.WAITING, TicketStatus.RESOLVED, TicketStatus.CLOSED},
     TicketStatus.WAITING: {TicketStatus.CONTACTED, TicketStatus.RESOLVED, TicketStatus.CLOSED},
     TicketStatus.RESOLVED: {TicketStatus.CLOSED, TicketStatus.CONTACTED, TicketStatus.NEW},
     TicketStatus.CLOSED: {TicketStatus.CONTACTED, TicketStatus.NEW},
 }
+
+
+def transition_target(current: str, requested: str, *, contacted: bool) -> str | None:
+    """The status a case in `current` ends in when `requested` is asked for; None when not allowed.
+
+    `contacted`: whether the customer was ever contacted (first_contacted_at is set).
+    """
+    if requested not in ALLOWED_TRANSITIONS.get(current, ()):
+        return None
+    if requested == TicketStatus.WAITING and not contacted:
+        return None
+    if current in DONE_STATUSES and requested in (TicketStatus.CONTACTED, TicketStatus.NEW):
+        return TicketStatus.CONTACTED if contacted else TicketStatus.NEW  # reopened
+    if current == TicketStatus.WAITING and requested == TicketStatus.CONTACTED and not contacted:
+        return TicketStatus.NEW  # a case paused before this rule existed: its clock resumes, still uncontacted
+    return requested
+
 
 # A re-survey score of 7 or more (passive or promoter) means the detractor was won back.
 RECOVERED_MIN_SCORE = 7
@@ -52,6 +75,7 @@ class EventKind(models.TextChoices):
     RESUMED = "resumed", _("Clock resumed")
     REOPENED = "reopened", _("Case reopened")
     CUSTOMER_REPLIED = "customer_replied", _("Customer replied")
+    REPLY_READ = "reply_read", _("Customer's reply read")
     WARNED = "warned", _("Deadline warning sent")
     BREACHED = "breached", _("Deadline missed")
     RESURVEY_SENT = "resurvey_sent", _("Re-survey sent")
@@ -68,6 +92,7 @@ class TicketKind(models.TextChoices):
 class NotificationKind(models.TextChoices):
     WARNING = "warning", _("Deadline approaching")
     BREACH = "breach", _("Deadline missed")
+    REPLY = "reply", _("Customer replied")
 
 
 class Weekday(models.IntegerChoices):

@@ -36,6 +36,9 @@ class InboxFilter(django_filters.FilterSet):
     overdue = django_filters.ChoiceFilter(label=_("Overdue"), choices=YES, method="filter_overdue")
     due_soon = django_filters.ChoiceFilter(label=_("Due within 4 hours"), choices=YES, method="filter_due_soon")
     critical = django_filters.ChoiceFilter(label=_("Critical (score 0–3)"), choices=YES, method="filter_critical")
+    replied = django_filters.ChoiceFilter(
+        label=_("With an unread customer reply"), choices=YES, method="filter_replied"
+    )
     survey = django_filters.ModelChoiceFilter(
         label=_("Survey"), queryset=Survey.objects.order_by("name"), field_name="survey", to_field_name="public_id"
     )
@@ -91,6 +94,9 @@ class InboxFilter(django_filters.FilterSet):
 
     def filter_critical(self, queryset, name, value):
         return queryset.filter(selectors.critical_q())
+
+    def filter_replied(self, queryset, name, value):
+        return queryset.filter(selectors.unread_reply_q())
 
     def filter_sort(self, queryset, name, value):
         return queryset  # applied last, in filter_queryset

@@ -112,6 +112,13 @@ class StatusForm(CaseForm):
     )
     notify_customer = forms.BooleanField(label=_("Email the customer about this change"), required=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.ticket.first_contacted_at is None:
+            # Waiting on the customer comes after a first contact (the service refuses it anyway).
+            field = self.fields["status"]
+            field.choices = [choice for choice in field.choices if choice[0] != TicketStatus.WAITING]
+
     def clean(self):
         data = super().clean()
         status = data.get("status")

@@ -21,12 +21,13 @@ from django.db.models import BooleanField, Case, QuerySet, Value, When
 
 from followups.choices import Outcome
 from followups.models import Team, Ticket
-from followups.selectors import overdue_q
+from followups.selectors import deadline_counted_q, deadline_met_q, overdue_q
 
 RECOVERED_FROM = 7  # a re-surveyed detractor who now answers 7 or more came back
 COUNTS = (
     "opened",
     "contacted",
+    "deadline_counted",
     "within_deadline",
     "overdue_now",
     "recovered",
@@ -54,6 +55,8 @@ class Performance:
     label: str = ""
     opened: int = 0
     contacted: int = 0
+    # "% within deadline": of the cases due or contacted (deadline_counted_q), those contacted in time.
+    deadline_counted: int = 0
     within_deadline: int = 0
     overdue_now: int = 0
     recovered: int = 0
@@ -66,8 +69,16 @@ class Performance:
 
     @property
     def pct_within_deadline(self) -> float | None:
-        """Of the cases contacted, how many within their deadline."""
-        return None if not self.contacted else 100 * self.within_deadline / self.contacted
+        """Of the cases whose deadline passed or that were contacted, how many were contacted in time.
+
+        A case resolved or closed without any contact, or still uncontacted past its deadline,
+        is a miss: leaving them out would reward closing cases instead of calling customers.
+        """
+        return None if not self.deadline_counted else 100 * self.within_deadline / self.deadline_counted
+
+    @property
+    def missed_deadline(self) -> int:
+        return self.deadline_counted - self.within_deadline
 
     @property
     def recovery_rate(self) -> float | None:
@@ -82,18 +93,27 @@ class FollowupReport:
     by_team: list[Performance]
 
 
+def _flag(condition) -> Case:
+    return Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+def with_deadline_verdict(tickets: QuerySet[Ticket], now) -> QuerySet[Ticket]:
+    """Each case with `deadline_counted` and `deadline_met`: THE rule of "% within deadline",
+    read by the dashboard, the digest, the API and the cases CSV alike."""
+    return tickets.annotate(deadline_counted=_flag(deadline_counted_q(now)), deadline_met=_flag(deadline_met_q()))
+
+
 def _rows(tickets: QuerySet[Ticket], now) -> QuerySet:
     """One row per case with what the report counts, as plain columns."""
     return (
-        tickets.order_by()
-        .annotate(
-            is_overdue=Case(When(overdue_q(now), then=Value(True)), default=Value(False), output_field=BooleanField())
-        )
+        with_deadline_verdict(tickets.order_by(), now)
+        .annotate(is_overdue=_flag(overdue_q(now)))
         .values(
             "assignee_id",
             "team_id",
             "first_contacted_at",
-            "first_contact_met",
+            "deadline_counted",
+            "deadline_met",
             "minutes_to_first_contact",
             "outcome",
             "resurvey_score",
@@ -106,7 +126,8 @@ _GROUPED_SQL = """
 SELECT GROUPING(t.assignee_id, t.team_id) AS grouping_id, t.assignee_id, t.team_id,
        count(*),
        count(*) FILTER (WHERE t.first_contacted_at IS NOT NULL),
-       count(*) FILTER (WHERE t.first_contact_met),
+       count(*) FILTER (WHERE t.deadline_counted),
+       count(*) FILTER (WHERE t.deadline_met),
        count(*) FILTER (WHERE t.is_overdue),
        count(*) FILTER (WHERE t.outcome = %s),
        count(*) FILTER (WHERE t.outcome = %s),
@@ -155,7 +176,8 @@ def _grouped_in_python(rows: QuerySet) -> tuple[Performance, dict, dict]:
         for performance in groups:
             performance.opened += 1
             performance.contacted += row["first_contacted_at"] is not None
-            performance.within_deadline += bool(row["first_contact_met"])
+            performance.deadline_counted += bool(row["deadline_counted"])
+            performance.within_deadline += bool(row["deadline_met"])
             performance.overdue_now += bool(row["is_overdue"])
             performance.recovered += row["outcome"] == Outcome.RECOVERED
             performance.not_recoverable += row["outcome"] == Outcome.NOT_RECOVERABLE

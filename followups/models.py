@@ -145,6 +145,9 @@ class Ticket(models.Model):
     # The clock stops while the case waits on the customer; a reply resumes it with what was left.
     clock_paused_at = models.DateTimeField(_("clock paused at"), null=True, blank=True)
     warned_at = models.DateTimeField(_("deadline warning sent at"), null=True, blank=True)
+    # Set when the customer writes (reply page, inbound email) and cleared when a staff user who
+    # may work the case opens it: the inbox's "customer replied" marker.
+    customer_reply_unread_at = models.DateTimeField(_("unread customer reply since"), null=True, blank=True)
     # Frozen when they happen, so reports never recompute them from moving data.
     minutes_to_first_contact = models.PositiveIntegerField(_("minutes to first contact"), null=True, blank=True)
     first_contact_met = models.BooleanField(_("first contact within deadline"), null=True, blank=True)
@@ -171,6 +174,19 @@ class Ticket(models.Model):
                 fields=["first_contact_due_at", "id"],
                 condition=models.Q(status__in=OPEN_STATUSES),
                 name="ticket_open_by_deadline",
+            ),
+            # The inbox's deadline sort: cases awaiting a first contact first (the same CASE
+            # expression as selectors.AWAITING_FIRST_CONTACT_FIRST, so PostgreSQL reads it in order).
+            models.Index(
+                models.Case(
+                    models.When(first_contacted_at__isnull=True, then=models.Value(0)),
+                    default=models.Value(1),
+                    output_field=models.IntegerField(),
+                ),
+                models.F("first_contact_due_at"),
+                models.F("id"),
+                condition=models.Q(status__in=OPEN_STATUSES),
+                name="ticket_open_awaiting_contact",
             ),
         ]
 
@@ -245,11 +261,16 @@ class TicketNotification(models.Model):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    # What the notification is about within its kind: empty for a deadline (once per case), the
+    # customer's message for a reply notice (once per reply).
+    key = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     delivered_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["ticket", "kind"], name="notification_once_per_case")]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "kind", "key"], name="notification_once_per_case_and_key")
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticket} {self.kind}"

@@ -1,4 +1,6 @@
-"""Internal emails about follow-up deadlines: a warning to the assignee, a breach alert to managers.
+"""Internal emails about follow-up cases: a deadline warning to the assignee, a breach alert to
+managers, a notice to the assignee that the customer replied. Each in the recipient's language
+(accounts.StaffProfile), else the site's.
 
 They do not wake people at night. A notification created while its calendar is closed (the
 survey's business calendar; for an elapsed clock the calendar named by
@@ -22,6 +24,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from accounts.selectors import staff_languages
 from followups import sla
 from followups.choices import NotificationKind
 from followups.models import BusinessCalendar, TicketNotification
@@ -63,12 +66,12 @@ def _with_email(users) -> list:
 
 
 def recipients(notification: TicketNotification) -> list:
-    """Who hears about it: the assignee for a warning (the team's agents when nobody holds the
-    case), the managers for a breach (the team's managers when it has any). Managers also get an
-    unassigned warning when there is no team to tell."""
+    """Who hears about it: the assignee for a warning or a customer's reply (the team's agents when
+    nobody holds the case), the managers for a breach (the team's managers when it has any).
+    Managers also get an unassigned warning or reply when there is no team to tell."""
     ticket = notification.ticket
     users = get_user_model().objects.filter(is_active=True).exclude(email="")
-    if notification.kind == NotificationKind.WARNING:
+    if notification.kind in (NotificationKind.WARNING, NotificationKind.REPLY):
         if ticket.assignee is not None and _with_email([ticket.assignee]):
             return [ticket.assignee]
         if ticket.team_id is not None:
@@ -89,18 +92,19 @@ def _item(notification: TicketNotification) -> dict:
     return {
         "kind": notification.kind,
         "is_breach": notification.kind == NotificationKind.BREACH,
+        "is_reply": notification.kind == NotificationKind.REPLY,
         "kind_label": NotificationKind(notification.kind).label,
         "reference": ticket.reference,
         "customer": "" if anonymous else str(ticket.customer),
         "score": ticket.response.score if ticket.response_id is not None else None,
         "due_at": ticket.first_contact_due_at,
-        "assignee": ticket.assignee.get_username() if ticket.assignee_id else "",
+        "assignee": (ticket.assignee.get_full_name() or ticket.assignee.get_username()) if ticket.assignee_id else "",
         "url": settings.SITE_URL + reverse("followups:ticket", args=[ticket.public_id]),
     }
 
 
-def _message(recipient, template: str, context: dict) -> mail.EmailMultiAlternatives:
-    with translation.override(settings.LANGUAGE_CODE):
+def _message(recipient, template: str, context: dict, language: str) -> mail.EmailMultiAlternatives:
+    with translation.override(language):
         context = {**context, "recipient": recipient}
         subject = " ".join(render_to_string(f"followups/email/{template}_subject.txt", context).split())
         text = render_to_string(f"followups/email/{template}_body.txt", context)
@@ -111,8 +115,11 @@ def _message(recipient, template: str, context: dict) -> mail.EmailMultiAlternat
 
 
 def _outdated(notification: TicketNotification) -> bool:
-    """A held warning about a case contacted, paused, closed or breached since says nothing useful."""
+    """A held warning about a case contacted, paused, closed or breached since says nothing useful;
+    nor does a held reply notice once someone has read the reply."""
     ticket = notification.ticket
+    if notification.kind == NotificationKind.REPLY:
+        return ticket.customer_reply_unread_at is None
     if notification.kind != NotificationKind.WARNING:
         return False
     return (
@@ -136,7 +143,9 @@ def notification_deliver(*, notification: TicketNotification, now=None) -> bool:
             return False
         notification.delivered_at = now
         item = _item(notification)
-        messages = [_message(user, "notification", {"item": item}) for user in recipients(notification)]
+        users = recipients(notification)
+        languages = staff_languages(users)
+        messages = [_message(user, "notification", {"item": item}, languages[user.pk]) for user in users]
         if messages:
             mail.get_connection().send_messages(messages)
     return True
@@ -177,15 +186,18 @@ def notifications_send_digest(*, now=None) -> int:
             for user in audiences[key]:
                 people[user.pk] = user
                 per_recipient[user.pk].append(_item(notification))
+        languages = staff_languages(people.values())
         messages = [
             _message(
                 people[pk],
                 "digest",
                 {
                     "items": items,
-                    "warnings": sum(not item["is_breach"] for item in items),
+                    "warnings": sum(item["kind"] == NotificationKind.WARNING for item in items),
                     "breaches": sum(item["is_breach"] for item in items),
+                    "replies": sum(item["is_reply"] for item in items),
                 },
+                languages[pk],
             )
             for pk, items in per_recipient.items()
         ]

@@ -3,12 +3,12 @@
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
 from crm.models import Customer
-from followups.choices import OPEN_STATUSES, Priority
+from followups.choices import DONE_STATUSES, OPEN_STATUSES, Priority
 from followups.models import Team, Ticket
 from npsapp import roles
 from surveys.models import Response, ResponseTheme
@@ -17,9 +17,14 @@ from surveys.selectors import DETRACTOR_Q, PASSIVE_Q
 # "Due soon" in the inbox: the first-contact deadline falls within this window.
 DUE_SOON = timedelta(hours=4)
 
+# Cases still waiting for a first contact before those already contacted (whose deadline is moot).
+AWAITING_FIRST_CONTACT_FIRST = Case(
+    When(first_contacted_at__isnull=True, then=Value(0)), default=Value(1), output_field=IntegerField()
+)
+
 # The inbox's sort orders; the deadline first by default (most urgent first).
 INBOX_SORTS = {
-    "deadline": (F("first_contact_due_at").asc(), F("id").asc()),
+    "deadline": (AWAITING_FIRST_CONTACT_FIRST.asc(), F("first_contact_due_at").asc(), F("id").asc()),
     # Customer value: the biggest spenders first, then the most loyal (oldest customers).
     "value": (
         F("customer__total_spend").desc(nulls_last=True),
@@ -42,6 +47,22 @@ def overdue_q(now) -> Q:
     )
 
 
+def deadline_counted_q(now) -> Q:
+    """The cases "% first contact within deadline" counts (its denominator).
+
+    Every case that was contacted (met or not, frozen at the contact), every case resolved or
+    closed without a contact (a miss, frozen at the resolution), and every case past its
+    deadline that nobody contacted (a miss). Only a case still inside its deadline and never
+    contacted is left out: it can still go either way.
+    """
+    return Q(first_contact_met__isnull=False) | Q(status__in=DONE_STATUSES) | Q(first_contact_due_at__lt=now)
+
+
+def deadline_met_q() -> Q:
+    """The numerator: first contact at or before the deadline then in force (frozen)."""
+    return Q(first_contact_met=True)
+
+
 def due_soon_q(now) -> Q:
     """Open, not contacted yet, clock running, and due within the next four hours (not overdue yet)."""
     return Q(
@@ -51,6 +72,11 @@ def due_soon_q(now) -> Q:
         first_contact_due_at__gte=now,
         first_contact_due_at__lt=now + DUE_SOON,
     )
+
+
+def unread_reply_q() -> Q:
+    """A customer wrote and no staff user who may work the case has opened it since."""
+    return Q(customer_reply_unread_at__isnull=False)
 
 
 def critical_q() -> Q:
@@ -140,6 +166,7 @@ def inbox_counts(*, user, now=None) -> dict:
             unassigned=Count("id", filter=Q(assignee__isnull=True)),
             overdue=Count("id", filter=overdue_q(now)),
             due_soon=Count("id", filter=due_soon_q(now)),
+            replied=Count("id", filter=unread_reply_q()),
         )
     )
 
@@ -169,8 +196,24 @@ def assignable_agents(*, team: Team | None) -> QuerySet:
     return users.distinct().order_by("first_name", "last_name", "username")
 
 
-def ticket_events(*, ticket: Ticket) -> QuerySet:
-    return ticket.events.select_related("actor").order_by("created_at", "id")
+# Audit values that name a person: stored as the username (stable), shown as the full name.
+PERSON_FIELDS = ("assignee",)
+
+
+def ticket_events(*, ticket: Ticket) -> list:
+    """The timeline, oldest first. Each event gets `old_label`/`new_label`: the stored value, or for
+    an assignee change the person's full name (else their username), looked up in one query."""
+    events = list(ticket.events.select_related("actor").order_by("created_at", "id"))
+    usernames = {value for e in events if e.field in PERSON_FIELDS for value in (e.old_value, e.new_value) if value}
+    names = {}
+    if usernames:
+        for user in get_user_model().objects.filter(username__in=usernames).only("username", "first_name", "last_name"):
+            names[user.username] = user.get_full_name() or user.username
+    for event in events:
+        person = event.field in PERSON_FIELDS
+        event.old_label = names.get(event.old_value, event.old_value) if person else event.old_value
+        event.new_label = names.get(event.new_value, event.new_value) if person else event.new_value
+    return events
 
 
 def ticket_counts(*, survey=None, now=None) -> dict:

@@ -8,7 +8,8 @@ Frozen metrics (see followups/metrics.py, which only reads them):
 - minutes_to_first_contact: wall-clock minutes from the answer (or the case's opening when there
   is no answer) to the first contact. Paused time is NOT subtracted: it is what the customer
   lived through.
-- first_contact_met: first contact at or before the deadline in force at that moment.
+- first_contact_met: first contact at or before the deadline in force at that moment; False when
+  the case is resolved or closed with no contact at all (see selectors.deadline_counted_q).
 - minutes_to_resolution: wall-clock minutes from the same start to the resolution.
 """
 
@@ -26,7 +27,6 @@ from crm.models import Customer
 from crm.services import customer_record_email_failure
 from followups import notifications, routing, sla
 from followups.choices import (
-    ALLOWED_TRANSITIONS,
     DONE_STATUSES,
     OPEN_STATUSES,
     ContactChannel,
@@ -36,12 +36,14 @@ from followups.choices import (
     Priority,
     TicketKind,
     TicketStatus,
+    transition_target,
 )
 from followups.models import Ticket, TicketEvent, TicketNotification
 from integrations import events as webhook_events
 from integrations import webhooks
 from integrations.choices import WebhookEvent
 from npsapp import roles
+from npsapp.publish import publish_on_commit
 from surveys import consent, scoring
 from surveys import services as survey_services
 from surveys.choices import DeliveryStatus, Segment, SlaClock
@@ -171,6 +173,21 @@ def survey_first_contact_due(survey: Survey, start):
     return sla.first_contact_due(
         start, clock=clock, hours=survey.first_contact_hours, days=survey.first_contact_days, calendar=calendar
     )
+
+
+def survey_deadline_words(survey: Survey) -> str:
+    """The first-contact deadline a detractor of `survey` is promised, with its clock, in words."""
+    clock, calendar = _survey_clock(survey)
+    return sla.describe_deadline(
+        clock=clock, hours=survey.first_contact_hours, days=survey.first_contact_days, calendar=calendar
+    )
+
+
+def ticket_deadline_words(ticket: Ticket) -> str:
+    """The same words for the case's own clock (outreach and passive cases: a week, elapsed)."""
+    if ticket.kind != TicketKind.DETRACTOR:
+        return sla.describe_deadline(hours=OUTREACH_FIRST_CONTACT_HOURS)
+    return survey_deadline_words(ticket.survey)
 
 
 def _ticket_clock(ticket: Ticket) -> tuple[str, sla.Calendar | None]:
@@ -384,23 +401,30 @@ def ticket_mark_contacted(
 
 
 def _transition_target(ticket: Ticket, status: str) -> str:
+    """Where `status` takes the case, by the one table in followups/choices.py; else a ValidationError."""
     if status not in TicketStatus.values:
         raise ValidationError({"status": _("Choose a known status.")})
-    if ticket.status in DONE_STATUSES and status in (TicketStatus.NEW, TicketStatus.CONTACTED):
-        # Reopening goes back to where the case was: contacted, or new if nobody ever called.
-        return TicketStatus.CONTACTED if ticket.first_contacted_at is not None else TicketStatus.NEW
-    if ticket.status == TicketStatus.WAITING and status == TicketStatus.CONTACTED and ticket.first_contacted_at is None:
-        return TicketStatus.NEW  # the clock resumes, but nobody has contacted the customer yet
+    contacted = ticket.first_contacted_at is not None
+    target = transition_target(ticket.status, status, contacted=contacted)
+    if target is not None:
+        return target
     if ticket.status == TicketStatus.NEW and status == TicketStatus.CONTACTED:
         raise ValidationError({"status": _("Record the contact (email or phone call) to move a new case on.")})
-    if status not in ALLOWED_TRANSITIONS[TicketStatus(ticket.status)]:
+    if status == TicketStatus.WAITING and not contacted:
         raise ValidationError(
             {
-                "status": _("A case that is “%(old)s” cannot become “%(new)s”.")
-                % {"old": TicketStatus(ticket.status).label, "new": TicketStatus(status).label}
+                "status": _(
+                    "A case can wait on the customer only after a first contact: "
+                    "email the customer or log a call first."
+                )
             }
         )
-    return status
+    raise ValidationError(
+        {
+            "status": _("A case that is “%(old)s” cannot become “%(new)s”.")
+            % {"old": TicketStatus(ticket.status).label, "new": TicketStatus(status).label}
+        }
+    )
 
 
 @transaction.atomic
@@ -414,6 +438,9 @@ def ticket_set_status(
     if outcome and status not in DONE_STATUSES:
         raise ValidationError({"outcome": _("An outcome goes with a resolved or closed case.")})
     if status == ticket.status:
+        # Asking again changes nothing, on every path; a different outcome is a change it refuses.
+        if outcome and outcome != ticket.outcome:
+            raise ValidationError(_("This case is already resolved."))
         if body.strip():
             ticket_add_note(ticket=ticket, actor=actor, body=body)
         return ticket
@@ -433,6 +460,8 @@ def ticket_set_status(
             kind = EventKind.RESUMED
         else:
             changes["first_contact_due_at"] = ticket.first_contact_due_at  # no clock left to run
+    if target in DONE_STATUSES and ticket.first_contacted_at is None and ticket.first_contact_met is None:
+        changes["first_contact_met"] = False  # resolved or closed without a contact: the deadline was missed
     if target in DONE_STATUSES and ticket.resolved_at is None:
         if outcome not in Outcome.values:
             raise ValidationError({"outcome": _("Choose the outcome of this case.")})
@@ -461,31 +490,74 @@ def ticket_set_status(
 def ticket_resolve(
     *, ticket: Ticket, actor, outcome: str, body: str = "", expected_version: int | None = None
 ) -> Ticket:
-    """Resolve an open case with an outcome (a thin wrapper kept for its callers)."""
-    with transaction.atomic():
-        _lock(ticket, expected_version)
-        _require_open(ticket)
-        if outcome not in Outcome.values:
-            raise ValidationError({"outcome": _("Choose the outcome of this case.")})
-        return ticket_set_status(ticket=ticket, actor=actor, status=TicketStatus.RESOLVED, outcome=outcome, body=body)
+    """Resolve a case with an outcome: the same transition, by the same table, as every other path."""
+    if outcome not in Outcome.values:
+        raise ValidationError({"outcome": _("Choose the outcome of this case.")})
+    return ticket_set_status(
+        ticket=ticket,
+        actor=actor,
+        status=TicketStatus.RESOLVED,
+        outcome=outcome,
+        body=body,
+        expected_version=expected_version,
+    )
+
+
+# The REOPENED event's marker when the customer's reply reopened the case (worded by the timeline).
+REOPENED_BY_CUSTOMER = "customer_reply"
 
 
 @transaction.atomic
-def ticket_customer_replied(*, ticket: Ticket, body: str = "", at=None) -> Ticket:
-    """A reply from the customer came in: it resumes a waiting case's clock and puts it back to contacted.
+def ticket_customer_replied(*, ticket: Ticket, body: str = "", at=None, key: str = "") -> Ticket:
+    """A reply from the customer came in (reply page or inbound email).
 
-    A reply to a resolved or closed case is logged on its timeline and reopens nothing.
+    It resumes a waiting case's clock (back to contacted), reopens a resolved or closed case,
+    marks the case as having an unread customer reply, and tells the assignee (else the team's
+    agents) once per reply (`key`: the customer's message), held outside business hours.
     """
     _lock(ticket)
     now = timezone.now()
     at = at or now
+    # Back to contacted; to new if nobody ever contacted them (a reply is not our contact).
+    back_to = TicketStatus.CONTACTED if ticket.first_contacted_at is not None else TicketStatus.NEW
+    reopened = ticket.status in DONE_STATUSES
+    changes: dict = {}
     if ticket.status == TicketStatus.WAITING:
-        # Back to contacted; to new if nobody ever contacted them (a reply is not our contact).
-        status = TicketStatus.CONTACTED if ticket.first_contacted_at is not None else TicketStatus.NEW
-        changes = {"status": status, **_resume_changes(ticket, now)}
-        _ticket_change(ticket=ticket, actor=None, at=now, **changes)
+        changes = {"status": back_to, **_resume_changes(ticket, now)}
+    elif reopened:
+        changes = {
+            "status": back_to,
+            "resolved_at": None,
+            "outcome": "",
+            "closed_at": None,
+            "minutes_to_resolution": None,
+        }
+    if ticket.customer_reply_unread_at is None:
+        changes["customer_reply_unread_at"] = at
+    _ticket_change(ticket=ticket, actor=None, at=now, **changes)
+    if reopened:
+        _event(ticket=ticket, actor=None, kind=EventKind.REOPENED, new_value=REOPENED_BY_CUSTOMER, at=now)
     _event(ticket=ticket, actor=None, kind=EventKind.CUSTOMER_REPLIED, body=body.strip(), at=at)
+    _notify(ticket=ticket, kind=NotificationKind.REPLY, now=now, key=key[:64], later=True)
     return ticket
+
+
+def ticket_mark_reply_read(*, ticket: Ticket, actor) -> bool:
+    """A staff user who may work the case opened it: its customer reply is read. True if it was unread.
+
+    Not a version bump: reading changes nothing a colleague's open form depends on.
+    """
+    if ticket.customer_reply_unread_at is None:
+        return False
+    with transaction.atomic():
+        claimed = Ticket.objects.filter(id=ticket.id, customer_reply_unread_at__isnull=False).update(
+            customer_reply_unread_at=None
+        )
+        if claimed != 1:
+            return False
+        ticket.customer_reply_unread_at = None
+        _event(ticket=ticket, actor=actor, kind=EventKind.REPLY_READ)
+    return True
 
 
 @transaction.atomic
@@ -515,14 +587,23 @@ def tickets_bulk_change(*, tickets, actor, assignee=UNSET, status: str | None = 
 # --- Deadline warnings and breaches (beat) ------------------------------------------------------
 
 
-def _notify(*, ticket: Ticket, kind: str, now) -> TicketNotification | None:
-    """Claim the (ticket, kind) notification row and send it now or leave it for the morning digest."""
+def _notify(*, ticket: Ticket, kind: str, now, key: str = "", later: bool = False) -> TicketNotification | None:
+    """Claim the (ticket, kind, key) notification row and send it now or leave it for the morning digest.
+
+    `later`: send it after the commit, from a task, so that a customer's request never waits for,
+    or fails with, the mail server; a lost or failed send is left for the digest task.
+    """
     try:
         with transaction.atomic():
-            notification = TicketNotification.objects.create(ticket=ticket, kind=kind, created_at=now)
+            notification = TicketNotification.objects.create(ticket=ticket, kind=kind, key=key, created_at=now)
     except IntegrityError:
         return None
-    notifications.notification_deliver(notification=notification, now=now)
+    if later:
+        from followups.tasks import notification_deliver_task
+
+        publish_on_commit(notification_deliver_task, notification.id)
+    else:
+        notifications.notification_deliver(notification=notification, now=now)
     return notification
 
 

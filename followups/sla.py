@@ -207,3 +207,42 @@ def resumed_due(resumed_at: datetime, left: timedelta, *, clock: str, calendar: 
     if clock == ELAPSED or calendar is None:
         return resumed_at + left
     return add_business_time(resumed_at, left, calendar)
+
+
+# --- Words: the clock as agents and customers read it ------------------------------------------
+
+
+def describe_calendar(calendar: Calendar) -> str:
+    """The opening hours in a few words: "Mon–Fri 09:00–18:00 Europe/Paris" (days in the active language)."""
+    from django.utils.dates import WEEKDAYS_ABBR
+
+    runs: list[list] = []  # [first weekday, last weekday, hours] for consecutive days with the same hours
+    for weekday in range(7):
+        hours = ", ".join(f"{opens:%H:%M}–{closes:%H:%M}" for opens, closes in calendar._weekly.get(weekday, []))
+        if not hours:
+            continue
+        if runs and runs[-1][1] == weekday - 1 and runs[-1][2] == hours:
+            runs[-1][1] = weekday
+        else:
+            runs.append([weekday, weekday, hours])
+    days = "; ".join(
+        f"{WEEKDAYS_ABBR[first]}{'' if first == last else '–' + str(WEEKDAYS_ABBR[last])} {hours}"
+        for first, last, hours in runs
+    )
+    return f"{days} {calendar.timezone}"
+
+
+def describe_deadline(*, clock: str = ELAPSED, hours: int = 0, days: int = 0, calendar: Calendar | None = None) -> str:
+    """The first-contact deadline and the clock it runs on, e.g. "48 business hours, Mon–Fri
+    09:00–18:00 Europe/Paris" or "48 hours, around the clock". The customer's promise and the case page both say it."""
+    from django.utils.translation import ngettext
+
+    if clock == BUSINESS_DAYS and calendar is not None:
+        amount = ngettext("%(count)s business day", "%(count)s business days", days) % {"count": days}
+    elif clock == BUSINESS_HOURS and calendar is not None:
+        amount = ngettext("%(count)s business hour", "%(count)s business hours", hours) % {"count": hours}
+    else:
+        return ngettext("%(count)s hour, around the clock", "%(count)s hours, around the clock", hours) % {
+            "count": hours
+        }
+    return f"{amount}, {describe_calendar(calendar)}"

@@ -63,3 +63,20 @@ def tickets_resurvey_task() -> int:
     if sent:
         logger.info("sent %d recovery re-surveys", sent)
     return sent
+
+
+@shared_task
+def notification_deliver_task(notification_id: int) -> bool:
+    """Send one staff notification now if its calendar is open (else the digest sends it later)."""
+    from followups.models import TicketNotification
+
+    notification = (
+        TicketNotification.objects.select_related(
+            "ticket__survey__business_calendar", "ticket__customer", "ticket__response", "ticket__assignee"
+        )
+        .filter(id=notification_id)
+        .first()
+    )
+    if notification is None:
+        return False
+    return notifications.notification_deliver(notification=notification)

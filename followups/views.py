@@ -32,6 +32,7 @@ TIMELINE_HIDDEN_FIELDS = (
     "minutes_to_first_contact",
     "first_contact_met",
     "minutes_to_resolution",
+    "customer_reply_unread_at",
 )
 
 
@@ -167,6 +168,9 @@ def _notify_customer(request, ticket) -> None:
 def ticket_detail(request, public_id):
     """One case: the answer, the CRM panel, the timeline, and the actions on it."""
     ticket = selectors.ticket_for_user(user=request.user, public_id=public_id)
+    if request.method == "GET":
+        # Seen by someone who may work the case (ticket_for_user checked): the reply is read.
+        services.ticket_mark_reply_read(ticket=ticket, actor=request.user)
     bound = None
     status = 200
     if request.method == "POST":
@@ -228,6 +232,7 @@ def ticket_detail(request, public_id):
         "has_conversation": has_conversation,
         "conversation": _conversation(ticket, request.user) if has_conversation else None,
         "now": timezone.now(),
+        "deadline_words": services.ticket_deadline_words(ticket),
         "inbox_url": reverse("followups:inbox"),
     }
     return render(request, "followups/ticket_detail.html", context, status=status)

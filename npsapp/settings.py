@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "csp",
     "axes",
+    "accounts",
     "crm",
     "surveys",
     "followups",

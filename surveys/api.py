@@ -21,6 +21,8 @@ from rest_framework.response import Response as ApiResponse
 
 from crm.choices import AgeBand, Gender, Plan
 from crm.models import Customer
+from followups.metrics import followup_report
+from followups.selectors import tickets_of_responses
 from integrations.api_support import (
     BAD_REQUEST,
     NOT_FOUND,
@@ -346,6 +348,17 @@ class NpsBreakdownRowSerializer(NpsFiguresSerializer):
     )
 
 
+class FirstContactSerializer(serializers.Serializer):
+    within_deadline = serializers.IntegerField(help_text=_("Cases first contacted within their deadline."))
+    counted = serializers.IntegerField(
+        help_text=_(
+            "Cases whose deadline has passed or that were contacted; one resolved or closed without "
+            "any contact counts as missed."
+        )
+    )
+    pct_within_deadline = serializers.FloatField(allow_null=True, help_text=_("within_deadline / counted × 100."))
+
+
 class NpsSummarySerializer(NpsPeriodSerializer):
     survey = serializers.UUIDField(allow_null=True)
     channel = serializers.CharField(allow_null=True, help_text=_("The channel counted; null: every channel."))
@@ -368,6 +381,9 @@ class NpsSummarySerializer(NpsPeriodSerializer):
     trend = NpsBucketSerializer(many=True)
     dimension = serializers.CharField(help_text=_("A built-in dimension, or attr:<key> for a custom attribute."))
     breakdown = NpsBreakdownRowSerializer(many=True)
+    first_contact = FirstContactSerializer(
+        help_text=_("Follow-up of the cases of the answers selected: first contact within deadline, as the dashboard.")
+    )
 
 
 def _figures(result: scoring.NpsResult) -> dict:
@@ -386,9 +402,21 @@ def _figures(result: scoring.NpsResult) -> dict:
     }
 
 
-def nps_summary_data(dashboard: reports.Dashboard) -> dict:
-    filters, previous = dashboard.filters, dashboard.filters.previous()
+def first_contact_data(followup) -> dict:
+    total = followup.total
     return {
+        "within_deadline": total.within_deadline,
+        "counted": total.deadline_counted,
+        "pct_within_deadline": total.pct_within_deadline,
+    }
+
+
+def nps_summary_data(dashboard: reports.Dashboard, followup=None) -> dict:
+    filters, previous = dashboard.filters, dashboard.filters.previous()
+    if followup is None:
+        followup = followup_report(tickets=tickets_of_responses(filters.responses()), now=timezone.now())
+    return {
+        "first_contact": first_contact_data(followup),
         **_figures(dashboard.current),
         "start": filters.start,
         "end": filters.end,

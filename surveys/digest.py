@@ -23,8 +23,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.selectors import staff_languages
+from followups.metrics import Performance, followup_report
 from followups.models import Ticket
-from followups.selectors import overdue_q, ticket_counts
+from followups.selectors import overdue_q, ticket_counts, tickets_of_responses
 from npsapp import roles
 from npsapp.replicas import reads_from_replica
 from surveys import scoring
@@ -63,6 +65,8 @@ class WeeklyDigest:
     overdue_cases: int
     oldest_overdue: list[OverdueCase]
     dashboard_url: str
+    # The cases of the week's answers: first contact within deadline, as the dashboard counts it.
+    followup: Performance | None = None
 
     @property
     def current(self) -> WeekNps:
@@ -98,12 +102,14 @@ def _customer_label(ticket: Ticket) -> str:
 
 
 def digest_build(*, now: datetime | None = None) -> WeeklyDigest:
-    """The digest's figures: one query per week of the trend, two for the cases."""
+    """The digest's figures: one query per week of the trend, two for the open cases, and the
+    follow-up report (first contact within deadline) of the week's answers."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     filters = _week_filters(today)
     weeks = [WeekNps(start=f.start, end=f.end, result=nps_summary(f.responses())) for f in filters]
     counts = ticket_counts(now=now)
+    followup = followup_report(tickets=tickets_of_responses(filters[-1].responses()), now=now).total
     oldest = (
         Ticket.objects.filter(overdue_q(now))
         .select_related("customer", "response", "survey")
@@ -125,6 +131,7 @@ def digest_build(*, now: datetime | None = None) -> WeeklyDigest:
             for ticket in oldest
         ],
         dashboard_url=f"{settings.SITE_URL}{reverse('surveys:dashboard')}?{filters[-1].query_string()}",
+        followup=followup,
     )
 
 
@@ -167,10 +174,21 @@ def _change_sentence(digest: WeeklyDigest) -> str:
     return _("%(change)s points: within the margin of error, so possibly noise.") % {"change": change}
 
 
+def _first_contact_sentence(followup: Performance | None) -> str:
+    if followup is None or not followup.deadline_counted:
+        return _("First contact within deadline: no case of these answers is due yet.")
+    return _("First contact within deadline: %(pct)s (%(within)s of %(counted)s cases due or contacted).") % {
+        "pct": _pct(followup.pct_within_deadline),
+        "within": followup.within_deadline,
+        "counted": followup.deadline_counted,
+    }
+
+
 def digest_render(digest: WeeklyDigest, *, language: str) -> tuple[str, str, str]:
     """Subject, text body and HTML body in `language`."""
     with translation.override(language):
         context = {
+            "first_contact": _first_contact_sentence(digest.followup),
             "digest": digest,
             "current": _figures(digest.current.result),
             "previous": _figures(digest.previous.result),
@@ -219,8 +237,8 @@ def digest_send_weekly(*, now: datetime | None = None) -> int:
     with reads_from_replica():
         digest = digest_build(now=now)
     week_start = digest.current.start
-    # No per-user language yet: everyone gets the site's language.
-    subject, text, html = digest_render(digest, language=settings.LANGUAGE_CODE)
+    languages = staff_languages(recipients)
+    rendered = {language: digest_render(digest, language=language) for language in set(languages.values())}
     connection = mail.get_connection()
     connection.open()  # an unreachable server raises here, before anyone is mailed
     sent = failed = 0
@@ -228,6 +246,7 @@ def digest_send_weekly(*, now: datetime | None = None) -> int:
         for user in recipients:
             if not _claim(week_start, user):
                 continue  # already has this week's digest
+            subject, text, html = rendered[languages[user.pk]]
             message = mail.EmailMultiAlternatives(subject, text, to=[user.email], connection=connection)
             message.attach_alternative(html, "text/html")
             try:

@@ -21,6 +21,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from followups.metrics import with_deadline_verdict
 from followups.selectors import tickets_of_responses
 from surveys import scoring
 from surveys.filters import ResponseFilter
@@ -243,7 +244,9 @@ def case_rows(filters: ResponseFilter) -> Iterator[tuple]:
     """One tuple per case, in the order they were opened."""
     tz = timezone.get_current_timezone()
     times = ["opened_at", "first_contact_due_at", "first_contacted_at", "resolved_at"]
-    rows = _as_text_in_postgres(cases(filters).order_by("opened_at", "id"), uuids=["public_id"], times=times)
+    # The same verdict as the dashboard's "% within deadline": yes, no (missed), or blank (not due yet).
+    verdicts = with_deadline_verdict(cases(filters).order_by("opened_at", "id"), timezone.now())
+    rows = _as_text_in_postgres(verdicts, uuids=["public_id"], times=times)
     rows = rows.values_list(
         *_columns(rows, ["public_id", *times]),
         "status",
@@ -259,8 +262,11 @@ def case_rows(filters: ResponseFilter) -> Iterator[tuple]:
         "customer__last_name",
         "customer__email",
         "assignee__username",
+        "assignee__first_name",
+        "assignee__last_name",
         "team__name",
-        "first_contact_met",
+        "deadline_counted",
+        "deadline_met",
         "minutes_to_first_contact",
     )
     with _reading(rows.db):
@@ -283,8 +289,11 @@ def case_rows(filters: ResponseFilter) -> Iterator[tuple]:
             last_name,
             email,
             assignee,
+            assignee_first_name,
+            assignee_last_name,
             team,
-            met_deadline,
+            deadline_counted,
+            deadline_met,
             minutes,
         ) in rows.iterator(chunk_size=CHUNK_SIZE):
             identified = customer_id is not None and not is_anonymous
@@ -301,12 +310,13 @@ def case_rows(filters: ResponseFilter) -> Iterator[tuple]:
                 escape_formula(external_id) if identified else "",
                 escape_formula(_full_name(first_name, last_name)) if identified else "",
                 escape_formula(email) if identified else "",
-                assignee or "",
+                escape_formula(_full_name(assignee_first_name or "", assignee_last_name or "") or assignee or ""),
                 team or "",
                 _local_iso(due_at, tz),
                 _local_iso(contacted_at, tz),
-                # Frozen when the first contact was made, against the deadline then in force.
-                "" if met_deadline is None else ("yes" if met_deadline else "no"),
+                # Frozen when the first contact was made, against the deadline then in force; a case
+                # past its deadline uncontacted, or resolved without a contact, is a "no".
+                ("yes" if deadline_met else "no") if deadline_counted else "",
                 "" if minutes is None else minutes,
                 _local_iso(resolved_at, tz),
             )

@@ -325,3 +325,31 @@ def test_case_page_shows_the_conversation_and_the_reply_form(client, agent, outb
     assert "Emails with the customer" in html
     assert "Can we call you?" in html
     assert f'action="{_reply_url(outbound.ticket)}"' in html
+
+
+def test_a_resolved_case_does_not_prefill_a_new_apology(agent, ticket):
+    assert selectors.case_conversation(ticket=ticket, user=agent)["reply_form"].initial.get("body")
+    followup_services.ticket_set_status(ticket=ticket, actor=agent, status="resolved", outcome="recovered")
+    conversation = selectors.case_conversation(ticket=ticket, user=agent)
+    form = conversation["reply_form"]
+    assert not form.initial.get("body") and not form.initial.get("subject")
+    # Picking a template on purpose still loads it.
+    template = conversation["reply_template"]
+    chosen = selectors.case_conversation(ticket=ticket, user=agent, template_id=template.id)["reply_form"]
+    assert chosen.initial["body"]
+
+
+@pytest.mark.parametrize(
+    ("domain", "said", "not_said"),
+    [
+        ("", "utilisez le lien en bas de cet e-mail", "répondre à cet e-mail"),
+        ("in.example.com", "Il vous suffit de répondre à cet e-mail.", "utilisez le lien"),
+    ],
+)
+def test_the_default_french_template_says_reply_to_this_email_only_with_inbound_email(
+    agent, db, settings, domain, said, not_said
+):
+    settings.NPSAPP_INBOUND_EMAIL_DOMAIN = domain
+    ticket = case_for(first_name="Jeanne", email="jeanne@example.com", language="fr")
+    body = selectors.case_conversation(ticket=ticket, user=agent)["reply_form"].initial["body"]
+    assert said in body and not_said not in body and "{how_to_reply}" not in body

@@ -18,6 +18,12 @@ def _ticket(score=2, comment="Broken", **response_kwargs):
     return services.ticket_open_for_response(response=ResponseFactory(score=score, comment=comment, **response_kwargs))
 
 
+def _contacted_ticket(actor, **kwargs):
+    ticket = _ticket(**kwargs)
+    services.ticket_mark_contacted(ticket=ticket, actor=actor, channel="phone")
+    return ticket
+
+
 def _url(ticket):
     return reverse("followups:ticket", args=[ticket.public_id])
 
@@ -103,7 +109,7 @@ def test_reopening_an_open_case_is_refused(client, agent):
 
 
 def test_a_service_refusal_is_shown_on_the_form(client, agent):
-    ticket = _ticket()
+    ticket = _contacted_ticket(agent)
     services.ticket_set_status(ticket=ticket, actor=agent, status="resolved", outcome="recovered")
     client.force_login(agent)
     reply = _post(client, ticket, "status", status="waiting", body="Waiting for photos")
@@ -115,7 +121,7 @@ def test_a_service_refusal_is_shown_on_the_form(client, agent):
 
 class TestStaleForms:
     def test_a_stale_status_change_keeps_the_typed_note_and_shows_the_latest_case(self, client, agent, manager):
-        ticket = _ticket()
+        ticket = _contacted_ticket(agent)
         client.force_login(agent)
         seen_version = ticket.version
         # A colleague takes the case meanwhile.
@@ -130,7 +136,7 @@ class TestStaleForms:
         assert "Asked for photos" in html
         assert "Maria" in html  # the latest case: its new assignee
         ticket.refresh_from_db()
-        assert ticket.status == "new"
+        assert ticket.status == "contacted"
         # The re-rendered form carries the latest version: sending it again works.
         assert f'name="version" value="{ticket.version}"' in html
         again = client.post(
@@ -194,7 +200,7 @@ class TestEmailTheCustomer:
             "conversations.services.customer_status_update_send",
             lambda *, ticket, actor: sent.append((ticket.status, actor)),
         )
-        ticket = _ticket()
+        ticket = _contacted_ticket(agent)
         client.force_login(agent)
         reply = _post(client, ticket, "status", status="waiting", notify_customer="on")
         assert reply.status_code == 302
@@ -204,7 +210,7 @@ class TestEmailTheCustomer:
     def test_without_the_checkbox_nothing_is_sent(self, client, agent, monkeypatch):
         sent = []
         monkeypatch.setattr("conversations.services.customer_status_update_send", lambda **kwargs: sent.append(kwargs))
-        ticket = _ticket()
+        ticket = _contacted_ticket(agent)
         client.force_login(agent)
         reply = _post(client, ticket, "status", status="waiting")
         assert sent == []
@@ -219,7 +225,7 @@ class TestEmailTheCustomer:
             raise ValidationError("This customer has no email address.")
 
         monkeypatch.setattr("conversations.services.customer_status_update_send", refuse)
-        ticket = _ticket()
+        ticket = _contacted_ticket(agent)
         client.force_login(agent)
         reply = _post(client, ticket, "status", status="waiting", notify_customer="on")
         assert reply.status_code == 302
@@ -229,7 +235,7 @@ class TestEmailTheCustomer:
 
 
 def test_the_conversation_is_on_the_case_page(client, agent):
-    ticket = _ticket()
+    ticket = _contacted_ticket(agent)
     client.force_login(agent)
     reply = client.get(_url(ticket))
     assert reply.context["has_conversation"] is True
@@ -237,7 +243,7 @@ def test_the_conversation_is_on_the_case_page(client, agent):
 
 
 def test_without_the_conversation_template_the_page_still_renders(client, agent, settings, tmp_path):
-    ticket = _ticket()
+    ticket = _contacted_ticket(agent)
     client.force_login(agent)
     from followups import views
 
@@ -249,3 +255,48 @@ def test_without_the_conversation_template_the_page_still_renders(client, agent,
         views.CONVERSATION_TEMPLATE = original
     assert reply.status_code == 200
     assert 'id="conversation"' not in reply.content.decode()
+
+
+# --- The deadline as the agent sees it ------------------------------------------------------------
+
+
+def test_the_case_page_names_the_clock_the_customer_was_promised(client, agent):
+    from tests.factories import SurveyFactory
+    from tests.followups.factories import office_calendar
+
+    survey = SurveyFactory(sla_clock="business_hours", first_contact_hours=48, business_calendar=office_calendar())
+    ticket = _ticket(survey=survey, invitation__survey=survey)
+    client.force_login(agent)
+    html = client.get(_url(ticket)).content.decode()
+    words = "48 business hours, Mon–Fri 09:00–12:00, 14:00–18:00 Europe/Paris"
+    assert f"Deadline: {words}" in html
+    thanks = client.get(reverse("surveys:thanks", args=[ticket.response.invitation.token])).content.decode()
+    assert f"within {words}." in thanks
+
+
+def test_after_the_first_contact_the_deadline_is_no_longer_pending(client, agent):
+    ticket = _ticket()
+    client.force_login(agent)
+    assert "First contact due" in client.get(_url(ticket)).content.decode()
+    services.ticket_mark_contacted(ticket=ticket, actor=agent, channel="phone")
+    html = client.get(_url(ticket)).content.decode()
+    assert "First contact due" not in html
+    assert "within the deadline" in html
+
+
+def test_a_case_closed_without_contact_shows_the_missed_deadline(client, agent):
+    ticket = _ticket()
+    services.ticket_set_status(ticket=ticket, actor=agent, status="closed", outcome="no_reply")
+    client.force_login(agent)
+    html = client.get(_url(ticket)).content.decode()
+    assert "First contact due" not in html
+    assert "Closed without a contact: deadline missed" in html
+
+
+def test_the_timeline_shows_full_names_not_usernames(client, agent, manager):
+    ticket = _ticket()
+    services.ticket_assign(ticket=ticket, actor=manager, assignee=agent)
+    client.force_login(agent)
+    html = client.get(_url(ticket)).content.decode()
+    change = html[html.index('class="nps-change"') :][:400]
+    assert agent.get_full_name() in change and ">alice<" not in change.replace(" ", "").replace("\n", "")

@@ -149,7 +149,14 @@ def test_pagination_keeps_the_filters(client, agent):
 def test_counts_in_the_headings(client, agent, cases):
     client.force_login(agent)
     reply = client.get(INBOX)
-    assert reply.context["counts"] == {"open": 5, "mine": 1, "unassigned": 3, "overdue": 1, "due_soon": 1}
+    assert reply.context["counts"] == {
+        "open": 5,
+        "mine": 1,
+        "unassigned": 3,
+        "overdue": 1,
+        "due_soon": 1,
+        "replied": 0,
+    }
     html = reply.content.decode()
     assert "(5 open cases)" in html and "5 cases match" in html
 
@@ -249,3 +256,24 @@ def test_inbox_query_count_is_constant(client, agent, django_assert_num_queries)
     with django_assert_num_queries(8):
         reply = client.get(INBOX, {"sort": "value"})
     assert len(reply.context["page"].object_list) == PAGE_SIZE  # a full page; the 30 cases go over it
+    # The default deadline sort and the replied filter cost no extra query either.
+    with django_assert_num_queries(8):
+        client.get(INBOX)
+    for ticket in Ticket.objects.all()[:3]:
+        services.ticket_customer_replied(ticket=ticket, body="Any news?")
+    with django_assert_num_queries(8):
+        reply = client.get(INBOX, {"replied": "1"})
+    assert len(reply.context["page"].object_list) == 3
+
+
+def test_deadline_sort_puts_cases_awaiting_a_first_contact_first(client, agent):
+    contacted_early = _ticket(hours_ago=47)  # its deadline is the earliest, but it was contacted
+    services.ticket_mark_contacted(ticket=contacted_early, actor=agent, channel="phone")
+    later = _ticket(hours_ago=10)
+    sooner = _ticket(hours_ago=30)
+    contacted_late = _ticket(hours_ago=5)
+    services.ticket_mark_contacted(ticket=contacted_late, actor=agent, channel="phone")
+    client.force_login(agent)
+    expected = [sooner.id, later.id, contacted_early.id, contacted_late.id]
+    assert _ids(client) == expected
+    assert _ids(client, sort="deadline") == expected

@@ -59,8 +59,8 @@ def test_business_hours_clock_resumes_on_opening_hours(db, agent):
     with at(0):  # Monday 09:00 Paris: due Tuesday 10:00 (7 opening hours a day)
         ticket = open_case(score=1, survey=survey, invitation__survey=survey)
     assert ticket.first_contact_due_at == datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
-    with at(8):  # Monday 17:00: 1 + 1 opening hours left
-        services.ticket_set_status(ticket=ticket, actor=agent, status="waiting")
+    # Paused before waiting needed a first contact (Monday 17:00: 1 + 1 opening hours left).
+    Ticket.objects.filter(id=ticket.id).update(status="waiting", clock_paused_at=T0 + timedelta(hours=8))
     with at(8 + 24 * 4):  # Friday 17:00: resumes, 1 hour today, 1 on Monday
         services.ticket_set_status(ticket=ticket, actor=agent, status="contacted")
     ticket.refresh_from_db()
@@ -178,8 +178,8 @@ def test_a_logged_contact_cannot_be_before_the_answer_or_in_the_future(ticket, a
 
 
 def test_contacting_a_waiting_case_resumes_its_clock(ticket, agent):
-    with at(1):
-        services.ticket_set_status(ticket=ticket, actor=agent, status="waiting")
+    # A case paused before waiting needed a first contact.
+    Ticket.objects.filter(id=ticket.id).update(status="waiting", clock_paused_at=T0 + timedelta(hours=1))
     with at(11):
         services.ticket_mark_contacted(ticket=ticket, actor=agent, channel="phone")
     ticket.refresh_from_db()
@@ -188,13 +188,33 @@ def test_contacting_a_waiting_case_resumes_its_clock(ticket, agent):
     assert ticket.first_contact_met is True
 
 
-def test_a_reply_to_a_new_or_resolved_case_is_only_logged(ticket, agent):
+def test_a_reply_to_a_new_case_keeps_it_new_and_marks_it_unread(ticket, agent):
     services.ticket_customer_replied(ticket=ticket, body="Hello?")
-    assert Ticket.objects.get().status == "new"
-    services.ticket_set_status(ticket=ticket, actor=agent, status="resolved", outcome="recovered")
-    services.ticket_customer_replied(ticket=ticket, body="Thanks!")
-    assert Ticket.objects.get().status == "resolved"
-    assert ticket.events.filter(kind="customer_replied").count() == 2
+    ticket = Ticket.objects.get()
+    assert ticket.status == "new" and ticket.customer_reply_unread_at is not None
+    assert ticket.events.filter(kind="customer_replied").count() == 1
+
+
+@pytest.mark.parametrize("done", ["resolved", "closed"])
+def test_a_reply_to_a_resolved_or_closed_case_reopens_it(ticket, agent, done):
+    services.ticket_mark_contacted(ticket=ticket, actor=agent, channel="phone")
+    services.ticket_set_status(ticket=ticket, actor=agent, status=done, outcome="recovered")
+    services.ticket_customer_replied(ticket=ticket, body="It broke again")
+    ticket = Ticket.objects.get()
+    assert (ticket.status, ticket.outcome, ticket.resolved_at, ticket.closed_at) == ("contacted", "", None, None)
+    assert ticket.customer_reply_unread_at is not None
+    reopened = ticket.events.get(kind="reopened")
+    assert (reopened.actor, reopened.new_value) == (None, "customer_reply")
+
+
+def test_opening_the_case_marks_the_reply_read_once(ticket, agent):
+    services.ticket_customer_replied(ticket=ticket, body="Hello?")
+    version = Ticket.objects.get().version
+    assert services.ticket_mark_reply_read(ticket=Ticket.objects.get(), actor=agent) is True
+    assert services.ticket_mark_reply_read(ticket=ticket, actor=agent) is False
+    ticket = Ticket.objects.get()
+    assert ticket.customer_reply_unread_at is None and ticket.version == version
+    assert ticket.events.filter(kind="reply_read", actor=agent).count() == 1
 
 
 def test_only_a_manager_takes_a_case_someone_else_holds(ticket, agent, other_agent, manager):
@@ -222,6 +242,8 @@ def test_bulk_change_needs_cases(db, manager):
 def test_bulk_change_goes_through_the_single_case_services(db, manager, agent):
     cases = [open_case(score=score) for score in (1, 4, 5)]
     services.ticket_assign(ticket=cases[2], actor=manager, assignee=agent)
+    for case in cases:
+        services.ticket_mark_contacted(ticket=case, actor=manager, channel="phone")
     services.ticket_set_status(ticket=cases[2], actor=manager, status="waiting")
     changed = services.tickets_bulk_change(
         tickets=Ticket.objects.all(), actor=manager, assignee=agent, status="waiting"
@@ -230,13 +252,17 @@ def test_bulk_change_goes_through_the_single_case_services(db, manager, agent):
     for case in cases[:2]:
         case.refresh_from_db()
         assert (case.assignee, case.status, case.clock_paused_at is not None) == (agent, "waiting", True)
-        changes = {(e.actor, e.field) for e in case.events.filter(kind="changed")}
+        changes = {
+            (e.actor, e.field)
+            for e in case.events.filter(kind="changed", field__in=["status", "clock_paused_at", "assignee"])
+        }
         assert changes == {(manager, "assignee"), (manager, "status"), (manager, "clock_paused_at")}
         assert case.events.filter(kind="waiting", actor=manager).count() == 1
 
 
 def test_bulk_change_is_all_or_nothing(db, manager, agent):
     fine = open_case(score=3)
+    services.ticket_mark_contacted(ticket=fine, actor=manager, channel="phone")
     resolved = open_case(score=3)
     services.ticket_set_status(ticket=resolved, actor=manager, status="resolved", outcome="recovered")
     events = TicketEvent.objects.count()
@@ -244,13 +270,13 @@ def test_bulk_change_is_all_or_nothing(db, manager, agent):
         services.tickets_bulk_change(tickets=[fine, resolved], actor=manager, status="waiting")
     assert resolved.reference in error.value.messages[0]
     fine.refresh_from_db()
-    assert fine.status == "new" and TicketEvent.objects.count() == events
+    assert fine.status == "contacted" and TicketEvent.objects.count() == events
 
 
 def test_bulk_unassign_is_not_the_same_as_leaving_the_assignee(db, manager, agent):
     case = open_case(score=3)
     services.ticket_assign(ticket=case, actor=manager, assignee=agent)
-    assert services.tickets_bulk_change(tickets=[case], actor=manager, status="waiting") == 1
+    assert services.tickets_bulk_change(tickets=[case], actor=manager, status="resolved", outcome="recovered") == 1
     assert Ticket.objects.get().assignee == agent
     assert services.tickets_bulk_change(tickets=[case], actor=manager, assignee=None) == 1
     assert Ticket.objects.get().assignee is None
@@ -281,6 +307,7 @@ def _api_url(ticket):
 
 
 def test_api_pauses_closes_and_reopens_a_case(api, ticket):
+    reply = api.patch(_api_url(ticket), {"status": "contacted", "channel": "phone"}, "json")
     reply = api.patch(_api_url(ticket), {"status": "waiting"}, "json")
     assert reply.status_code == 200
     assert reply.json()["status"] == "waiting" and reply.json()["clock_paused_at"] is not None
@@ -288,16 +315,97 @@ def test_api_pauses_closes_and_reopens_a_case(api, ticket):
     assert (reply.json()["status"], reply.json()["outcome"]) == ("closed", "no_reply")
     assert reply.json()["closed_at"] is not None and reply.json()["clock_paused_at"] is None
     reply = api.patch(_api_url(ticket), {"status": "contacted"}, "json")
-    assert reply.json()["status"] == "new" and not reply.json()["outcome"]
+    assert reply.json()["status"] == "contacted" and not reply.json()["outcome"]
     assert "reopened" in [event["kind"] for event in reply.json()["events"]]
 
 
 def test_api_refuses_a_change_made_on_an_old_version(api, ticket, agent):
+    services.ticket_mark_contacted(ticket=ticket, actor=agent, channel="phone")
     version = api.get(_api_url(ticket)).json()["version"]
-    services.ticket_claim(ticket=ticket, actor=agent)
+    services.ticket_assign(ticket=ticket, actor=agent, assignee=None)
     reply = api.patch(_api_url(ticket), {"status": "waiting", "version": version}, "json")
     assert reply.status_code == 409
     assert "Someone else changed this case" in reply.json()["detail"]
-    assert Ticket.objects.get().status == "new"
+    assert Ticket.objects.get().status == "contacted"
     reply = api.patch(_api_url(ticket), {"status": "waiting", "version": version + 1}, "json")
     assert reply.status_code == 200 and reply.json()["version"] == version + 2
+
+
+# --- Waiting on the customer only after a first contact, on every path ---------------------------
+
+
+def test_a_new_case_cannot_wait_on_the_customer(ticket, agent):
+    with pytest.raises(ValidationError, match="only after a first contact"):
+        services.ticket_set_status(ticket=ticket, actor=agent, status="waiting")
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.clock_paused_at) == ("new", None)
+
+
+def test_a_reopened_never_contacted_case_cannot_wait_either(ticket, agent):
+    services.ticket_set_status(ticket=ticket, actor=agent, status="resolved", outcome="no_reply")
+    services.ticket_set_status(ticket=ticket, actor=agent, status="contacted")  # reopens, as new
+    with pytest.raises(ValidationError):
+        services.ticket_set_status(ticket=ticket, actor=agent, status="waiting")
+
+
+def test_bulk_waiting_refuses_a_never_contacted_case_and_changes_nothing(db, manager):
+    contacted, new = open_case(score=3), open_case(score=4)
+    services.ticket_mark_contacted(ticket=contacted, actor=manager, channel="phone")
+    with pytest.raises(ValidationError, match=new.reference):
+        services.tickets_bulk_change(tickets=[contacted, new], actor=manager, status="waiting")
+    assert set(Ticket.objects.values_list("status", flat=True)) == {"contacted", "new"}
+    assert not Ticket.objects.filter(clock_paused_at__isnull=False).exists()
+
+
+def test_the_inbox_bulk_form_refuses_waiting_on_a_new_case(client, manager):
+    from django.urls import reverse
+
+    case = open_case(score=3)
+    client.force_login(manager)
+    reply = client.post(reverse("followups:inbox"), {"tickets": [str(case.public_id)], "status": "waiting"})
+    assert reply.status_code == 302
+    assert Ticket.objects.get().status == "new"
+
+
+def test_the_case_page_refuses_waiting_on_a_new_case(client, agent, ticket):
+    from django.urls import reverse
+
+    client.force_login(agent)
+    reply = client.post(
+        reverse("followups:ticket", args=[ticket.public_id]),
+        {"action": "status", "version": ticket.version, "status": "waiting"},
+    )
+    assert reply.status_code == 400
+    assert Ticket.objects.get().status == "new"
+
+
+def test_the_api_refuses_waiting_on_a_new_case(api, ticket):
+    reply = api.patch(_api_url(ticket), {"status": "waiting"}, "json")
+    assert reply.status_code == 400
+    assert "first contact" in reply.json()["status"][0]
+    assert Ticket.objects.get().status == "new"
+
+
+def test_the_admin_cannot_change_a_case_status(admin_client, ticket):
+    from django.urls import reverse
+
+    url = reverse("admin:followups_ticket_change", args=[ticket.pk])
+    admin_client.post(url, {"status": "waiting", "clock_paused_at_0": "2026-03-02", "clock_paused_at_1": "10:00"})
+    assert Ticket.objects.get().status == "new"
+
+
+def test_api_and_page_resolve_follow_the_same_rules(api, ticket, agent, client):
+    """Resolving a closed case is refused, and resolving a resolved case again changes nothing, on both."""
+    from django.urls import reverse
+
+    services.ticket_set_status(ticket=ticket, actor=agent, status="closed", outcome="no_reply")
+    reply = api.patch(_api_url(ticket), {"status": "resolved", "outcome": "recovered"}, "json")
+    assert reply.status_code == 400
+    client.force_login(agent)
+    ticket.refresh_from_db()
+    page = client.post(
+        reverse("followups:ticket", args=[ticket.public_id]),
+        {"action": "status", "version": ticket.version, "status": "resolved", "outcome": "recovered"},
+    )
+    assert page.status_code == 400
+    assert Ticket.objects.get().status == "closed"

@@ -45,7 +45,9 @@ def test_followup_report(db, agent, other_agent, django_assert_num_queries):
         report = followup_report(tickets=Ticket.objects.all(), now=timezone.now())
     total = report.total
     assert (total.opened, total.contacted, total.within_deadline, total.overdue_now) == (3, 2, 1, 1)
-    assert total.pct_within_deadline == 50
+    # The never-contacted case is past its deadline: it counts, as a miss. 1 of 3.
+    assert total.deadline_counted == 3
+    assert total.pct_within_deadline == pytest.approx(100 / 3)
     assert total.median_minutes == pytest.approx(120, abs=1)
     assert total.p90_minutes == pytest.approx(3600, abs=1)
     assert (total.recovered, total.resurveyed, total.came_back, total.recovery_rate) == (1, 1, 1, 100)
@@ -75,6 +77,10 @@ def _expected(tickets, now, key):
         result[group] = (
             len(members),
             sum(t.first_contacted_at is not None for t in members),
+            sum(
+                t.first_contact_met is not None or t.status in ("resolved", "closed") or t.first_contact_due_at < now
+                for t in members
+            ),
             sum(bool(t.first_contact_met) for t in members),
             sum(t.is_overdue(now) for t in members),
             sum(t.outcome == "recovered" for t in members),
@@ -90,6 +96,7 @@ def _figures(p):
     return (
         p.opened,
         p.contacted,
+        p.deadline_counted,
         p.within_deadline,
         p.overdue_now,
         p.recovered,
@@ -115,13 +122,15 @@ def test_report_equals_a_direct_computation_on_random_cases(db, agent, other_age
             first_contacted_at=now if contacted else None,
             minutes_to_first_contact=rng.randint(0, 5000) if contacted else None,
             first_contact_met=(rng.random() < 0.6) if contacted else None,
+            first_contact_due_at=now + timedelta(hours=rng.randint(-60, 60)),
+            status=rng.choice(["new", "contacted", "waiting", "resolved", "closed"]),
             outcome=rng.choice(["", "recovered", "not_recoverable", "no_reply"]),
             resurvey_score=rng.choice([None, None, *range(11)]),
         )
     tickets = list(Ticket.objects.all())
     report = followup_report(tickets=Ticket.objects.all(), now=now)
 
-    expected_total = _expected(tickets, now, key=lambda t: "all").get("all", (0,) * 7 + (None, None))
+    expected_total = _expected(tickets, now, key=lambda t: "all").get("all", (0,) * 8 + (None, None))
     assert _figures(report.total) == expected_total
     assert {p.label: _figures(p) for p in report.by_agent} == {
         {agent.id: "Alice", other_agent.id: "Bob"}[k]: v
@@ -130,3 +139,17 @@ def test_report_equals_a_direct_computation_on_random_cases(db, agent, other_age
     assert {p.label: _figures(p) for p in report.by_team} == {
         Team.objects.get(id=k).name: v for k, v in _expected(tickets, now, lambda t: t.team_id).items()
     }
+
+
+def test_a_case_resolved_without_any_contact_counts_as_a_missed_deadline(db, agent):
+    """Closing cases instead of calling customers must not lift "% within deadline"."""
+    now = timezone.now()
+    called = _case(now - timedelta(hours=1))
+    services.ticket_mark_contacted(ticket=called, actor=agent, channel="phone")
+    dodged = _case(now - timedelta(hours=1))  # deadline still ahead, but resolved without a word
+    services.ticket_resolve(ticket=dodged, actor=agent, outcome="no_reply")
+    _case(now - timedelta(hours=1))  # still inside its deadline, not contacted: not counted yet
+    dodged.refresh_from_db()
+    assert dodged.first_contact_met is False
+    total = followup_report(tickets=Ticket.objects.all(), now=now).total
+    assert (total.within_deadline, total.deadline_counted, total.pct_within_deadline) == (1, 2, 50)

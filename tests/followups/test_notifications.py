@@ -135,8 +135,8 @@ def test_no_warning_when_the_lead_is_zero_nor_for_contacted_or_paused_cases(db, 
         silent = open_case(score=2, survey=quiet, invitation__survey=quiet)
         contacted = open_case(score=2)
         services.ticket_mark_contacted(ticket=contacted, actor=agent, channel="phone")
-        paused = open_case(score=2)
-        services.ticket_set_status(ticket=paused, actor=agent, status="waiting")
+        paused = open_case(score=2)  # paused before waiting needed a first contact
+        Ticket.objects.filter(id=paused.id).update(status="waiting", clock_paused_at=T0)
     with travel(T0 + timedelta(hours=47)):
         assert tickets_check_deadlines_task() == {"warned": 0, "breached": 0}
     with travel(T0 + timedelta(hours=49)):

@@ -74,7 +74,9 @@ def test_resolve_sets_outcome_and_audits_each_field(ticket, agent):
     assert (ticket.status, ticket.outcome) == ("resolved", "recovered")
     assert ticket.resolved_at is not None
     fields = {field for _, field, _, _ in _changes(ticket)}
-    assert fields == {"status", "outcome", "resolved_at", "minutes_to_resolution"}
+    # Never contacted: resolving it freezes a missed first-contact deadline.
+    assert fields == {"status", "outcome", "resolved_at", "minutes_to_resolution", "first_contact_met"}
+    assert ticket.first_contact_met is False
     assert ticket.events.filter(kind="note", body="Refunded, happy now").exists()
 
 

@@ -220,3 +220,46 @@ def test_a_calendar_closed_forever_fails_instead_of_looping():
 def test_bad_calendars_are_refused(timezone_name, spans):
     with pytest.raises(Exception):  # noqa: B017 - ZoneInfoNotFoundError or ValueError
         sla.Calendar(timezone_name, spans)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"hours": 48}, "48 hours, around the clock"),
+        ({"hours": 1}, "1 hour, around the clock"),
+        (
+            {"clock": "business_hours", "hours": 48, "calendar": "office"},
+            "48 business hours, Mon–Fri 09:00–18:00 Europe/Paris",
+        ),
+        (
+            {"clock": "business_days", "days": 2, "calendar": "split"},
+            "2 business days, Mon–Thu 09:00–12:00, 14:00–18:00; Fri 09:00–12:00 Europe/Paris",
+        ),
+        # A business clock without a calendar runs elapsed hours: the words say so.
+        ({"clock": "business_hours", "hours": 16}, "16 hours, around the clock"),
+    ],
+)
+def test_the_deadline_in_words_names_its_clock(kwargs, words):
+    from datetime import time
+
+    calendars = {
+        "office": sla.Calendar("Europe/Paris", tuple((d, time(9), time(18)) for d in range(5))),
+        "split": sla.Calendar(
+            "Europe/Paris",
+            tuple((d, time(9), time(12)) for d in range(5)) + tuple((d, time(14), time(18)) for d in range(4)),
+        ),
+    }
+    if "calendar" in kwargs:
+        kwargs = {**kwargs, "calendar": calendars[kwargs["calendar"]]}
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert sla.describe_deadline(**kwargs) == words
+    with translation.override("fr"):
+        assert sla.describe_deadline(**kwargs).split(",")[0] in {
+            "48 heures",
+            "1 heure",
+            "48 heures ouvrées",
+            "2 jours ouvrés",
+            "16 heures",
+        }

@@ -94,3 +94,53 @@ def test_the_same_task_delivered_twice_opens_one_ticket(stack, browser):
     wait_for(lambda: _runs_succeeded(stack, "ticket_open_for_response_task") >= 3, timeout=20, what="three task runs")
     assert Ticket.objects.filter(response=response).count() == 1
     assert Ticket.objects.get(response=response).events.filter(kind="opened").count() == 1
+
+
+def test_a_customer_reply_reopens_the_case_and_the_worker_tells_the_assignee(stack, browser, django_user_model):
+    """Reply page on gunicorn → the case reopens in the same request; the reply notice is claimed
+    once and delivered by the real worker after the commit (an always-open calendar, so the
+    notice is not held for the morning whatever the time the test runs)."""
+    import re
+    import urllib.request
+    from datetime import time as clock
+    from urllib.parse import urlencode
+
+    from django.contrib.auth.models import Group
+    from django.urls import reverse
+
+    from conversations import services as conversation_services
+    from followups import services as followup_services
+    from followups.models import BusinessCalendar, OpeningHours, TicketNotification
+    from npsapp import roles
+    from tests.factories import ResponseFactory
+
+    always = BusinessCalendar.objects.create(name="Always open")
+    for weekday in range(7):
+        OpeningHours.objects.create(calendar=always, weekday=weekday, opens=clock(0), closes=clock(23, 59))
+    agent = django_user_model.objects.create_user("alice", email="alice@example.com", first_name="Alice")
+    agent.groups.add(Group.objects.get_or_create(name=roles.AGENT)[0])
+    customer = CustomerFactory(email="jeanne@example.com")
+    response = ResponseFactory(score=2, invitation__customer=customer)
+    ticket = followup_services.ticket_open_for_response(response=response)
+    message = conversation_services.message_reply_send(ticket=ticket, actor=agent, subject="Sorry", body="Refunded")
+    followup_services.ticket_set_status(ticket=ticket, actor=agent, status="resolved", outcome="recovered")
+
+    stack.env["NPSAPP_NOTIFICATION_CALENDAR"] = "Always open"
+    stack.worker()
+    stack.wait_for_log("worker", "ready")
+    web = stack.web("web")
+    url = web + reverse("conversations:customer_reply", args=[message.reply_token])
+    _status, html = browser.get(url)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    body = urlencode({"csrfmiddlewaretoken": token, "body": "It broke again"}).encode()
+    with browser.opener.open(urllib.request.Request(url, data=body, headers={"Referer": url}), timeout=10) as reply:
+        assert reply.status == 200, stack.log("web")
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.customer_reply_unread_at is not None) == ("contacted", True)
+    wait_for(
+        lambda: TicketNotification.objects.filter(ticket=ticket, kind="reply", delivered_at__isnull=False).exists(),
+        timeout=20,
+        what="the worker to deliver the reply notice",
+    )
+    assert TicketNotification.objects.filter(ticket=ticket, kind="reply").count() == 1
+    assert _runs_succeeded(stack, "notification_deliver_task") == 1

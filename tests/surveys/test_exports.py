@@ -202,14 +202,27 @@ def test_cases_follow_the_filters_and_measure_the_first_contact(client, manager,
     assert set(rows) == {"1", "4", "6"}
     assert (rows["1"]["Met deadline"], rows["1"]["Minutes to first contact"]) == ("yes", "150")
     assert (rows["4"]["Met deadline"], rows["4"]["Minutes to first contact"]) == ("no", str(50 * 60))
-    assert (rows["6"]["Met deadline"], rows["6"]["Minutes to first contact"]) == ("", "")
+    # Past its deadline and never contacted: a miss, as on the dashboard.
+    assert (rows["6"]["Met deadline"], rows["6"]["Minutes to first contact"]) == ("no", "")
     assert rows["1"]["Case reference"] == on_time.reference
-    assert rows["1"]["Assignee"] == "alice"
+    assert rows["1"]["Assignee"] == agent.get_full_name()
     assert rows["1"]["Status"] == "contacted"
     assert rows["1"]["Priority"] == "high"
     assert rows["6"]["First contacted at"] == ""
     assert rows["6"]["First contact due at"] == "2025-03-11T11:00:00+01:00"
     assert waiting.reference in {row["Case reference"] for row in rows.values()}
+
+
+def test_cases_csv_gives_the_dashboard_deadline_verdict(client, manager, agent):
+    """Not due yet: blank; resolved without a contact: no. The yes/no rows are the dashboard's N of M."""
+    not_due = followups.ticket_open_for_response(response=ResponseFactory(score=1, submitted_at=NOW))
+    closed = followups.ticket_open_for_response(response=ResponseFactory(score=2, submitted_at=NOW))
+    followups.ticket_set_status(ticket=closed, actor=agent, status="closed", outcome="no_reply")
+    client.force_login(manager)
+    rows = _case_rows(client)
+    assert (rows["1"]["Met deadline"], rows["2"]["Met deadline"]) == ("", "no")
+    assert rows["2"]["Assignee"] == ""
+    assert not_due.reference == rows["1"]["Case reference"]
 
 
 def test_cases_hide_identity_of_anonymous_surveys(client, manager):

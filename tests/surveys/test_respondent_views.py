@@ -236,13 +236,16 @@ def test_no_review_links_when_none_are_set_or_for_others(client, invitation):
 @pytest.mark.parametrize(
     ("clock", "expected"),
     [
-        ("elapsed", "within 48 hours"),
-        ("business_hours", "within 48 business hours"),
-        ("business_days", "within 2 business days"),
+        ("elapsed", "within 48 hours, around the clock."),
+        ("business_hours", "within 48 business hours, Mon–Fri 09:00–12:00, 14:00–18:00 Europe/Paris."),
+        ("business_days", "within 2 business days, Mon–Fri 09:00–12:00, 14:00–18:00 Europe/Paris."),
     ],
 )
 def test_detractors_are_told_when_someone_will_contact_them(client, invitation, clock, expected):
+    from tests.followups.factories import office_calendar
+
     invitation.survey.sla_clock = clock
+    invitation.survey.business_calendar = office_calendar() if clock != "elapsed" else None
     invitation.survey.save()
     client.post(_url(invitation), {"score": "2"})
     assert expected in client.get(_thanks(invitation)).content.decode()

@@ -372,6 +372,8 @@ class Command(BaseCommand):
         if ticket.first_contacted_at is not None:
             metrics["minutes_to_first_contact"] = int((ticket.first_contacted_at - start).total_seconds() // 60)
             metrics["first_contact_met"] = ticket.first_contacted_at <= ticket.first_contact_due_at
+        elif ticket.resolved_at is not None:
+            metrics["first_contact_met"] = False  # resolved without a contact: a missed deadline
         if ticket.resolved_at is not None:
             metrics["minutes_to_resolution"] = int((ticket.resolved_at - start).total_seconds() // 60)
         return metrics
