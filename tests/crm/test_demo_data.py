@@ -114,7 +114,7 @@ def test_the_demo_has_something_live_on_every_screen(db, django_capture_on_commi
     assert reply.ticket.is_open and reply.in_reply_to.direction == Direction.OUT
 
     # The at-risk list shows every rule.
-    rows = at_risk_customers(policy=at_risk_policy())
+    rows = at_risk_customers(policy=at_risk_policy(), viewer=get_user_model().objects.get(username="manager"))
     assert {code for row in rows for code in row.reason_codes} == {code for code, _label in atrisk.REASONS}
 
     # Verbatims with their themes.

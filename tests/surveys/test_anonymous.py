@@ -48,7 +48,7 @@ def _fresh_rate_limits():
 
 @pytest.fixture(autouse=True)
 def _no_webhook_calls():
-    with mock.patch("integrations.webhooks.requests.post", return_value=mock.Mock(status_code=204, reason="")):
+    with mock.patch("integrations.webhooks._http_post", return_value=mock.Mock(status_code=204, reason="")):
         yield
 
 
