@@ -29,7 +29,7 @@ class Command(BaseCommand):
             out(f"  {username:<8} {role:<8} {first_name} {last_name}")
         waiting = (
             Invitation.objects.filter(
-                survey__brand=brand, response__isnull=True, expires_at__gt=timezone.now(), customer__isnull=False
+                survey__brand=brand, answered=False, expires_at__gt=timezone.now(), customer__isnull=False
             )
             .select_related("customer")
             .order_by("-created_at")

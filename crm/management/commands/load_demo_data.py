@@ -119,6 +119,7 @@ class Command(BaseCommand):
                 language=spec.language,
                 submitted_at=spec.submitted_at,
             )
+            Invitation.objects.filter(id=invitation.id).update(answered=True)  # as the year's links are
             tickets[key] = ticket_open_for_response(response=response)
         agent1, agent2 = (users[username] for username in demo.AGENTS)
         ticket_assign(ticket=tickets["about_to_breach"], actor=manager, assignee=agent1)
