@@ -5,7 +5,8 @@ stems), weighted by the discovery run's inverse document frequencies, and compar
 with each theme's centre: the mean TF-IDF vector of the comments it was found in, plus the
 theme's keywords, which a manager can edit. A theme matches above its threshold. So
 "the parcel took two weeks" finds Delivery without the keyword "late", and "delivery was not
-late at all, great!" does not: its only delivery words sit in a denied problem.
+late at all, great!" does not: its only delivery words sit in a denied problem, and what is
+left only praises.
 """
 
 import math
@@ -26,6 +27,8 @@ class ThemeVector:
     idf: dict[str, float]
     default_idf: float
     threshold: float = DEFAULT_THRESHOLD
+    # A complaint theme (mostly detractors) never matches a comment that only praises.
+    is_complaint: bool = True
 
 
 def _normalised(weights: dict[str, float]) -> dict[str, float]:
@@ -34,7 +37,14 @@ def _normalised(weights: dict[str, float]) -> dict[str, float]:
 
 
 def theme_vector(
-    *, theme_id: int, centroid: dict, keywords: list[str], idf: dict, default_idf: float, threshold: float
+    *,
+    theme_id: int,
+    centroid: dict,
+    keywords: list[str],
+    idf: dict,
+    default_idf: float,
+    threshold: float,
+    is_complaint: bool = True,
 ) -> ThemeVector:
     """A theme's vector: its comments' centre, with its keywords' stems added."""
     weights = dict(_normalised(centroid))
@@ -43,7 +53,7 @@ def theme_vector(
         share = KEYWORD_WEIGHT / math.sqrt(len(keyword_terms))
         for term in keyword_terms:
             weights[term] = weights.get(term, 0.0) + share
-    return ThemeVector(theme_id, _normalised(weights), dict(idf), default_idf, threshold)
+    return ThemeVector(theme_id, _normalised(weights), dict(idf), default_idf, threshold, is_complaint)
 
 
 def comment_vector(text: str, idf: dict[str, float], default_idf: float) -> dict[str, float]:
@@ -60,7 +70,8 @@ def matching_themes(text: str, themes: list[ThemeVector]) -> list[tuple[int, flo
     """The themes `text` is about, best first, with their similarity."""
     if not text or not themes:
         return []
-    found = [(theme.theme_id, similarity(text, theme)) for theme in themes]
+    praise = textlib.is_praise(text)
+    found = [(theme.theme_id, similarity(text, theme)) for theme in themes if not (praise and theme.is_complaint)]
     return sorted(((theme_id, score) for theme_id, score in found if score >= _threshold(themes, theme_id)),
                   key=lambda pair: -pair[1])
 

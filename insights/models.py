@@ -93,6 +93,8 @@ class ThemeMatcher(models.Model):
     idf = models.JSONField(default=dict)
     default_idf = models.FloatField(default=1.0)
     threshold = models.FloatField(default=0.2)
+    # Found mostly in detractors' comments: praise alone never matches it.
+    is_complaint = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -77,6 +77,7 @@ def theme_vectors() -> list[ThemeVector]:
             idf=matcher.idf,
             default_idf=matcher.default_idf,
             threshold=matcher.threshold,
+            is_complaint=matcher.is_complaint,
         )
         for matcher in matchers
     ]

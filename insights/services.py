@@ -130,6 +130,7 @@ def proposal_accept(*, proposal: ThemeProposal, actor, name: str = "") -> Theme:
         idf={term: idf[term] for term in proposal.centroid if term in idf},
         default_idf=max(idf.values(), default=1.0),
         threshold=matching.DEFAULT_THRESHOLD,
+        is_complaint=proposal.detractor_share >= 0.5,
     )
     ResponseTheme.objects.bulk_create(
         [

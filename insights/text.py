@@ -44,6 +44,12 @@ PROBLEM_WORDS = frozenset(
     probleme problemes souci soucis plante bug erreur erreurs cher chere chers manquant perdu perdue
     rupture indisponible mauvais mauvaise nul nulle""".split()
 )
+# Praise: a comment with these and no problem word is not a complaint about anything.
+PRAISE_WORDS = frozenset(
+    """great good excellent perfect perfectly love loved amazing fast quick quickly friendly helpful nice happy
+    satisfied super awesome fantastic wonderful parfait parfaite genial geniale top rapide rapides rapidement bien
+    bon bonne ravi ravie satisfait satisfaite agreable impeccable formidable""".split()
+)
 # A contrast marker ends a concession: "X was not a problem, but Y" is about Y.
 CONTRASTS = frozenset("but however although though mais cependant pourtant toutefois".split())
 _CLAUSE_SPLIT = re.compile(r"[.;:!?,()\n]+")
@@ -138,3 +144,17 @@ def phrases(text: str, max_words: int = 3) -> list[tuple[str, str]]:
 def clean_text(text: str) -> str:
     """`text` without its denied problems, for an embedding model."""
     return ". ".join(" ".join(words) for words, _language in kept_clauses(text))
+
+
+def is_praise(text: str) -> bool:
+    """Whether `text` only praises: a praise word said plainly, and no problem word left once denials are dropped."""
+    praised = False
+    for words, _language in kept_clauses(text):
+        for i, word in enumerate(words):
+            if word in PROBLEM_WORDS:
+                return False
+            if word in PRAISE_WORDS:
+                if any(before in NEGATIONS for before in words[max(0, i - 3) : i]):
+                    return False  # "not great", "pas bien"
+                praised = True
+    return praised
