@@ -21,6 +21,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from sklearn.cluster import AgglomerativeClustering, KMeans, MiniBatchKMeans
@@ -117,9 +118,13 @@ def _cluster(features, *, pipeline: str, k: int | None, seed: int) -> np.ndarray
     return merged[labels]
 
 
-def _tfidf(texts: list[str]) -> TfidfVectorizer:
+def _read_already(value):
+    return value
+
+
+def _tfidf() -> TfidfVectorizer:
     return TfidfVectorizer(
-        analyzer=textlib.terms, min_df=2, max_df=0.5, max_features=MAX_VOCABULARY, sublinear_tf=True, dtype=np.float32
+        analyzer=_read_already, min_df=2, max_df=0.5, max_features=MAX_VOCABULARY, sublinear_tf=True, dtype=np.float32
     )
 
 
@@ -137,12 +142,19 @@ def discover(
     """Group `comments` into proposed themes. Fewer than MIN_COMMENTS comments give none."""
     if pipeline not in PIPELINES:
         raise ValueError(f"unknown pipeline {pipeline!r}")
-    comments = [c for c in comments if textlib.terms(c.text)]
-    if len(comments) < MIN_COMMENTS:
+    # Each comment is read once: its kept clauses give both its terms and its candidate phrases.
+    read = []
+    for comment in comments:
+        kept = textlib.kept_clauses(comment.text)
+        terms = textlib.terms_of(kept)
+        if terms:
+            read.append((comment, terms, _phrase_keys(kept), kept[0][1]))
+    if len(read) < MIN_COMMENTS:
         return Discovery(pipeline=pipeline, proposals=[])
+    comments = [row[0] for row in read]
     texts = [c.text for c in comments]
-    vectorizer = _tfidf(texts)
-    tfidf = vectorizer.fit_transform(texts)
+    vectorizer = _tfidf()
+    tfidf = vectorizer.fit_transform([row[1] for row in read])
     if pipeline == "tfidf":
         dims = min(100, tfidf.shape[1] - 1, tfidf.shape[0] - 1)
         features = TruncatedSVD(n_components=dims, random_state=seed).fit_transform(tfidf) if dims > 1 else tfidf
@@ -151,14 +163,16 @@ def discover(
     labels = _cluster(features, pipeline=pipeline, k=k, seed=seed)
     vocabulary = vectorizer.get_feature_names_out()
     idf = {term: round(float(weight), 4) for term, weight in zip(vocabulary, vectorizer.idf_, strict=True)}
-    proposals = _proposals(comments, labels, tfidf, vocabulary, features)
+    proposals = _proposals(
+        comments, [row[2] for row in read], [row[3] for row in read], labels, tfidf, vocabulary, features
+    )
     return Discovery(pipeline=pipeline, proposals=proposals, idf=idf, labels=[int(label) for label in labels])
 
 
-def _proposals(comments, labels, tfidf, vocabulary, features) -> list[Proposal]:
+def _proposals(comments, phrase_keys, languages, labels, tfidf, vocabulary, features) -> list[Proposal]:
     n = len(comments)
-    phrase_vectorizer = CountVectorizer(analyzer=_phrase_keys, min_df=2, binary=True)
-    phrase_counts = phrase_vectorizer.fit_transform([c.text for c in comments]).tocsc()
+    phrase_vectorizer = CountVectorizer(analyzer=_read_already, min_df=2, binary=True)
+    phrase_counts = phrase_vectorizer.fit_transform(phrase_keys).tocsc()
     phrase_names = phrase_vectorizer.get_feature_names_out()
     phrase_df = np.asarray(phrase_counts.sum(axis=0)).ravel()
     phrase_counts = phrase_counts.tocsr()
@@ -172,14 +186,15 @@ def _proposals(comments, labels, tfidf, vocabulary, features) -> list[Proposal]:
         centroid_vector = np.asarray(tfidf[rows].mean(axis=0)).ravel()
         top = np.argsort(-centroid_vector)[:CENTROID_TERMS]
         norm = float(np.linalg.norm(centroid_vector[top])) or 1.0
-        centroid = {str(vocabulary[i]): round(float(centroid_vector[i]) / norm, 5) for i in top if centroid_vector[i] > 0}
+        centroid = {
+            str(vocabulary[i]): round(float(centroid_vector[i]) / norm, 5) for i in top if centroid_vector[i] > 0
+        }
         signature = list(centroid)[:8]
         phrases = _key_phrases(phrase_counts[rows], phrase_names, phrase_df, n)
-        languages = Counter(textlib.language_of(textlib.clauses(comments[i].text)[0]) for i in rows[:500] if comments[i].text)
-        language = languages.most_common(1)[0][0] if languages else "en"
+        language = Counter(languages[i] for i in rows).most_common(1)[0][0]
         label = next((phrase for phrase, lang in phrases if lang == language), phrases[0][0] if phrases else "")
-        texts = [comments[i].text for i in rows[:300]]
-        label = _as_written(label, texts)
+        spellings = _spellings([comments[i].text for i in rows[:300]])
+        label = _as_written(label, spellings)
         # The examples closest to the group's centre read most like the theme.
         centre = features[rows].mean(axis=0)
         closeness = features[rows] @ np.asarray(centre).ravel()
@@ -189,7 +204,7 @@ def _proposals(comments, labels, tfidf, vocabulary, features) -> list[Proposal]:
             Proposal(
                 label=label[:1].upper() + label[1:],
                 language=language,
-                key_phrases=[_as_written(phrase, texts) for phrase, _language in phrases[:KEY_PHRASES]],
+                key_phrases=[_as_written(phrase, spellings) for phrase, _language in phrases[:KEY_PHRASES]],
                 phrase_languages=[language for _phrase, language in phrases[:KEY_PHRASES]],
                 member_ids=[comments[i].id for i in rows],
                 detractor_share=round(detractors / len(rows), 4),
@@ -203,9 +218,9 @@ def _proposals(comments, labels, tfidf, vocabulary, features) -> list[Proposal]:
     return proposals
 
 
-def _phrase_keys(text: str) -> list[str]:
+def _phrase_keys(kept) -> list[str]:
     # The language rides along in the key so that the label can be taken in the group's language.
-    return list({f"{language}|{phrase}" for phrase, language in textlib.phrases(text)})
+    return list({f"{language}|{phrase}" for phrase, language in textlib.phrases_of(kept)})
 
 
 def _key_phrases(counts, names, document_frequency, total: int) -> list[tuple[str, str]]:
@@ -232,13 +247,20 @@ def _key_phrases(counts, names, document_frequency, total: int) -> list[tuple[st
     return chosen
 
 
-def _as_written(phrase: str, texts: list[str]) -> str:
-    """`phrase` (normalised) with each word as customers most often wrote it: "procédure", not "procedure"."""
+def _spellings(texts: list[str]) -> dict[str, Counter]:
+    """How customers wrote each normalised word in `texts`: "procedure" → {"procédure": 7, "procedure": 2}."""
     spellings: dict[str, Counter] = {}
-    wanted = set(phrase.split())
     for text in texts:
         for word in _SURFACE_WORD.findall(text.casefold()):
-            key = textlib.normalise(word)
-            if key in wanted:
-                spellings.setdefault(key, Counter())[word] += 1
+            spellings.setdefault(_normalised_word(word), Counter())[word] += 1
+    return spellings
+
+
+@lru_cache(maxsize=100_000)
+def _normalised_word(word: str) -> str:
+    return textlib.normalise(word)
+
+
+def _as_written(phrase: str, spellings: dict[str, Counter]) -> str:
+    """`phrase` (normalised) with each word as customers most often wrote it."""
     return " ".join(spellings[word].most_common(1)[0][0] if word in spellings else word for word in phrase.split())

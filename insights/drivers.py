@@ -127,9 +127,7 @@ def holm(p_values: list[float], alpha: float = ALPHA) -> list[bool]:
     return rejected
 
 
-def drivers(
-    total: Counts, groups: list[tuple[str, str, str, Counts]], *, min_group: int = MIN_GROUP
-) -> list[Driver]:
+def drivers(total: Counts, groups: list[tuple[str, str, str, Counts]], *, min_group: int = MIN_GROUP) -> list[Driver]:
     """Every group's figures, ranked: significantly below the rest first (by impact), then by impact.
 
     `groups` holds (kind, key, label, counts of the group's answers); `total` counts all answers.

@@ -72,8 +72,10 @@ def matching_themes(text: str, themes: list[ThemeVector]) -> list[tuple[int, flo
         return []
     praise = textlib.is_praise(text)
     found = [(theme.theme_id, similarity(text, theme)) for theme in themes if not (praise and theme.is_complaint)]
-    return sorted(((theme_id, score) for theme_id, score in found if score >= _threshold(themes, theme_id)),
-                  key=lambda pair: -pair[1])
+    return sorted(
+        ((theme_id, score) for theme_id, score in found if score >= _threshold(themes, theme_id)),
+        key=lambda pair: -pair[1],
+    )
 
 
 def _threshold(themes: list[ThemeVector], theme_id: int) -> float:

@@ -61,9 +61,7 @@ def example_comments(proposals) -> dict[int, list[str]]:
 
 def dismissed_signatures() -> list[tuple[str, list[str]]]:
     """Fingerprints and signatures a run must not propose again: dismissed, accepted or merged."""
-    return list(
-        ThemeProposal.objects.exclude(status=ProposalStatus.OPEN).values_list("fingerprint", "signature")
-    )
+    return list(ThemeProposal.objects.exclude(status=ProposalStatus.OPEN).values_list("fingerprint", "signature"))
 
 
 def theme_vectors() -> list[ThemeVector]:
@@ -113,7 +111,13 @@ def driver_report(responses: QuerySet) -> DriverReport:
     rows = list(
         responses.order_by()
         .values_list(
-            "id", "score", "criteria", "csat", "customer__age_band", "customer__gender", "customer__region",
+            "id",
+            "score",
+            "criteria",
+            "csat",
+            "customer__age_band",
+            "customer__gender",
+            "customer__region",
             "customer__plan",
         )
         .iterator(chunk_size=5000)
@@ -122,7 +126,7 @@ def driver_report(responses: QuerySet) -> DriverReport:
     members: dict[tuple[str, str], list[int]] = defaultdict(list)
     satisfaction = []
     criteria_answered = 0
-    for response_id, score, criteria, csat, age_band, gender, region, plan in rows:
+    for _response_id, score, criteria, csat, age_band, gender, region, plan in rows:
         if criteria:
             criteria_answered += 1
         for option in criteria or []:

@@ -18,7 +18,11 @@ LINK_BATCH_SIZE = 2000
 
 
 def discovery_run_create(
-    *, since: date | None = None, until: date | None = None, survey: Survey | None = None, pipeline: str = "",
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    survey: Survey | None = None,
+    pipeline: str = "",
     requested_by=None,
 ) -> DiscoveryRun:
     """A run waiting to be executed (by `discovery_run_execute`, in a task)."""
@@ -169,10 +173,20 @@ def proposal_merge(*, proposal: ThemeProposal, into: ThemeProposal, actor) -> Th
             target.phrase_languages.append(language)
     target.response_ids = list(dict.fromkeys([*target.response_ids, *source.response_ids]))
     target.example_ids = list(dict.fromkeys([*target.example_ids, *source.example_ids]))[: discovery.EXAMPLES * 2]
-    target.detractor_share = round((target.detractor_share * target.size + source.detractor_share * source.size) / total, 4)
+    target.detractor_share = round(
+        (target.detractor_share * target.size + source.detractor_share * source.size) / total, 4
+    )
     target.size = total
     target.save(
-        update_fields=["centroid", "key_phrases", "phrase_languages", "response_ids", "example_ids", "detractor_share", "size"]
+        update_fields=[
+            "centroid",
+            "key_phrases",
+            "phrase_languages",
+            "response_ids",
+            "example_ids",
+            "detractor_share",
+            "size",
+        ]
     )
     _decide(source, ProposalStatus.MERGED, actor)
     source.save(update_fields=["status", "decided_by", "decided_at"])

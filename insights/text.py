@@ -109,21 +109,27 @@ def is_stop_word(word: str) -> bool:
 
 def terms(text: str) -> list[str]:
     """The stemmed content words of `text`'s kept clauses (the TF-IDF analyser)."""
-    result = []
-    for words, language in kept_clauses(text):
-        for word in words:
-            if word in NEGATIONS:
-                continue
-            if not is_stop_word(word):
-                result.append(stem(word, language))
-    return result
+    return terms_of(kept_clauses(text))
+
+
+def terms_of(kept: list[tuple[list[str], str]]) -> list[str]:
+    return [
+        stem(word, language)
+        for words, language in kept
+        for word in words
+        if word not in NEGATIONS and not is_stop_word(word)
+    ]
 
 
 def phrases(text: str, max_words: int = 3) -> list[tuple[str, str]]:
     """Candidate key phrases of `text` with their language: 1 to 3 words, none starting or ending
     with a stop word, none spanning a negation. Normalised surface words, not stems, so they read well."""
+    return phrases_of(kept_clauses(text), max_words)
+
+
+def phrases_of(kept: list[tuple[list[str], str]], max_words: int = 3) -> list[tuple[str, str]]:
     found = []
-    for words, language in kept_clauses(text):
+    for words, language in kept:
         for start in range(len(words)):
             first = words[start]
             if is_stop_word(first) or first in NEGATIONS:

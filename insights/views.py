@@ -70,7 +70,9 @@ def accept(request, public_id):
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
     else:
-        messages.success(request, _("“%(name)s” is now a theme. Edit its keywords in Django admin.") % {"name": theme.name})
+        messages.success(
+            request, _("“%(name)s” is now a theme. Edit its keywords in Django admin.") % {"name": theme.name}
+        )
     return redirect("insights:review")
 
 

@@ -35,13 +35,19 @@ def test_a_proposal_has_a_label_in_its_comments_language_key_phrases_examples_an
     rows = labelled()
     comments = [Comment(id=i, text=text, score=2 if i % 2 else 9) for i, (text, _theme) in enumerate(rows)]
     found = discover(comments, seed=0)
-    french_price = next(p for p in found.proposals if {rows[i][1] for i in p.member_ids} == {"price"} and p.language == "fr")
+    french_price = next(
+        p for p in found.proposals if {rows[i][1] for i in p.member_ids} == {"price"} and p.language == "fr"
+    )
     assert french_price.label == "Prix"
     assert "cher" in french_price.key_phrases
-    english_support = next(p for p in found.proposals if {rows[i][1] for i in p.member_ids} == {"support"} and p.language == "en")
+    english_support = next(
+        p for p in found.proposals if {rows[i][1] for i in p.member_ids} == {"support"} and p.language == "en"
+    )
     assert english_support.label == "Customer service"
     # Accents are given back as customers wrote them.
-    french_support = next(p for p in found.proposals if {rows[i][1] for i in p.member_ids} == {"support"} and p.language == "fr")
+    french_support = next(
+        p for p in found.proposals if {rows[i][1] for i in p.member_ids} == {"support"} and p.language == "fr"
+    )
     assert "téléphone" in french_support.key_phrases
     for proposal in found.proposals:
         assert set(proposal.example_ids) <= set(proposal.member_ids)

@@ -14,7 +14,6 @@ from tests.insights.corpus import labelled
 from tests.surveys.factories import PublicSurveyFactory
 
 
-
 def _delivery_model():
     """The centre and IDF of the delivery comments, as a discovery run over the test corpus finds them."""
     comments = [Comment(id=i, text=text, score=3) for i, (text, _theme) in enumerate(labelled())]
@@ -41,19 +40,28 @@ def _empty_rate_limits():
 @pytest.fixture
 def delivery(db):
     theme = Theme.objects.create(name="Delivery", keywords_en="late delivery", keywords_fr="colis en retard")
-    ThemeMatcher.objects.create(theme=theme, centroid=DELIVERY_CENTROID, idf=IDF, default_idf=DEFAULT_IDF, threshold=0.2)
+    ThemeMatcher.objects.create(
+        theme=theme, centroid=DELIVERY_CENTROID, idf=IDF, default_idf=DEFAULT_IDF, threshold=0.2
+    )
     return theme
 
 
 def _meaning_links(theme):
     return set(
-        ResponseTheme.objects.filter(theme=theme, source=ThemeSource.MEANING).values_list("response__comment", flat=True)
+        ResponseTheme.objects.filter(theme=theme, source=ThemeSource.MEANING).values_list(
+            "response__comment", flat=True
+        )
     )
 
 
 def _vector():
     return matching.theme_vector(
-        theme_id=1, centroid=DELIVERY_CENTROID, keywords=["late delivery"], idf=IDF, default_idf=DEFAULT_IDF, threshold=0.2
+        theme_id=1,
+        centroid=DELIVERY_CENTROID,
+        keywords=["late delivery"],
+        idf=IDF,
+        default_idf=DEFAULT_IDF,
+        threshold=0.2,
     )
 
 
@@ -66,7 +74,9 @@ def test_a_paraphrase_matches_and_a_denied_problem_does_not():
     assert matching.matching_themes("Great prices and friendly staff", [vector]) == []
 
 
-def test_a_new_answer_on_the_survey_page_is_matched_once_committed(client, delivery, django_capture_on_commit_callbacks):
+def test_a_new_answer_on_the_survey_page_is_matched_once_committed(
+    client, delivery, django_capture_on_commit_callbacks
+):
     invitation = InvitationFactory()
     url = reverse("surveys:respond", args=[invitation.token])
     with django_capture_on_commit_callbacks(execute=True):
@@ -120,6 +130,12 @@ def test_praise_of_a_complaint_themes_subject_is_not_a_complaint():
     assert matching.matching_themes("Delivery was great", [vector]) == []
     assert matching.matching_themes("Delivery was not great, parcel came after two weeks", [vector])
     praise_theme = matching.theme_vector(
-        theme_id=2, centroid={"deliveri": 1.0}, keywords=[], idf=IDF, default_idf=DEFAULT_IDF, threshold=0.2, is_complaint=False
+        theme_id=2,
+        centroid={"deliveri": 1.0},
+        keywords=[],
+        idf=IDF,
+        default_idf=DEFAULT_IDF,
+        threshold=0.2,
+        is_complaint=False,
     )
     assert matching.matching_themes("Delivery was great", [praise_theme])

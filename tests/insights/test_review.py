@@ -54,7 +54,9 @@ def test_accept_makes_a_theme_with_key_phrases_as_keywords_and_tags_its_comments
     assert theme.name_fr == "Prix"
     assert "cher" in theme.keywords_fr.splitlines()
     assert ThemeMatcher.objects.filter(theme=theme).exists()
-    tagged = set(ResponseTheme.objects.filter(theme=theme, source=ThemeSource.MEANING).values_list("response_id", flat=True))
+    tagged = set(
+        ResponseTheme.objects.filter(theme=theme, source=ThemeSource.MEANING).values_list("response_id", flat=True)
+    )
     assert tagged == set(proposal.response_ids)
     proposal.refresh_from_db()
     assert proposal.status == ProposalStatus.ACCEPTED and proposal.decided_by == manager
