@@ -12,9 +12,10 @@ from functools import lru_cache
 
 import snowballstemmer
 
-from surveys.themes import normalise
+from surveys.themes import CONTRASTS, NEGATIONS, PROBLEM_WORDS, clause_words, denies_a_problem, normalise
 
-__all__ = ["normalise"]
+# The denial rules are the keyword rules' own (surveys.themes): one definition for both.
+__all__ = ["CONTRASTS", "NEGATIONS", "PROBLEM_WORDS", "denies_a_problem", "normalise"]
 
 ENGLISH_STOP_WORDS = frozenset(
     """a about above after again all also am an and any are as at be been before being below between both
@@ -34,26 +35,13 @@ FRENCH_STOP_WORDS = frozenset(
     toute toutes tres trop tu un une vos votre vous y bonjour merci svp dommage deja toujours ete avons avez
     va vais vont""".split()
 )
-# Words that deny what follows them ("not late", "pas en retard", "aucun souci").
-NEGATIONS = frozenset("not no never nothing none nor without n't pas jamais aucun aucune rien sans ni".split())
-# What a customer complains about, in general terms: a denial of one of these is a denied problem.
-PROBLEM_WORDS = frozenset(
-    """late delay delayed slow broken broke damaged faulty defective rude wrong problem problems issue issues
-    crash crashed crashing bug bugs buggy error errors expensive overpriced missing lost out unavailable
-    disappointing bad poor retard lent lente casse cassee abime abimee defectueux desagreable faux fausse
-    probleme problemes souci soucis plante bug erreur erreurs cher chere chers manquant perdu perdue
-    rupture indisponible mauvais mauvaise nul nulle""".split()
-)
 # Praise: a comment with these and no problem word is not a complaint about anything.
 PRAISE_WORDS = frozenset(
     """great good excellent perfect perfectly love loved amazing fast quick quickly friendly helpful nice happy
     satisfied super awesome fantastic wonderful parfait parfaite genial geniale top rapide rapides rapidement bien
     bon bonne ravi ravie satisfait satisfaite agreable impeccable formidable""".split()
 )
-# A contrast marker ends a concession: "X was not a problem, but Y" is about Y.
-CONTRASTS = frozenset("but however although though mais cependant pourtant toutefois".split())
 _CLAUSE_SPLIT = re.compile(r"[.;:!?,()\n]+")
-_WORD = re.compile(r"[a-z0-9]+")
 # Scores of each language's stop words: the clause's language is the one with more of them.
 _ENGLISH_ONLY = ENGLISH_STOP_WORDS - FRENCH_STOP_WORDS
 _FRENCH_ONLY = FRENCH_STOP_WORDS - ENGLISH_STOP_WORDS
@@ -63,8 +51,8 @@ _STEMMERS = {"en": snowballstemmer.stemmer("english"), "fr": snowballstemmer.ste
 def clauses(text: str) -> list[list[str]]:
     """The words of each clause of `text`, normalised (lower case, no accents)."""
     result = []
-    for part in _CLAUSE_SPLIT.split(normalise(text).replace("'", " ")):
-        words = _WORD.findall(part)
+    for part in _CLAUSE_SPLIT.split(normalise(text)):
+        words = clause_words(part)
         # A contrast word starts a new clause ("not late but broken").
         current: list[str] = []
         for word in words:
@@ -83,14 +71,6 @@ def language_of(words: list[str]) -> str:
     french = sum(1 for word in words if word in _FRENCH_ONLY)
     english = sum(1 for word in words if word in _ENGLISH_ONLY)
     return "fr" if french > english else "en"
-
-
-def denies_a_problem(words: list[str]) -> bool:
-    """Whether the clause says a problem did not happen: a negation before a problem word, within 3 words."""
-    for i, word in enumerate(words):
-        if word in NEGATIONS and any(following in PROBLEM_WORDS for following in words[i + 1 : i + 4]):
-            return True
-    return False
 
 
 def kept_clauses(text: str) -> list[tuple[list[str], str]]:
