@@ -125,3 +125,12 @@ def test_nightly_task_runs_discovery(answers, django_capture_on_commit_callbacks
 def test_the_nightly_run_is_in_the_beat_schedule(settings):
     entries = [entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()]
     assert "insights.tasks.themes_discover_nightly_task" in entries
+
+
+def test_the_review_page_and_the_panel_speak_french(client, manager, run_done):
+    client.force_login(manager)
+    client.cookies["django_language"] = "fr"
+    html = client.get(reverse("insights:review"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Thèmes trouvés dans les commentaires" in html and "Écarter" in html
+    panel = client.get(reverse("insights:drivers"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Quoi corriger en premier" in panel and "Satisfaction moyenne" not in panel
