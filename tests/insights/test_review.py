@@ -134,3 +134,12 @@ def test_the_review_page_and_the_panel_speak_french(client, manager, run_done):
     assert "Thèmes trouvés dans les commentaires" in html and "Écarter" in html
     panel = client.get(reverse("insights:drivers"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "Quoi corriger en premier" in panel and "Satisfaction moyenne" not in panel
+
+
+def test_the_review_page_reads_a_fixed_number_of_queries(client, manager, run_done, django_assert_num_queries):
+    client.force_login(manager)
+    client.get(reverse("insights:review"))
+    for proposal in run_done.proposals.all()[:2]:
+        services.proposal_dismiss(proposal=proposal, actor=manager)
+    with django_assert_num_queries(7):
+        assert client.get(reverse("insights:review")).status_code == 200
