@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from surveys.models import Survey
+
 
 class RenameForm(forms.Form):
     label = forms.CharField(label=_("New name"), max_length=100)
@@ -15,6 +17,9 @@ class MergeForm(forms.Form):
 
 
 class DiscoverForm(forms.Form):
+    survey = forms.ModelChoiceField(
+        label=_("Survey"), queryset=Survey.objects.order_by("name"), required=False, empty_label=_("All surveys")
+    )
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 

@@ -50,7 +50,10 @@ def discover(request):
         messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
         return redirect("insights:review")
     run = services.discovery_run_create(
-        since=form.cleaned_data["since"], until=form.cleaned_data["until"], requested_by=request.user
+        since=form.cleaned_data["since"],
+        until=form.cleaned_data["until"],
+        survey=form.cleaned_data["survey"],
+        requested_by=request.user,
     )
     from insights.tasks import discovery_run_task
 

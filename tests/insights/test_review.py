@@ -141,5 +141,22 @@ def test_the_review_page_reads_a_fixed_number_of_queries(client, manager, run_do
     client.get(reverse("insights:review"))
     for proposal in run_done.proposals.all()[:2]:
         services.proposal_dismiss(proposal=proposal, actor=manager)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):  # the survey list of the discovery form included
         assert client.get(reverse("insights:review")).status_code == 200
+
+
+def test_discovery_from_the_page_can_read_one_survey_and_a_period(
+    client, manager, answers, django_capture_on_commit_callbacks
+):
+    from tests.factories import SurveyFactory
+
+    other = SurveyFactory(name="Store")
+    for _ in range(3):
+        ResponseFactory(comment="Le magasin était fermé", survey=other, invitation__survey=other)
+    client.force_login(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("insights:discover"), {"survey": other.pk, "since": "", "until": ""})
+    run = DiscoveryRun.objects.get()
+    assert run.survey == other and run.comments_read == 3
+    assert client.post(reverse("insights:discover"), {"since": "2025-05-02", "until": "2025-05-01"}).status_code == 302
+    assert DiscoveryRun.objects.count() == 1  # the reversed period was refused
