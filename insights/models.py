@@ -3,6 +3,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -27,15 +28,17 @@ class DiscoveryRun(models.Model):
     pipeline = models.CharField(_("pipeline"), max_length=20)
     since = models.DateField(_("from"), null=True, blank=True)
     until = models.DateField(_("to"), null=True, blank=True)
-    survey = models.ForeignKey("surveys.Survey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    survey = models.ForeignKey(
+        "surveys.Survey", verbose_name=_("survey"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     status = models.CharField(_("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING)
     comments_read = models.PositiveIntegerField(_("comments read"), default=0)
-    error = models.TextField(blank=True)
+    error = models.TextField(_("error"), blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    started_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     # The inverse document frequency of each term of the run: matching weighs a new comment with it.
     idf = models.JSONField(default=dict, blank=True)
 
@@ -68,12 +71,22 @@ class ThemeProposal(models.Model):
     fingerprint = models.CharField(max_length=40, db_index=True)
     status = models.CharField(_("status"), max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.OPEN)
     theme = models.ForeignKey(
-        "surveys.Theme", null=True, blank=True, on_delete=models.SET_NULL, related_name="proposals"
+        "surveys.Theme",
+        verbose_name=_("theme"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="proposals",
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("theme proposal")
@@ -88,14 +101,23 @@ class ThemeProposal(models.Model):
 class ThemeMatcher(models.Model):
     """How new answers are matched to a theme by meaning: the centre of its comments in TF-IDF space."""
 
-    theme = models.OneToOneField("surveys.Theme", on_delete=models.CASCADE, related_name="matcher")
+    theme = models.OneToOneField(
+        "surveys.Theme", verbose_name=_("theme"), on_delete=models.CASCADE, related_name="matcher"
+    )
     centroid = models.JSONField(default=dict)
     idf = models.JSONField(default=dict)
     default_idf = models.FloatField(default=1.0)
-    threshold = models.FloatField(default=0.2)
+    threshold = models.FloatField(
+        _("similarity threshold"),
+        default=0.2,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text=_("From 0 to 1: higher matches fewer answers, more surely. 0.2 suits most themes."),
+    )
     # Found mostly in detractors' comments: praise alone never matches it.
-    is_complaint = models.BooleanField(default=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    is_complaint = models.BooleanField(
+        _("complaint theme"), default=True, help_text=_("A comment that only praises never gets this theme.")
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("theme matcher")
