@@ -4,6 +4,7 @@ from django.urls import path
 
 from crm import api as crm_api
 from followups import api as followups_api
+from insights import api as insights_api
 from surveys import api as surveys_api
 
 app_name = "api"
@@ -25,6 +26,7 @@ urlpatterns = [
     path("responses/", surveys_api.ResponseListView.as_view(), name="responses"),
     path("responses/<uuid:public_id>/", surveys_api.ResponseDetailView.as_view(), name="response"),
     path("nps/", surveys_api.NpsSummaryView.as_view(), name="nps"),
+    path("nps/drivers/", insights_api.DriversView.as_view(), name="nps-drivers"),
     path("cases/", followups_api.CaseListView.as_view(), name="cases"),
     path("cases/<uuid:public_id>/", followups_api.CaseDetailView.as_view(), name="case"),
     path("cases/<uuid:public_id>/notes/", followups_api.CaseNoteCreateView.as_view(), name="case-notes"),

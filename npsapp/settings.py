@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "conversations",
     # Its management commands: run_embedded (the development server with the beat schedule).
     "npsapp",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -289,6 +290,11 @@ NPSAPP_RECONCILE_AFTER_SECONDS = env_int("NPSAPP_RECONCILE_AFTER_SECONDS", 60)
 # The business calendar (by name) that says when deadline emails may go out for surveys on an
 # elapsed clock; empty: 08:00-20:00 Europe/Paris every day.
 NPSAPP_NOTIFICATION_CALENDAR = os.environ.get("NPSAPP_NOTIFICATION_CALENDAR", "")
+# Theme discovery: "tfidf" (default, fast) or "embedding" (multilingual sentence encoder); see bench/themes.py.
+NPSAPP_THEMES_PIPELINE = os.environ.get("NPSAPP_THEMES_PIPELINE", "tfidf")
+if NPSAPP_THEMES_PIPELINE not in ("tfidf", "embedding"):
+    raise ImproperlyConfigured("NPSAPP_THEMES_PIPELINE must be tfidf or embedding")
+NPSAPP_THEMES_DAYS = env_int("NPSAPP_THEMES_DAYS", 90)
 CELERY_BEAT_SCHEDULE = {
     "tickets-reconcile": {
         "task": "followups.tasks.tickets_reconcile_task",
@@ -335,6 +341,11 @@ CELERY_BEAT_SCHEDULE = {
     "responses-retention": {
         "task": "crm.tasks.responses_retention_task",
         "schedule": crontab(minute=30, hour=3),
+    },
+    # Theme discovery over the last NPSAPP_THEMES_DAYS days, and matching of any answer missed.
+    "themes-discover-nightly": {
+        "task": "insights.tasks.themes_discover_nightly_task",
+        "schedule": crontab(minute=15, hour=2),
     },
     # Monday 07:00 in TIME_ZONE (CELERY_TIMEZONE).
     "weekly-digest": {

@@ -21,6 +21,7 @@ urlpatterns = [
     path("account/", include("accounts.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("", include("conversations.urls")),
+    path("", include("insights.urls")),
     path("api/v1/", include("npsapp.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(

@@ -18,7 +18,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import F, QuerySet
 
-from surveys.exports import FORMULA_PREFIXES
+from surveys.exports import CRITERIA_SEPARATOR, FORMULA_PREFIXES
 
 # Each response's values, named for the outer query.
 COLUMNS = {
@@ -39,6 +39,8 @@ COLUMNS = {
     "gender": "customer__gender",
     "region": "customer__region",
     "plan": "customer__plan",
+    "criteria": "criteria",
+    "csat": "csat",
 }
 # str.strip()'s ASCII whitespace, for the full name.
 _WHITESPACE = "E' \\t\\n\\r\\x0b\\x0c'"
@@ -59,6 +61,11 @@ def _quoted(column: str) -> str:
 
 _HIDDEN = "t.x_customer_id IS NULL OR t.x_anonymous"  # no identity: anonymous survey or no customer
 _FULL_NAME = f"btrim(coalesce(t.x_first_name, '') || ' ' || coalesce(t.x_last_name, ''), {_WHITESPACE})"
+# The criteria chosen, one cell: the JSON list's strings joined as exports.response_rows joins them.
+_CRITERIA = (
+    "array_to_string(ARRAY(SELECT jsonb_array_elements_text(coalesce(t.x_criteria, '[]'::jsonb))), "
+    f"'{CRITERIA_SEPARATOR}')"
+)
 # Step 1, per row: each field's text, escaped and blanked as the Python export does.
 _FIELDS_SQL = f"""
     t.x_public_id::text AS public_id,
@@ -75,7 +82,9 @@ _FIELDS_SQL = f"""
     coalesce(t.x_age_band, '') AS age_band,
     coalesce(t.x_gender, '') AS gender,
     {_escaped("coalesce(t.x_region, '')")} AS region,
-    coalesce(t.x_plan, '') AS plan
+    coalesce(t.x_plan, '') AS plan,
+    {_escaped(_CRITERIA)} AS criteria,
+    coalesce(t.x_csat::text, '') AS csat
 """
 # Step 2: quote where needed and join. Codes (ids, times, channels, scores, bands) never need it.
 _LINE_SQL = (
@@ -96,6 +105,8 @@ _LINE_SQL = (
             "f.gender",
             _quoted("f.region"),
             "f.plan",
+            _quoted("f.criteria"),
+            "f.csat",
         ]
     )
     + " || chr(13) || chr(10)"

@@ -124,7 +124,13 @@ def response_columns() -> list[str]:
         _("Gender"),
         _("Region"),
         _("Plan"),
+        _("Criteria"),
+        _("Satisfaction (1–5)"),
     ]
+
+
+# Several criteria chosen share one cell, in the survey's order of options.
+CRITERIA_SEPARATOR = "; "
 
 
 def response_rows(filters: ResponseFilter) -> Iterator[tuple]:
@@ -150,6 +156,8 @@ def response_rows(filters: ResponseFilter) -> Iterator[tuple]:
         "customer__gender",
         "customer__region",
         "customer__plan",
+        "criteria",
+        "csat",
     )
     with _reading(rows.db):
         for (
@@ -170,6 +178,8 @@ def response_rows(filters: ResponseFilter) -> Iterator[tuple]:
             gender,
             region,
             plan,
+            criteria,
+            csat,
         ) in rows.iterator(chunk_size=CHUNK_SIZE):
             identified = customer_id is not None and not is_anonymous
             yield (
@@ -188,6 +198,8 @@ def response_rows(filters: ResponseFilter) -> Iterator[tuple]:
                 gender or "",
                 escape_formula(region or ""),
                 plan or "",
+                escape_formula(CRITERIA_SEPARATOR.join(criteria or [])),
+                "" if csat is None else csat,
             )
 
 

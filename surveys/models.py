@@ -530,6 +530,7 @@ class Theme(models.Model):
 class ThemeSource(models.TextChoices):
     MANUAL = "manual", _("Tagged by staff")
     RULE = "rule", _("Keyword rule")
+    MEANING = "meaning", _("Matched by meaning")
 
 
 class ResponseTheme(models.Model):

@@ -3,7 +3,8 @@
 Matching is on normalised text (case, accents and spacing ignored) and on whole words or
 phrases, so "retard" matches "Retard de livraison" and "en retard!" but "prix" does not
 match "prixe". A theme's English and French keywords apply to every comment: customers
-mix languages.
+mix languages. A clause that denies a problem ("the delivery was not late", "pas de
+retard", "aucun souci") is left out: the customer names a topic they are not complaining about.
 """
 
 import re
@@ -25,6 +26,44 @@ def normalise(text: str) -> str:
     return " ".join(without_accents.split())
 
 
+# Words that deny what follows them ("not late", "pas en retard", "aucun souci").
+NEGATIONS = frozenset(
+    """not no never nothing none nor without isn wasn weren aren didn doesn hasn haven
+    pas jamais aucun aucune rien sans ni""".split()
+)
+# What a customer complains about, in general terms: a denial of one of these is a denied problem.
+PROBLEM_WORDS = frozenset(
+    """late delay delayed slow broken broke damaged faulty defective rude wrong problem problems issue issues
+    crash crashed crashing bug bugs buggy error errors expensive overpriced missing lost out unavailable
+    disappointing bad poor retard lent lente casse cassee abime abimee defectueux desagreable faux fausse
+    probleme problemes souci soucis plante erreur erreurs cher chere chers manquant perdu perdue
+    rupture indisponible mauvais mauvaise nul nulle""".split()
+)
+# A contrast marker ends a concession: "X was not a problem, but Y" is about Y.
+CONTRASTS = frozenset("but however although though mais cependant pourtant toutefois".split())
+_CLAUSE_BREAK = re.compile(r"([.;:!?,()\n]+|\b(?:" + "|".join(sorted(CONTRASTS)) + r")\b)")
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def denies_a_problem(words: list[str]) -> bool:
+    """Whether a clause's words say a problem did not happen: a negation before a problem word, within 3 words."""
+    for i, word in enumerate(words):
+        if word in NEGATIONS and any(following in PROBLEM_WORDS for following in words[i + 1 : i + 4]):
+            return True
+    return False
+
+
+def clause_words(clause: str) -> list[str]:
+    """The words of a normalised clause; an elided "n'" or "l'" is a word of its own."""
+    return _WORD.findall(clause.replace("'", " "))
+
+
+def without_denied_problems(normalised: str) -> str:
+    """`normalised` text with each clause that denies a problem blanked out (the rest unchanged)."""
+    parts = _CLAUSE_BREAK.split(normalised)
+    return "".join(" " if denies_a_problem(clause_words(part)) else part for part in parts)
+
+
 def parse_keywords(text: str) -> list[str]:
     """The normalised keywords of a textarea: one word or phrase per line, blanks and repeats dropped."""
     return _unique(normalise(line) for line in text.splitlines())
@@ -41,8 +80,8 @@ def matching_theme_ids(comment: str, rules: list[tuple[int, list[str]]]) -> set[
     `rules` pairs a theme id with its keywords; keywords are normalised here too, so raw
     lines work as well as `parse_keywords` output.
     """
-    text = normalise(comment)
-    if not text:
+    text = without_denied_problems(normalise(comment))
+    if not text.strip():
         return set()
     matched = set()
     for theme_id, keywords in rules:

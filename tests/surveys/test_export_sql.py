@@ -56,6 +56,9 @@ def test_the_database_writes_the_same_csv_as_python(db):
             invitation__customer=customer,
             customer=customer,
             submitted_at=datetime(2025, 3 + index % 6, 1 + index, 23, 30, tzinfo=UTC),  # winter and summer time
+            # Criteria options are typed by admins: awkward ones too, one or several chosen, or none.
+            criteria=[] if index % 3 == 0 else ([text, "Delivery"] if index % 3 == 1 else [text]),
+            csat=None if index % 4 == 0 else 1 + index % 5,
         )
     ResponseFactory(score=6, comment="no customer", customer=None)
     filters = ResponseFilter(start=date(2025, 1, 1), end=date(2025, 12, 31))

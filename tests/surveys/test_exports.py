@@ -250,3 +250,13 @@ def test_cases_are_one_query_with_a_subquery_not_a_list_of_ids(db):
     assert sql.count("SELECT") >= 2  # the responses are a subquery
     assert len(sql) < 4000
     assert len(lines) == 1  # no customer bought Lighting: the header only
+
+
+def test_criteria_and_satisfaction_are_exported(client, manager):
+    ResponseFactory(score=4, criteria=["Delivery", "Price"], csat=2)
+    ResponseFactory(score=9, criteria=[], csat=None)
+    client.force_login(manager)
+    rows = {row["Score"]: row for row in _rows(_download(client, RESPONSES_URL))}
+    assert rows["4"]["Criteria"] == "Delivery; Price"
+    assert rows["4"]["Satisfaction (1–5)"] == "2"
+    assert rows["9"]["Criteria"] == rows["9"]["Satisfaction (1–5)"] == ""

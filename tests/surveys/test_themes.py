@@ -67,6 +67,14 @@ def test_rule_keywords_merges_both_languages_without_repeats():
         ("late delivery and support was useless", {DELIVERY, SUPPORT}),
         ("", set()),
         ("Parfait, rien à dire", set()),
+        # A denied problem is not what the customer complains about...
+        ("Pas de retard, et pas cher du tout !", set()),
+        ("Le colis n'était pas en retard, mais le S.A.V. ne répond pas", {SUPPORT}),
+        ("The product was not too expensive but the late delivery hurt", {DELIVERY}),
+        ("It wasn't a late delivery at all, great!", set()),
+        # ...but the rest of the comment still counts, and a negation of something else changes nothing.
+        ("Retard de livraison, le prix n'est pas un problème", {DELIVERY}),
+        ("Pas content: livraison en retard", {DELIVERY}),
     ],
 )
 def test_matching_theme_ids(comment, expected):
