@@ -202,7 +202,7 @@ class Stack:
         wait_for(lambda: _http_ok(base + "/healthz/"), timeout=30, what=f"{name} to answer")
         return base
 
-    def wait_for_log(self, name: str, needle: str, timeout: float = 30):
+    def wait_for_log(self, name: str, needle: str, timeout: float = 60):
         wait_for(lambda: needle in self.log(name), timeout=timeout, what=f"{needle!r} in {name}'s log")
 
     def stop(self):
