@@ -5,35 +5,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('surveys', '0013_responsetheme_source_meaning'),
+        ("surveys", "0013_responsetheme_source_meaning"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='response',
-            name='location',
-            field=models.CharField(blank=True, max_length=60, verbose_name='location'),
+            model_name="response",
+            name="location",
+            field=models.CharField(blank=True, max_length=60, verbose_name="location"),
         ),
         migrations.AddField(
-            model_name='survey',
-            name='embed_origins',
-            field=models.TextField(blank=True, help_text='One origin per line, e.g. https://www.example.com. Only these sites may show the public page in a frame; empty: no site may.', validators=[surveys.embed.validate_embed_origins], verbose_name='sites allowed to embed the public page'),
+            model_name="survey",
+            name="embed_origins",
+            field=models.TextField(
+                blank=True,
+                help_text="One origin per line, e.g. https://www.example.com. Only these sites may show the public page in a frame; empty: no site may.",
+                validators=[surveys.embed.validate_embed_origins],
+                verbose_name="sites allowed to embed the public page",
+            ),
         ),
         migrations.AlterField(
-            model_name='dailynps',
-            name='channel',
-            field=models.CharField(choices=[('email', 'Email'), ('public_form', 'Public feedback form'), ('in_store', 'In store')], max_length=20),
+            model_name="dailynps",
+            name="channel",
+            field=models.CharField(
+                choices=[("email", "Email"), ("public_form", "Public feedback form"), ("in_store", "In store")],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='invitation',
-            name='channel',
-            field=models.CharField(choices=[('email', 'Email'), ('public_form', 'Public feedback form'), ('in_store', 'In store')], default='email', max_length=20),
+            model_name="invitation",
+            name="channel",
+            field=models.CharField(
+                choices=[("email", "Email"), ("public_form", "Public feedback form"), ("in_store", "In store")],
+                default="email",
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='response',
-            name='channel',
-            field=models.CharField(choices=[('email', 'Email'), ('public_form', 'Public feedback form'), ('in_store', 'In store')], default='email', max_length=20),
+            model_name="response",
+            name="channel",
+            field=models.CharField(
+                choices=[("email", "Email"), ("public_form", "Public feedback form"), ("in_store", "In store")],
+                default="email",
+                max_length=20,
+            ),
         ),
     ]
