@@ -1,5 +1,7 @@
 """The public page outside the app: framed on the company's site, and a shop's poster."""
 
+import csv
+import io
 import struct
 import zlib
 
@@ -230,3 +232,28 @@ def test_dashboard_filters_on_the_in_store_channel(client, manager, public_surve
     assert page.status_code == 200
     current = page.context["dashboard"].current
     assert (current.n, current.promoters) == (1, 1)
+
+
+def test_location_in_the_export_the_api_and_the_admin(client, manager, admin_user, public_survey):
+    from rest_framework.test import APIClient
+
+    from integrations.choices import TokenScope
+    from integrations.services import api_token_create
+    from surveys import services
+
+    services.response_submit_public(survey=public_survey, score=5, location="=Lille")
+    client.force_login(manager)
+    lines = client.get(reverse("surveys:export_responses"))
+    rows = list(csv.DictReader(io.StringIO(b"".join(lines.streaming_content).decode("utf-8-sig"), newline="")))
+    assert (rows[0]["Channel"], rows[0]["Location"]) == ("in_store", "'=Lille")
+
+    api = APIClient()
+    key = api_token_create(name="BI", scope=TokenScope.READ, created_by=admin_user)[1]
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    body = api.get(reverse("api:responses")).json()
+    row = body["results"][0] if "results" in body else body[0]
+    assert (row["channel"], row["location"]) == ("in_store", "=Lille")
+
+    client.force_login(admin_user)
+    listing = client.get(reverse("admin:surveys_response_changelist"), {"channel__exact": "in_store"})
+    assert "=Lille" in listing.text
