@@ -257,3 +257,17 @@ def test_location_in_the_export_the_api_and_the_admin(client, manager, admin_use
     client.force_login(admin_user)
     listing = client.get(reverse("admin:surveys_response_changelist"), {"channel__exact": "in_store"})
     assert "=Lille" in listing.text
+
+
+def test_admin_gives_the_script_tag_and_the_poster_link(client, admin_user, public_survey):
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:surveys_survey_change", args=[public_survey.pk]))
+    script = settings.SITE_URL + reverse("surveys:embed_script", args=[public_survey.public_id])
+    assert f'&lt;script src="{script}" async&gt;&lt;/script&gt;' in page.text
+    assert reverse("surveys:poster", args=[public_survey.public_id]) in page.text
+
+    data = {"embed_origins": "https://shop.example.com/feedback"}
+    form = page.context["adminform"].form
+    bound = form.__class__(data={**form.initial, **data}, instance=public_survey)
+    assert not bound.is_valid()
+    assert "no path" in str(bound.errors["embed_origins"])
