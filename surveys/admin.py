@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Count
 from django.urls import reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
@@ -35,7 +35,7 @@ class SurveyAdmin(TranslationAdmin):
     )
     list_filter = ("brand", "is_active", "is_anonymous", "public_form_enabled")
     search_fields = ("name",)
-    readonly_fields = ("public_id", "public_form_link", "missing_texts")
+    readonly_fields = ("public_id", "public_form_link", "embed_snippet", "poster_link", "missing_texts")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = (
         (None, {"fields": ("name", "brand", "team", "is_active", "is_anonymous", "missing_texts")}),
@@ -80,6 +80,9 @@ class SurveyAdmin(TranslationAdmin):
                     "public_form_enabled",
                     "public_id",
                     "public_form_link",
+                    "embed_origins",
+                    "embed_snippet",
+                    "poster_link",
                 )
             },
         ),
@@ -128,6 +131,21 @@ class SurveyAdmin(TranslationAdmin):
             return _("Not published.")
         return settings.SITE_URL + reverse("surveys:public_feedback", args=[survey.public_id])
 
+    @admin.display(description=_("script tag for the company's site"))
+    def embed_snippet(self, survey):
+        if not survey.pk or not survey.public_form_enabled or not survey.embed_origin_list:
+            return _("Publish the page and list the sites allowed to embed it.")
+        src = settings.SITE_URL + reverse("surveys:embed_script", args=[survey.public_id])
+        return format_html('<code>&lt;script src="{}" async&gt;&lt;/script&gt;</code>', src)
+
+    @admin.display(description=_("poster for a shop"))
+    def poster_link(self, survey):
+        if not survey.pk or not survey.public_form_enabled:
+            return _("Not published.")
+        return format_html(
+            '<a href="{}">{}</a>', reverse("surveys:poster", args=[survey.public_id]), _("Make a printable poster")
+        )
+
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
@@ -154,8 +172,8 @@ class ResponseRevisionInline(admin.TabularInline):
 class ResponseAdmin(admin.ModelAdmin):
     """Responses are what customers said: staff read them, nobody edits them here."""
 
-    list_display = ("submitted_at", "survey", "customer", "score", "channel")
-    list_filter = ("survey", "channel", "score")
+    list_display = ("submitted_at", "survey", "customer", "score", "channel", "location")
+    list_filter = ("survey", "channel", "score", "location")
     date_hierarchy = "submitted_at"
     search_fields = ("comment", "customer__email", "customer__last_name")
     list_select_related = ("survey", "customer")

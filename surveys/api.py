@@ -238,6 +238,7 @@ class ResponseSerializer(ApiModelSerializer):
             "criteria",
             "csat",
             "language",
+            "location",
             "submitted_at",
             "corrected_at",
             "resurvey",

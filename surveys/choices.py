@@ -11,6 +11,8 @@ class Segment(models.TextChoices):
 class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
     PUBLIC_FORM = "public_form", _("Public feedback form")
+    # The public page reached from a poster's QR code in a shop (Response.location says which).
+    IN_STORE = "in_store", _("In store")
 
 
 class DeliveryStatus(models.TextChoices):

@@ -41,6 +41,7 @@ COLUMNS = {
     "plan": "customer__plan",
     "criteria": "criteria",
     "csat": "csat",
+    "location": "location",
 }
 # str.strip()'s ASCII whitespace, for the full name.
 _WHITESPACE = "E' \\t\\n\\r\\x0b\\x0c'"
@@ -84,7 +85,8 @@ _FIELDS_SQL = f"""
     {_escaped("coalesce(t.x_region, '')")} AS region,
     coalesce(t.x_plan, '') AS plan,
     {_escaped(_CRITERIA)} AS criteria,
-    coalesce(t.x_csat::text, '') AS csat
+    coalesce(t.x_csat::text, '') AS csat,
+    {_escaped("t.x_location")} AS location
 """
 # Step 2: quote where needed and join. Codes (ids, times, channels, scores, bands) never need it.
 _LINE_SQL = (
@@ -107,6 +109,7 @@ _LINE_SQL = (
             "f.plan",
             _quoted("f.criteria"),
             "f.csat",
+            _quoted("f.location"),
         ]
     )
     + " || chr(13) || chr(10)"

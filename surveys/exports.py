@@ -126,6 +126,7 @@ def response_columns() -> list[str]:
         _("Plan"),
         _("Criteria"),
         _("Satisfaction (1–5)"),
+        _("Location"),
     ]
 
 
@@ -158,6 +159,7 @@ def response_rows(filters: ResponseFilter) -> Iterator[tuple]:
         "customer__plan",
         "criteria",
         "csat",
+        "location",
     )
     with _reading(rows.db):
         for (
@@ -180,6 +182,7 @@ def response_rows(filters: ResponseFilter) -> Iterator[tuple]:
             plan,
             criteria,
             csat,
+            location,
         ) in rows.iterator(chunk_size=CHUNK_SIZE):
             identified = customer_id is not None and not is_anonymous
             yield (
@@ -200,6 +203,7 @@ def response_rows(filters: ResponseFilter) -> Iterator[tuple]:
                 plan or "",
                 escape_formula(CRITERIA_SEPARATOR.join(criteria or [])),
                 "" if csat is None else csat,
+                escape_formula(location),
             )
 
 

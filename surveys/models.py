@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from surveys import branding, scoring
 from surveys.choices import Channel, DeliveryStatus, Segment, SlaClock
+from surveys.embed import LOCATION_MAX_LENGTH, embed_origins_from_text, validate_embed_origins
 
 COMMENT_MAX_LENGTH = 5000
 CRITERIA_MAX_OPTIONS = 6
@@ -191,6 +192,15 @@ class Survey(models.Model):
     public_form_enabled = models.BooleanField(
         _("public feedback page"), default=False, help_text=_("A page anyone can answer, without an invitation.")
     )
+    embed_origins = models.TextField(
+        _("sites allowed to embed the public page"),
+        blank=True,
+        validators=[validate_embed_origins],
+        help_text=_(
+            "One origin per line, e.g. https://www.example.com. Only these sites may show the public "
+            "page in a frame; empty: no site may."
+        ),
+    )
 
     # Distribution.
     link_valid_days = models.PositiveSmallIntegerField(
@@ -252,6 +262,11 @@ class Survey(models.Model):
     @property
     def question_text(self) -> str:
         return self.question or DEFAULT_QUESTION % {"brand": self.brand.name}
+
+    @property
+    def embed_origin_list(self) -> list[str]:
+        """The origins allowed to frame the public page, as the CSP frame-ancestors lists them."""
+        return embed_origins_from_text(self.embed_origins)
 
     @property
     def comment_prompt_text(self) -> str:
@@ -426,6 +441,9 @@ class Response(models.Model):
     csat = models.PositiveSmallIntegerField(
         _("satisfaction (1–5)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
+    # The shop whose poster the answer came from (channel "in store"); set only from a signed
+    # label in the poster's QR code, so a respondent cannot make one up.
+    location = models.CharField(_("location"), max_length=LOCATION_MAX_LENGTH, blank=True)
     contact_email = models.EmailField(
         _("email given on the public form"), blank=True, help_text=_("Only for answers without an invitation.")
     )

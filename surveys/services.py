@@ -269,11 +269,14 @@ def response_submit_public(
     language: str = "",
     criteria: list[str] | None = None,
     csat: int | None = None,
+    location: str = "",
 ) -> Response:
     """Record an answer from the survey's public feedback page (no invitation, no customer).
 
     The optional email is kept so that someone can answer back, except on an anonymous
-    survey, where nothing identifying is stored. Raises PublicFormClosed or ValidationError.
+    survey, where nothing identifying is stored. A `location` (the shop label from a poster's
+    signed QR code, checked by the caller) makes it an in-store answer. Raises PublicFormClosed
+    or ValidationError.
     """
     if not (survey.public_form_enabled and survey.is_active):
         raise PublicFormClosed
@@ -281,7 +284,8 @@ def response_submit_public(
         survey=survey,
         invitation=None,
         customer=None,
-        channel=Channel.PUBLIC_FORM,
+        channel=Channel.IN_STORE if location else Channel.PUBLIC_FORM,
+        location=location,
         score=score,
         comment=(comment or "").strip(),
         language=language,

@@ -24,3 +24,12 @@ from surveys import dashboard_views  # noqa: E402
 urlpatterns += [
     path("dashboard/follow-up/", dashboard_views.dashboard_followup, name="dashboard_followup"),
 ]
+
+from surveys import embed_views  # noqa: E402
+
+urlpatterns += [
+    path("f/<uuid:public_id>/embed.js", embed_views.embed_script, name="embed_script"),
+    path("f/<uuid:public_id>/qr.svg", embed_views.qr_svg, name="public_qr_svg"),
+    path("f/<uuid:public_id>/qr.png", embed_views.qr_png, name="public_qr_png"),
+    path("f/<uuid:public_id>/poster/", embed_views.poster, name="poster"),
+]

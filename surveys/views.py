@@ -2,18 +2,19 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.cache import cache_control
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from npsapp import roles
 from npsapp.replicas import reads_from_replica, replica_lag_minutes
 from npsapp.roles import role_required
-from surveys import ratelimit, reports, scoring, selectors, services
+from surveys import embed, ratelimit, reports, scoring, selectors, services
 from surveys.filters import DashboardFilterForm, ResponseFilter, filter_choices
 from surveys.forms import PublicResponseForm, ResponseForm
 from surveys.models import CORRECTION_WINDOW, Brand, Invitation, Survey
@@ -116,6 +117,8 @@ def _page_context(request, survey, form=None, **extra) -> dict:
         "language_links": _language_links(request),
         "switch_param": SWITCH_LANGUAGE_PARAM,
         "segment_prompts": survey.segment_prompts,
+        "location_param": embed.LOCATION_PARAM,
+        "location_token": getattr(request, "poster_location_token", ""),
         **extra,
     }
 
@@ -301,11 +304,24 @@ def _public_thanks_redirect(survey: Survey, *, score: int | None, contactable: b
     return HttpResponseRedirect(f"{url}?r={ticket}&{LANGUAGE_PARAM}={translation.get_language()}")
 
 
+@csrf_exempt  # No cookie in a third-party frame: embed.cross_site_post checks instead.
 @require_http_methods(["GET", "POST"])
 def public_feedback(request, public_id):
     """A survey's public feedback page: anyone may answer, without an invitation."""
     survey = _public_survey(public_id)
+    if request.method == "POST" and embed.cross_site_post(request):
+        raise PermissionDenied
+    page = _public_feedback_page(request, survey)
+    embed.frame_headers(page, survey.embed_origin_list)
+    return page
+
+
+def _public_feedback_page(request, survey):
     language = _activate_language(request)
+    # A poster's QR code: the shop's label, signed; a forged or missing one is no location.
+    location_token = request.POST.get(embed.LOCATION_PARAM) or request.GET.get(embed.LOCATION_PARAM) or ""
+    location = embed.location_from_token(public_id=survey.public_id, token=location_token)
+    request.poster_location_token = location_token if location else ""
     if request.method == "POST":
         if SWITCH_LANGUAGE_PARAM in request.POST:
             form = _form_initial_from_post(PublicResponseForm, request.POST, survey)
@@ -321,7 +337,7 @@ def public_feedback(request, public_id):
         if form.is_valid():
             answer = form.answer()
             try:
-                services.response_submit_public(survey=survey, language=language, **answer)
+                services.response_submit_public(survey=survey, language=language, location=location, **answer)
             except services.PublicFormClosed as exc:
                 raise Http404 from exc
             except ValidationError as exc:
@@ -364,7 +380,9 @@ def public_thanks(request, public_id):
         deadline_words=_deadline_words(survey) if segment == "detractor" else "",
         can_change=False,
     )
-    return render(request, "surveys/thanks.html", context)
+    page = render(request, "surveys/thanks.html", context)
+    embed.frame_headers(page, survey.embed_origin_list)
+    return page
 
 
 # --- Brand stylesheet -----------------------------------------------------------------------------------

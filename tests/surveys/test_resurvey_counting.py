@@ -56,7 +56,7 @@ def test_the_dashboard_counts_resurvey_answers_only_when_asked(client, manager, 
 def test_the_page_says_who_is_counted(client, manager, answers):
     client.force_login(manager)
     html = client.get(URL).content.decode()
-    assert "Counted: answers by Email, Public feedback form; recovery re-survey answers left out." in html
+    assert "Counted: answers by Email, Public feedback form, In store; recovery re-survey answers left out." in html
     html = client.get(URL, {"channel": "email", "resurveys": "include"}).content.decode()
     assert "Counted: answers by Email; recovery re-survey answers included." in html
     html = client.get(URL, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
