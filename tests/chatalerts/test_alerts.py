@@ -306,3 +306,37 @@ def test_admin_labels_are_in_french(admin_client, team):
     content = page.content.decode()
     for label in ("Plateforme de discussion", "Nouveau détracteur critique (note de 0 à 3)", "Alertes"):
         assert label in content, label
+
+
+# --- Privacy ----------------------------------------------------------------------------------------
+
+
+def test_erasing_the_customer_empties_their_chat_alerts_and_stops_one_not_yet_sent(
+    receiver, team, admin_user, django_capture_on_commit_callbacks
+):
+    from crm.privacy import customer_erase
+
+    _destination(team, ChatPlatform.SLACK, receiver.base_url)
+    failing = _destination(team, ChatPlatform.MATTERMOST, "http://127.0.0.1:9")
+    jeanne = CustomerFactory(first_name="Jeanne", last_name="Dupont")
+    ticket = _answer(django_capture_on_commit_callbacks, team=team, customer=jeanne, comment="Mon colis")
+    paul = CustomerFactory(first_name="Paul", last_name="Durand")
+    someone_else = _answer(django_capture_on_commit_callbacks, team=team, customer=paul, comment="Autre chose")
+
+    customer_erase(customer=jeanne, actor=admin_user)
+
+    sent, pending = (
+        _chat_deliveries().filter(payload={}).order_by("id"),
+        _chat_deliveries().filter(subscription_id=failing.pk, payload={}),
+    )
+    assert sent.count() == 2
+    [not_sent] = pending
+    assert (not_sent.status, not_sent.next_attempt_at) == (DeliveryStatus.FAILED, None)
+    assert "erased" in not_sent.last_error
+    logged = json.dumps(list(_chat_deliveries().values_list("payload", flat=True)), ensure_ascii=False)
+    assert "Jeanne" not in logged and "Mon colis" not in logged
+    assert "Paul Durand" in logged and "Autre chose" in logged
+    # Another customer's alerts are left alone.
+    others = [d for d in _chat_deliveries() if d.payload]
+    assert len(others) == 2 and all(str(someone_else.public_id) in json.dumps(d.payload) for d in others)
+    assert ticket.public_id != someone_else.public_id
