@@ -340,3 +340,19 @@ def test_erasing_the_customer_empties_their_chat_alerts_and_stops_one_not_yet_se
     others = [d for d in _chat_deliveries() if d.payload]
     assert len(others) == 2 and all(str(someone_else.public_id) in json.dumps(d.payload) for d in others)
     assert ticket.public_id != someone_else.public_id
+
+
+def test_admin_list_of_destinations_makes_the_same_queries_for_one_or_many(
+    admin_client, team, other_team, django_assert_num_queries
+):
+    url = reverse("admin:chatalerts_chatdestination_changelist")
+    _destination(team, ChatPlatform.SLACK, "http://127.0.0.1:9")
+    admin_client.get(url)  # the session and permissions, cached from here on
+    with django_assert_num_queries(QUERIES := 7) as one:
+        admin_client.get(url)
+    for platform in ChatPlatform.values:
+        _destination(other_team, platform, "http://127.0.0.1:9")
+    with django_assert_num_queries(QUERIES) as many:
+        page = admin_client.get(url)
+    assert page.context["cl"].result_count == 5
+    assert len(one.captured_queries) == len(many.captured_queries)
