@@ -139,6 +139,24 @@ def test_a_critical_detractor_reaches_every_platform_of_the_team_in_its_own_form
     ] * 4
 
 
+def test_an_answer_on_the_public_feedback_page_alerts_the_team_without_a_customer(
+    client, receiver, team, django_capture_on_commit_callbacks
+):
+    _destination(team, ChatPlatform.MATTERMOST, receiver.base_url)
+    survey = SurveyFactory(team=team, public_form_enabled=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("surveys:public_feedback", args=[survey.public_id]),
+            {"score": 1, "comment": "Rude staff", "email": "someone@example.com", "lang": "en"},
+        )
+
+    [(path, body)] = receiver.received
+    attachment = body["attachments"][0]
+    assert attachment["title"] == "New critical detractor: 1/10"
+    assert [field["title"] for field in attachment["fields"]] == ["Score", "Survey", "Case"]
+    assert "someone@example.com" not in json.dumps(body)
+
+
 @pytest.mark.parametrize("score", [4, 6, 8])
 def test_a_detractor_above_3_or_a_passive_sends_no_alert(receiver, team, score, django_capture_on_commit_callbacks):
     _destination(team, ChatPlatform.SLACK, receiver.base_url)
