@@ -224,6 +224,24 @@ def test_a_customer_reply_on_the_reply_page_alerts_the_team(
     assert body["attachments"][0]["title"] == f"The customer replied on case {ticket.reference}"
 
 
+def test_a_customer_reply_is_also_a_signed_webhook_event(client, agent, team, django_capture_on_commit_callbacks):
+    standard = WebhookSubscription.objects.create(
+        name="CRM", url="http://127.0.0.1:9/hook", events=["case.customer_replied"], allow_private_addresses=True
+    )
+    ticket = _answer(django_capture_on_commit_callbacks, team=team, score=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        message = conversation_services.message_reply_send(ticket=ticket, actor=agent, subject="Sorry", body="Hello")
+    with mock.patch("integrations.webhooks._http_post") as post:
+        post.return_value = mock.Mock(status_code=204, reason="")
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("conversations:customer_reply", args=[message.reply_token]), {"body": "Still broken"})
+
+    [delivery] = WebhookDelivery.objects.filter(subscription=standard)
+    assert (delivery.event, delivery.status) == ("case.customer_replied", DeliveryStatus.SUCCEEDED)
+    assert delivery.payload["data"]["case"]["id"] == str(ticket.public_id)
+    assert "webhook-signature" in post.call_args.kwargs["headers"]
+
+
 def test_a_failing_destination_is_retried_and_never_delays_the_case(receiver, team, django_capture_on_commit_callbacks):
     _destination(team, ChatPlatform.SLACK, receiver.base_url)
     receiver.handler.status = 500
