@@ -157,6 +157,16 @@ def test_an_answer_on_the_public_feedback_page_alerts_the_team_without_a_custome
     assert "someone@example.com" not in json.dumps(body)
 
 
+def test_a_long_comment_is_cut_in_the_alert(receiver, team, django_capture_on_commit_callbacks):
+    _destination(team, ChatPlatform.TEAMS, receiver.base_url)
+    _answer(django_capture_on_commit_callbacks, team=team, score=2, comment="word " * 400)
+
+    [(_path, body)] = receiver.received
+    card = body["attachments"][0]["content"]
+    [quote] = [run["text"] for block in card["body"] for run in block.get("inlines", []) if run.get("italic")]
+    assert len(quote) <= 300 and quote.endswith("word…")
+
+
 @pytest.mark.parametrize("score", [4, 6, 8])
 def test_a_detractor_above_3_or_a_passive_sends_no_alert(receiver, team, score, django_capture_on_commit_callbacks):
     _destination(team, ChatPlatform.SLACK, receiver.base_url)
