@@ -19,6 +19,7 @@ from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from conversations import services as conversation_services
 from conversations.models import Message
@@ -26,6 +27,7 @@ from crm.choices import PrivacyAction
 from crm.models import Customer, CustomerEvent, PrivacyEvent
 from crm.services import external_id_digest
 from followups.models import Ticket, TicketEvent
+from integrations.choices import DeliveryStatus, SubscriptionKind
 from integrations.models import WebhookDelivery
 from surveys.models import Invitation, Response, ResponseRevision, ResponseTheme
 
@@ -270,6 +272,9 @@ def customer_erase(*, customer: Customer, actor) -> None:
         "webhook_payloads_redacted": _redact_webhook_payloads(
             external_id=original_external_id,
             response_ids=[str(public_id) for public_id in responses.values_list("public_id", flat=True)],
+        )
+        + _redact_chat_alerts(
+            case_ids=[str(p) for p in Ticket.objects.filter(id__in=ticket_ids).values_list("public_id", flat=True)]
         ),
         **conversation_services.customer_messages_erase(customer=customer, ticket_ids=ticket_ids),
     }
@@ -295,6 +300,25 @@ def _redact_webhook_payloads(*, external_id: str, response_ids: list[str]) -> in
         changed.append(delivery)
     WebhookDelivery.objects.bulk_update(changed, ["payload"])
     return len(changed)
+
+
+def _redact_chat_alerts(*, case_ids: list[str]) -> int:
+    """Chat alerts in the delivery log (a name, a comment) are emptied; one not yet sent never goes.
+
+    A chat message has no ids of its own: each carries the link to its case, with the case's id.
+    """
+    if not case_ids:
+        return 0
+    about_cases = Q()
+    for case_id in case_ids:
+        about_cases |= Q(payload__icontains=case_id)
+    deliveries = WebhookDelivery.objects.filter(about_cases, subscription__kind=SubscriptionKind.CHAT)
+    deliveries.filter(status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.FAILED,
+        next_attempt_at=None,
+        last_error=gettext("The customer's data was erased before it was sent."),
+    )
+    return deliveries.exclude(payload={}).update(payload={})
 
 
 def _still_identifiable_q() -> Q:

@@ -272,7 +272,7 @@ def _ticket_open(*, response: Response, kind: str, priority: str, due) -> Ticket
                     new_value=_display(ticket.assignee),
                     at=now,
                 )
-            webhook_events.emit(WebhookEvent.CASE_OPENED, lambda: webhooks.case_event_data(ticket))
+            webhook_events.emit(WebhookEvent.CASE_OPENED, lambda: webhooks.case_event_data(ticket), subject=ticket)
     except IntegrityError:
         # A concurrent run opened it first: the unique response claims the work.
         return Ticket.objects.get(response=response)
@@ -313,7 +313,7 @@ def ticket_open_outreach(*, customer, survey, reason: str, actor) -> Ticket:
         first_contact_due_at=sla.first_contact_due(now, hours=OUTREACH_FIRST_CONTACT_HOURS),
     )
     _event(ticket=ticket, actor=actor, kind=EventKind.OPENED, body=reason, at=now)
-    webhook_events.emit(WebhookEvent.CASE_OPENED, lambda: webhooks.case_event_data(ticket))
+    webhook_events.emit(WebhookEvent.CASE_OPENED, lambda: webhooks.case_event_data(ticket), subject=ticket)
     return ticket
 
 
@@ -483,7 +483,7 @@ def ticket_set_status(
     if body.strip():
         ticket_add_note(ticket=ticket, actor=actor, body=body)
     if target in DONE_STATUSES and not was_done:
-        webhook_events.emit(WebhookEvent.CASE_RESOLVED, lambda: webhooks.case_event_data(ticket))
+        webhook_events.emit(WebhookEvent.CASE_RESOLVED, lambda: webhooks.case_event_data(ticket), subject=ticket)
     return ticket
 
 
@@ -538,6 +538,7 @@ def ticket_customer_replied(*, ticket: Ticket, body: str = "", at=None, key: str
     if reopened:
         _event(ticket=ticket, actor=None, kind=EventKind.REOPENED, new_value=REOPENED_BY_CUSTOMER, at=now)
     _event(ticket=ticket, actor=None, kind=EventKind.CUSTOMER_REPLIED, body=body.strip(), at=at)
+    webhook_events.emit(WebhookEvent.CASE_CUSTOMER_REPLIED, lambda: webhooks.case_event_data(ticket), subject=ticket)
     _notify(ticket=ticket, kind=NotificationKind.REPLY, now=now, key=key[:64], later=True)
     return ticket
 
@@ -649,7 +650,7 @@ def ticket_mark_breached(*, ticket: Ticket, now) -> bool:
         return False
     ticket.breached_at = now
     _event(ticket=ticket, actor=None, kind=EventKind.BREACHED, field="breached_at", new_value=_display(now), at=now)
-    webhook_events.emit(WebhookEvent.CASE_BREACHED, lambda: webhooks.case_event_data(ticket))
+    webhook_events.emit(WebhookEvent.CASE_BREACHED, lambda: webhooks.case_event_data(ticket), subject=ticket)
     _notify(ticket=ticket, kind=NotificationKind.BREACH, now=now)
     return True
 

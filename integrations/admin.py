@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from integrations import events, services
-from integrations.choices import WebhookEvent
+from integrations.choices import SubscriptionKind, WebhookEvent
 from integrations.models import ApiToken, WebhookDelivery, WebhookSubscription
 
 
@@ -110,6 +110,10 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
     list_filter = ("is_active",)
     search_fields = ("name", "url")
     readonly_fields = ("secret", "signature_help", "deliveries_link", "created_at")
+
+    def get_queryset(self, request):
+        # Chat destinations are subscriptions too, edited on their own page (Chat alerts).
+        return super().get_queryset(request).filter(kind=SubscriptionKind.STANDARD)
 
     def get_fields(self, request, obj=None):
         fields = list(self.form.Meta.fields)

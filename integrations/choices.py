@@ -13,6 +13,14 @@ class WebhookEvent(models.TextChoices):
     CASE_OPENED = "case.opened", _("Case opened")
     CASE_BREACHED = "case.breached", _("Case past its first-contact deadline")
     CASE_RESOLVED = "case.resolved", _("Case resolved")
+    CASE_CUSTOMER_REPLIED = "case.customer_replied", _("Customer replied on a case")
+
+
+class SubscriptionKind(models.TextChoices):
+    """How a receiver is sent an event: signed JSON (Standard Webhooks), or a chat platform's own message."""
+
+    STANDARD = "standard", _("Standard Webhooks")
+    CHAT = "chat", _("Chat message")
 
 
 class DeliveryStatus(models.TextChoices):

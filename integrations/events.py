@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from integrations import webhooks
-from integrations.choices import DeliveryStatus
+from integrations.choices import DeliveryStatus, SubscriptionKind
 from integrations.models import WebhookDelivery, WebhookSubscription
 from npsapp.publish import publish, publish_on_commit
 
@@ -49,43 +49,69 @@ def subscriptions_changed() -> None:
     _none_active_until = 0.0
 
 
-def _subscriptions_for(event: str) -> list[WebhookSubscription]:
+def _active_subscriptions() -> list[WebhookSubscription]:
     global _none_active_until
     if time.monotonic() < _none_active_until:
         return []
     active = list(WebhookSubscription.objects.filter(is_active=True))
     if not active:
         _none_active_until = time.monotonic() + NONE_ACTIVE_FOR
-    return [s for s in active if s.wants(event)]
+    return active
 
 
-def emit(event: str, build_data: Callable[[], dict]) -> list[WebhookDelivery]:
+# Apps above this one that turn events into deliveries of their own (the chat alerts) register a
+# source here: `source(event=..., subject=...)` returns (subscription, payload) pairs, written in
+# the same savepoint as the webhook deliveries. A source is asked only when some active
+# subscription of another kind than Standard Webhooks wants the event.
+OutboxSource = Callable[..., list[tuple[WebhookSubscription, dict]]]
+_sources: list[OutboxSource] = []
+
+
+def source_register(source: OutboxSource) -> None:
+    if source not in _sources:
+        _sources.append(source)
+
+
+def emit(event: str, build_data: Callable[[], dict], *, subject=None) -> list[WebhookDelivery]:
     """Queue `event` for every active subscription that wants it; `build_data()` gives its "data".
 
     `build_data` is called only when some subscription wants the event: most installations have
-    none, and the payload reads the case's survey, answer and customer. Call it inside the
-    transaction of the change it reports. Never raises: a webhook problem must not fail a
-    customer's answer or an agent's action (it is logged instead).
+    none, and the payload reads the case's survey, answer and customer. `subject` (the case) is
+    handed to the registered sources. Call it inside the transaction of the change it reports.
+    Never raises: a webhook problem must not fail a customer's answer or an agent's action (it
+    is logged instead).
     """
     try:
-        subscriptions = _subscriptions_for(event)
-        if not subscriptions:
+        active = [s for s in _active_subscriptions() if s.wants(event)]
+        if not active:
             return []
-        payload = build_data()
         now = timezone.now()
         deliveries = []
-        for subscription in subscriptions:
-            public_id = uuid.uuid4()
-            deliveries.append(
-                WebhookDelivery(
-                    public_id=public_id,
-                    subscription=subscription,
-                    event=event,
-                    payload=webhooks.payload_build(event_id=str(public_id), event=event, created_at=now, data=payload),
-                    created_at=now,
-                    next_attempt_at=now,
+        standard = [s for s in active if s.kind == SubscriptionKind.STANDARD]
+        if standard:
+            data = build_data()
+            for subscription in standard:
+                public_id = uuid.uuid4()
+                deliveries.append(
+                    WebhookDelivery(
+                        public_id=public_id,
+                        subscription=subscription,
+                        event=event,
+                        payload=webhooks.payload_build(event_id=str(public_id), event=event, created_at=now, data=data),
+                        created_at=now,
+                        next_attempt_at=now,
+                    )
                 )
-            )
+        if subject is not None and len(standard) < len(active):
+            for source in _sources:
+                for subscription, payload in source(event=event, subject=subject):
+                    deliveries.append(
+                        WebhookDelivery(
+                            subscription=subscription, event=event, payload=payload, created_at=now, next_attempt_at=now
+                        )
+                    )
+        if not deliveries:
+            return []
         # A savepoint: should the insert fail, the caller's transaction carries on without it.
         with transaction.atomic():
             WebhookDelivery.objects.bulk_create(deliveries)
@@ -124,6 +150,14 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
     elif not subscription.is_active:
         result = webhooks.AttemptResult(
             delivered=False, error=_("The subscription was deactivated before delivery."), permanent=True
+        )
+    elif subscription.kind != SubscriptionKind.STANDARD:
+        # A chat platform's incoming webhook: its own message as the body, nothing to verify.
+        result = webhooks.post(
+            url=subscription.url,
+            body=webhooks.body_encode(delivery.payload),
+            headers=webhooks.plain_headers(),
+            allow_private=subscription.allow_private_addresses,
         )
     else:
         timestamp = int(timezone.now().timestamp())

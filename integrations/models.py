@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from integrations.choices import DeliveryStatus, TokenScope, WebhookEvent
+from integrations.choices import DeliveryStatus, SubscriptionKind, TokenScope, WebhookEvent
 
 
 def new_webhook_secret() -> str:
@@ -55,6 +55,11 @@ class WebhookSubscription(models.Model):
         help_text=_("Only for receivers inside your own network."),
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # A chat destination (chatalerts.ChatDestination, a subscription of kind "chat") is sent its
+    # platform's own message, unsigned, through the same outbox, retries and delivery log.
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=SubscriptionKind.choices, default=SubscriptionKind.STANDARD, editable=False
+    )
 
     class Meta:
         verbose_name = _("webhook subscription")

@@ -178,6 +178,11 @@ def signature(*, secret: str, timestamp: int, body: bytes) -> str:
     return "sha256=" + hmac.new(signing_key(secret), signed, hashlib.sha256).hexdigest()
 
 
+def plain_headers() -> dict[str, str]:
+    """Headers of an unsigned POST (a chat platform's incoming webhook)."""
+    return {"Content-Type": "application/json", "User-Agent": USER_AGENT}
+
+
 def headers_build(
     *, secret: str, event: str, event_id: str, delivery_id: str, timestamp: int, body: bytes
 ) -> dict[str, str]:

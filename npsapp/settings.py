@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "integrations",
     "campaigns",
     "conversations",
+    "chatalerts",
     # Its management commands: run_embedded (the development server with the beat schedule).
     "npsapp",
     "insights",
