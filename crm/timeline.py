@@ -10,8 +10,8 @@ skipped or shown twice across a page boundary.
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import urlencode
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
 from django.urls import reverse
