@@ -64,13 +64,16 @@ class Cursor:
         """A cursor from the URL; None for anything malformed (the page then starts at the newest)."""
         if not text:
             return None
-        stamp, *rest = text.strip().split("_")
+        # A "+" typed in a URL arrives as a space.
+        stamp, *rest = text.strip().replace(" ", "+").split("_")
         try:
             at = dt.datetime.fromisoformat(stamp)
         except ValueError:
             return None
         if timezone.is_naive(at):
             at = at.replace(tzinfo=dt.UTC)
+        if not 1900 <= at.year <= 9000:
+            return None  # shown on the page in local time: the ends of the calendar would overflow
         if not rest:
             return cls(at=at)
         if len(rest) != 2 or rest[0] not in RANK or not rest[1].isdigit():

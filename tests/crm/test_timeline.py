@@ -168,13 +168,23 @@ def test_older_and_newest_links_walk_the_pages(client, agent, customer):
     assert "Back to the newest" in second.content.decode()
 
 
-@pytest.mark.parametrize("before", ["yesterday", "2025-06-02T08:00:00Z_answer_x", "2025-06-02T08:00:00Z_nope_1"])
+@pytest.mark.parametrize(
+    "before", ["yesterday", "2025-06-02T08:00:00Z_answer_x", "2025-06-02T08:00:00Z_nope_1", "0001-01-01T00:00:00+05:00"]
+)
 def test_malformed_cursor_shows_the_newest_page(client, agent, customer, before):
     PurchaseFactory(customer=customer, purchased_at=_at(0))
     client.force_login(agent)
     page = client.get(_page(customer, before=before))
     assert page.status_code == 200
     assert page.context["timeline"].before is None and len(page.context["timeline"].items) == 1
+
+
+def test_cursor_round_trips_and_reads_a_typed_date():
+    cursor = timeline.Cursor(at=_at(1.5), kind="message", id=42)
+    assert timeline.Cursor.parse(cursor.encode()) == cursor
+    assert timeline.Cursor.parse("2025-06-02T12:00:00 02:00") == timeline.Cursor(at=_at(2))
+    assert timeline.Cursor.parse("2025-06-02") == timeline.Cursor(at=datetime(2025, 6, 2, tzinfo=UTC))
+    assert timeline.Cursor.parse("0001-01-01T00:00:00+05:00") is None
 
 
 def test_timeline_query_count_does_not_grow_with_history(agent, django_assert_num_queries):
