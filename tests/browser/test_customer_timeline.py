@@ -14,7 +14,7 @@ from conversations.models import Message
 from crm.choices import EventKind
 from crm.models import CustomerEvent
 from followups import services
-from tests.browser.conftest import ARTIFACTS, PHONE
+from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE
 from tests.factories import CustomerFactory, PurchaseFactory, ResponseFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -69,7 +69,7 @@ def test_timeline_on_a_phone_without_sideways_scroll(make_page, screenshot, agen
     _sign_in(page, agent, f"/crm/customers/{customer.public_id}/")
     timeline = page.locator("#timeline")
     assert timeline.locator("h2").inner_text() == "Timeline"
-    items = timeline.locator("li.nps-timeline__item")
+    items = timeline.locator("li.nps-history__item")
     assert items.count() == 25
     assert "Reply from the customer" in timeline.inner_text()
     assert "1,249.90\N{NO-BREAK SPACE}EUR" in timeline.inner_text()
@@ -99,3 +99,9 @@ def test_timeline_on_a_phone_without_sideways_scroll(make_page, screenshot, agen
         page.click("text=Older")
     assert "before=" in page.url
     assert page.evaluate(NO_SIDEWAYS_SCROLL)
+
+    # The same page at desktop width, for the screenshots (saved as <test-name>-2.png).
+    desktop = make_page(viewport=DESKTOP)
+    _sign_in(desktop, agent, f"/crm/customers/{customer.public_id}/")
+    assert desktop.locator("#timeline li.nps-history__item").count() == 25
+    assert desktop.evaluate(NO_SIDEWAYS_SCROLL)

@@ -96,7 +96,7 @@ def test_timeline_merges_every_kind_newest_first(client, agent, customer):
         assert text in html, text
     assert f'id="case-{case.public_id}"' in html
     # Day headings and machine-readable times.
-    assert '<h3 class="nps-timeline__day"><time datetime="2025-06-02">' in html
+    assert '<h3 class="nps-history__day"><time datetime="2025-06-02">' in html
     assert f'datetime="{timezone.localtime(_at(6)).isoformat()}"' in html
 
 
