@@ -108,17 +108,24 @@ class TimelineItem:
     def day(self) -> dt.date:
         return timezone.localtime(self.at).date()
 
+    @property
+    def cursor(self) -> str:
+        return Cursor(at=self.at, kind=self.kind, id=self.id).encode()
+
 
 @dataclass
 class TimelinePage:
     items: list[TimelineItem]
     kinds: tuple[str, ...]
     before: Cursor | None = None
+    after: Cursor | None = None
+    # The cursors of the pages either side ("" when there is nothing there).
     next_cursor: str = ""
+    newer_cursor: str = ""
 
     @property
     def is_first(self) -> bool:
-        return self.before is None
+        return self.before is None and self.after is None
 
 
 def parse_kinds(values) -> tuple[str, ...]:
@@ -139,6 +146,18 @@ def _after(cursor: Cursor | None, kind: str, time_field: str) -> Q:
     if rank > cursor_rank:
         return Q(**{f"{time_field}__lt": cursor.at})
     return Q(**{f"{time_field}__lt": cursor.at}) | Q(**{time_field: cursor.at, "id__lt": cursor.id})
+
+
+def _newer(cursor: Cursor, kind: str, time_field: str) -> Q:
+    """The rows of `kind` that come before `cursor` in the order, i.e. newer: the mirror of `_after`."""
+    if not cursor.kind:
+        return Q(**{f"{time_field}__gte": cursor.at})
+    rank, cursor_rank = RANK[kind], RANK[cursor.kind]
+    if rank < cursor_rank:
+        return Q(**{f"{time_field}__gt": cursor.at})
+    if rank > cursor_rank:
+        return Q(**{f"{time_field}__gte": cursor.at})
+    return Q(**{f"{time_field}__gt": cursor.at}) | Q(**{time_field: cursor.at, "id__gt": cursor.id})
 
 
 def _sources(customer: Customer, viewer) -> dict[str, tuple[QuerySet, str]]:
@@ -168,23 +187,41 @@ def customer_timeline(
     viewer,
     kinds: tuple[str, ...] = KIND_CODES,
     before: Cursor | None = None,
+    after: Cursor | None = None,
     page_size: int = PAGE_SIZE,
 ) -> TimelinePage:
     """One page of the customer's timeline as `viewer` may see it: one query per kind asked for.
 
+    The newest page; with `before`, the page of what is older than it; with `after`, the page
+    of what is just newer (walking back up). Either way newest first.
     Another team's answers, cases and case messages stay out, as everywhere else (the visibility
     rule of followups.selectors). Anonymous answers have no customer, so never appear.
     """
     sources = _sources(customer, viewer)
+    upwards = after is not None
     items: list[TimelineItem] = []
     for kind in kinds:
         queryset, time_field = sources[kind]
-        rows = queryset.filter(_after(before, kind, time_field)).order_by(f"-{time_field}", "-id")[: page_size + 1]
-        items += [TimelineItem(kind=kind, at=getattr(row, time_field), id=row.id, obj=row) for row in rows]
-    items.sort(key=lambda item: item.sort_key, reverse=True)
+        if upwards:
+            rows = queryset.filter(_newer(after, kind, time_field)).order_by(time_field, "id")
+        else:
+            rows = queryset.filter(_after(before, kind, time_field)).order_by(f"-{time_field}", "-id")
+        items += [
+            TimelineItem(kind=kind, at=getattr(row, time_field), id=row.id, obj=row) for row in rows[: page_size + 1]
+        ]
+    # Walking up: the page is the `page_size` items nearest above the cursor, the oldest of what is newer.
+    items.sort(key=lambda item: item.sort_key, reverse=not upwards)
+    more = len(items) > page_size
     shown = items[:page_size]
-    next_cursor = ""
-    if len(items) > page_size:
-        last = shown[-1]
-        next_cursor = Cursor(at=last.at, kind=last.kind, id=last.id).encode()
-    return TimelinePage(items=shown, kinds=kinds, before=before, next_cursor=next_cursor)
+    if upwards:
+        shown.reverse()
+    page = TimelinePage(items=shown, kinds=kinds, before=None if upwards else before, after=after)
+    if upwards:
+        page.newer_cursor = shown[0].cursor if more else ""
+        page.next_cursor = shown[-1].cursor if shown else ""
+    else:
+        page.next_cursor = shown[-1].cursor if more else ""
+        # Something is newer than this page whenever it did not start at the top.
+        if before is not None:
+            page.newer_cursor = shown[0].cursor if shown else ""
+    return page

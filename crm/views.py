@@ -62,20 +62,21 @@ def customer_detail(request, public_id):
 def _timeline_context(request, customer) -> dict:
     """The timeline's page (kinds and cursor from the URL) and the links to its other pages."""
     kinds = timeline.parse_kinds(request.GET.getlist("kind"))
-    page = timeline.customer_timeline(
-        customer=customer, viewer=request.user, kinds=kinds, before=timeline.Cursor.parse(request.GET.get("before"))
-    )
+    after = timeline.Cursor.parse(request.GET.get("after"))
+    before = None if after else timeline.Cursor.parse(request.GET.get("before"))
+    page = timeline.customer_timeline(customer=customer, viewer=request.user, kinds=kinds, before=before, after=after)
     base = reverse("crm:customer", args=[customer.public_id])
     kind_query = [] if kinds == timeline.KIND_CODES else [("kind", kind) for kind in kinds]
 
-    def url(before: str = "") -> str:
-        query = urlencode(kind_query + ([("before", before)] if before else []))
+    def url(**cursor: str) -> str:
+        query = urlencode(kind_query + list(cursor.items()))
         return f"{base}?{query}#timeline" if query else f"{base}#timeline"
 
     return {
         "timeline": page,
         "timeline_kinds": [(code, label, code in kinds) for code, label in timeline.KINDS],
-        "timeline_older_url": url(page.next_cursor) if page.next_cursor else "",
+        "timeline_older_url": url(before=page.next_cursor) if page.next_cursor else "",
+        "timeline_newer_url": url(after=page.newer_cursor) if page.newer_cursor else "",
         "timeline_newest_url": "" if page.is_first else url(),
     }
 

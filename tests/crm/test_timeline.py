@@ -138,18 +138,24 @@ def test_timeline_pages_cover_everything_once_even_with_equal_times(agent, custo
     for i in range(30):
         PurchaseFactory(customer=customer, purchased_at=_at(i // 2))
         _event(customer, EventKind.SITE_VISIT, _at(i // 2))
-    seen, cursor, sizes = [], None, []
+    pages, cursor = [], None
     while True:
         page = timeline.customer_timeline(customer=customer, viewer=agent, before=cursor)
-        sizes.append(len(page.items))
-        seen += page.items
+        pages.append([item.sort_key for item in page.items])
         if not page.next_cursor:
             break
         cursor = timeline.Cursor.parse(page.next_cursor)
-    assert sizes == [25, 25, 10]
-    assert len({(item.kind, item.id) for item in seen}) == 60
-    keys = [item.sort_key for item in seen]
-    assert keys == sorted(keys, reverse=True)
+    assert [len(keys) for keys in pages] == [25, 25, 10]
+    seen = [key for keys in pages for key in keys]
+    assert len(set(seen)) == 60 and seen == sorted(seen, reverse=True)
+    # Back up with the "newer" cursors: the same pages, in reverse.
+    up = []
+    while page.newer_cursor:
+        page = timeline.customer_timeline(
+            customer=customer, viewer=agent, after=timeline.Cursor.parse(page.newer_cursor)
+        )
+        up.append([item.sort_key for item in page.items])
+    assert up == [pages[1], pages[0]]
 
 
 def test_older_and_newest_links_walk_the_pages(client, agent, customer):
@@ -166,6 +172,11 @@ def test_older_and_newest_links_walk_the_pages(client, agent, customer):
     assert second.context["timeline_older_url"] == ""
     assert "kind=purchase" in second.context["timeline_newest_url"]
     assert "Back to the newest" in second.content.decode()
+    newer = second.context["timeline_newer_url"]
+    assert "kind=purchase" in newer and "after=" in newer
+    back = client.get(newer).context
+    assert [item.at for item in back["timeline"].items] == [item.at for item in first.context["timeline"].items]
+    assert back["timeline_newer_url"] == "" and back["timeline_older_url"] == older
 
 
 @pytest.mark.parametrize(
@@ -264,7 +275,7 @@ def test_case_page_links_to_the_timeline_at_the_case(client, agent, customer):
     assert f'id="case-{case.public_id}"' in html
     # What happened around it: the messages after the opening, the purchase before.
     assert "Thanks for asking" in html and "1,234.50" in html
-    assert around.context["timeline_newest_url"]
+    assert around.context["timeline_newest_url"] and around.context["timeline_newer_url"]
 
 
 # Spend and its currency -------------------------------------------------------------------
