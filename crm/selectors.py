@@ -55,6 +55,8 @@ class CrmSummary:
     first_purchase_at: dt.datetime | None
     last_purchase_at: dt.datetime | None
     earlier_responses: list = field(default_factory=list)
+    # The spend in each currency bought in, by currency code: adding euros to dollars means nothing.
+    spend_by_currency: dict[str, Decimal] = field(default_factory=dict)
     # Categories bought, most bought first.
     product_categories: list[str] = field(default_factory=list)
     # One row per kind of event, in the order of EventKind.
@@ -67,6 +69,15 @@ class CrmSummary:
         if self.customer.customer_since:
             return self.customer.customer_since
         return self.first_purchase_at.date() if self.first_purchase_at else None
+
+    @property
+    def spend_currency(self) -> str:
+        """The one currency of every purchase; "" when none, or when they are in several (mixed)."""
+        return next(iter(self.spend_by_currency)) if len(self.spend_by_currency) == 1 else ""
+
+    @property
+    def spend_is_mixed(self) -> bool:
+        return len(self.spend_by_currency) > 1
 
     @property
     def purchase_interval_days(self) -> float | None:
@@ -115,12 +126,18 @@ def customer_crm_summary(
     """
     by_category = list(
         customer.purchases.order_by()
-        .values("product_category")
+        .values("product_category", "currency")
         .annotate(n=Count("id"), spend=Sum("amount"), first=Min("purchased_at"), last=Max("purchased_at"))
     )
-    categories = sorted(
-        (row for row in by_category if row["product_category"]), key=lambda r: (-r["n"], r["product_category"])
-    )
+    per_category: dict[str, int] = {}
+    spend_by_currency: dict[str, Decimal] = {}
+    for row in by_category:
+        if row["product_category"]:
+            per_category[row["product_category"]] = per_category.get(row["product_category"], 0) + row["n"]
+        # SQLite sums decimals as floats: back to cents.
+        spend = Decimal(str(row["spend"])).quantize(CENTS)
+        spend_by_currency[row["currency"]] = spend_by_currency.get(row["currency"], Decimal("0")) + spend
+    categories = sorted(per_category, key=lambda category: (-per_category[category], category))
     events = customer.events.order_by().values("kind").annotate(n=Count("id"), last=Max("occurred_at"))
     by_kind = {row["kind"]: row for row in events}
     earlier = responses_visible_to(viewer).filter(customer=customer).select_related("survey").order_by("-submitted_at")
@@ -137,11 +154,12 @@ def customer_crm_summary(
     return CrmSummary(
         customer=customer,
         purchase_count=sum(row["n"] for row in by_category),
-        total_spend=sum((row["spend"] for row in by_category), Decimal("0")),
+        total_spend=sum(spend_by_currency.values(), Decimal("0")),
+        spend_by_currency=dict(sorted(spend_by_currency.items())),
         first_purchase_at=min((row["first"] for row in by_category), default=None),
         last_purchase_at=max((row["last"] for row in by_category), default=None),
         earlier_responses=list(earlier[:LATEST_ROWS]),
-        product_categories=[row["product_category"] for row in categories],
+        product_categories=categories,
         events=[
             EventSummary(kind=kind, label=str(label), count=by_kind[kind]["n"], last_at=by_kind[kind]["last"])
             for kind, label in EventKind.choices
@@ -173,14 +191,6 @@ def customer_by_public_id(*, public_id) -> Customer:
     if customer is None:
         raise Http404
     return customer
-
-
-def customer_latest_purchases(*, customer: Customer) -> list[Purchase]:
-    return list(customer.purchases.order_by("-purchased_at", "-id")[:LATEST_ROWS])
-
-
-def customer_latest_events(*, customer: Customer) -> list[CustomerEvent]:
-    return list(customer.events.order_by("-occurred_at", "-id")[:LATEST_ROWS])
 
 
 @dataclass

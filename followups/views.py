@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
 from crm.selectors import customer_crm_summary
+from crm.timeline import case_timeline_url
 from followups import selectors, services
 from followups.filters import InboxFilter
 from followups.forms import AssignForm, BulkForm, ClaimForm, NoteForm, PhoneCallForm, StatusForm, ThemeForm
@@ -224,6 +225,7 @@ def ticket_detail(request, public_id):
         )
         if ticket.customer
         else None,
+        "timeline_url": case_timeline_url(ticket=ticket) if ticket.customer else "",
         "events": selectors.ticket_events(ticket=ticket),
         "hidden_fields": TIMELINE_HIDDEN_FIELDS,
         "theme_links": theme_links,

@@ -152,18 +152,6 @@ def test_customer_page_shows_profile_figures_history_and_cases(client, agent, ma
     assert "No purchase for 75 days" in html
 
 
-def test_customer_page_lists_the_latest_twenty_purchases(client, agent, customer):
-    now = timezone.now()
-    for i in range(25):
-        PurchaseFactory(customer=customer, purchased_at=now - timedelta(days=i), amount=Decimal(100 + i))
-    client.force_login(agent)
-    page = client.get(_page(customer))
-    purchases = page.context["purchases"]
-    assert len(purchases) == 20
-    assert purchases[0].amount == Decimal("100") and purchases[-1].amount == Decimal("119")
-    assert page.context["crm"].purchase_count == 25
-
-
 def test_erased_customer_page_shows_erased_not_identity(client, agent):
     erased = CustomerFactory(
         first_name="", last_name="", email="", phone="", erased_at=timezone.now(), external_id="E-1", region="Bretagne"
@@ -187,8 +175,8 @@ def test_customer_page_query_count_does_not_grow_with_history(client, agent, sur
     customer = _buyer(every_days=10, last_days_ago=5, count=2)
     client.force_login(agent)
     client.get(_page(customer))
-    # session, user, roles, customer, 4 for the summary, attributes, purchases, events, policy, signals
-    with django_assert_num_queries(13):
+    # session, user, roles, customer, 4 for the summary, attributes, policy, signals, 5 for the timeline
+    with django_assert_num_queries(16):
         client.get(_page(customer))
     for i in range(5):
         PurchaseFactory(customer=customer)
@@ -196,7 +184,7 @@ def test_customer_page_query_count_does_not_grow_with_history(client, agent, sur
         followups.ticket_open_for_response(
             response=ResponseFactory(score=i, customer=customer, invitation__customer=customer)
         )
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(16):
         client.get(_page(customer))
 
 
