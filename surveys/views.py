@@ -391,6 +391,8 @@ def _chart_data(dashboard) -> dict:
                 "promoters": bucket.result.pct_promoters,
                 "detractors": bucket.result.pct_detractors,
                 "n": bucket.result.n,
+                "partial": bucket.partial,
+                "small": bucket.result.is_small_sample,
             }
             for bucket in dashboard.trend
         ],
