@@ -23,7 +23,8 @@ def test_the_running_month_is_partial_and_points_carry_n_and_small_sample(client
     settings.NPSAPP_SMALL_SAMPLE = 3
     with time_machine.travel(NOW, tick=False):
         for day, score in [(2, 10), (3, 9), (4, 0), (5, 8)]:
-            ResponseFactory(score=score, survey=survey, invitation__survey=survey, submitted_at=NOW.replace(month=4, day=day))
+            answered = NOW.replace(month=4, day=day)
+            ResponseFactory(score=score, survey=survey, invitation__survey=survey, submitted_at=answered)
         ResponseFactory(score=2, survey=survey, invitation__survey=survey, submitted_at=NOW.replace(day=2))
         client.force_login(manager)
         page = client.get(URL, {"start": "2026-04-01", "end": "2026-05-14"})
