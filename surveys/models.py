@@ -97,6 +97,11 @@ class Brand(models.Model):
         """Black or white text, whichever reads better on the brand colour."""
         return branding.readable_ink(self.css_colour)
 
+    @property
+    def edge(self) -> str:
+        """The selected tile's edge on a white card: the brand colour, or ink for a pale brand."""
+        return branding.control_edge(self.css_colour)
+
 
 class Survey(models.Model):
     public_id = models.UUIDField(verbose_name=_("public id"), default=uuid.uuid4, unique=True, editable=False)

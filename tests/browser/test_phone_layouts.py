@@ -142,3 +142,42 @@ def test_at_risk_list_on_a_phone_fits_and_its_invite_is_reachable(make_page, age
     assert invite.is_visible()
     box = invite.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+
+
+def test_the_chosen_score_tile_wears_the_brand_colour(make_page):
+    from surveys.services import invitation_create
+    from tests.factories import SurveyFactory
+
+    survey = SurveyFactory(brand__colour="#7a1f5c")
+    invitation = invitation_create(survey=survey, customer=CustomerFactory())
+    page = make_page(viewport=PHONE)
+    page.goto(f"/s/{invitation.token}/")
+    page.locator('input[name="score"][value="7"]').check()
+    tile = page.locator("input[name=score]:checked + .nps-tile__label")
+    assert tile.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(122, 31, 92)"
+    assert _fits_the_width(page)
+
+
+def test_the_language_switch_is_one_button_on_one_line_and_works_without_javascript(make_page, agent):
+    page = make_page(viewport=DESKTOP, java_script_enabled=False)
+    _sign_in(page, agent, "/inbox/")
+    switch = page.locator(".nps-language-switch button")
+    assert switch.count() == 1 and page.locator(".nps-language-switch select").count() == 0
+    line_height = switch.evaluate("el => parseFloat(getComputedStyle(el).lineHeight)")
+    assert switch.bounding_box()["height"] < 2 * line_height  # one line at 1280 px, not wrapped
+    with page.expect_navigation():
+        switch.click()
+    assert page.evaluate("document.documentElement.lang") == "fr"
+    assert "Boîte de réception" in page.inner_text("h1")
+
+
+def test_the_search_buttons_line_up_with_their_fields(make_page, agent):
+    page = make_page(viewport=DESKTOP)
+    _sign_in(page, agent, "/crm/customers/")
+    field = page.locator("#customer-search").bounding_box()
+    button = page.locator("form[role=search] button[type=submit]").bounding_box()
+    assert abs((field["y"] + field["height"]) - (button["y"] + button["height"])) <= 2
+    page.goto("/crm/at-risk/")
+    field = page.locator("#risk-reason").bounding_box()
+    button = page.locator(".nps-filter button[type=submit]").bounding_box()
+    assert abs((field["y"] + field["height"]) - (button["y"] + button["height"])) <= 2
