@@ -36,6 +36,12 @@ def _fits_the_width(page) -> bool:
     return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
 
 
+def _no_table_scrolls_sideways(page) -> bool:
+    return page.evaluate(
+        "() => [...document.querySelectorAll('.nps-table-wrap')].every(box => box.scrollWidth <= box.clientWidth)"
+    )
+
+
 def _cases(n: int = 3):
     tickets = []
     for number in range(n):
@@ -76,6 +82,7 @@ def test_inbox_on_a_phone_shows_cards_and_folded_filters(make_page, agent):
     for part in (".nps-customer", ".nps-cell--score", ".nps-deadline__relative", ".nps-cell--status", ".nps-comment"):
         assert card.locator(part).is_visible(), part
     assert not phone.is_visible(".nps-inbox-table thead th:nth-child(4)")
+    assert _no_table_scrolls_sideways(phone)
     # The filters are folded behind a button, which opens them.
     assert not phone.is_visible("#filter-q")
     phone.click(".nps-inbox__filters-fold > summary")
@@ -137,6 +144,7 @@ def test_at_risk_list_on_a_phone_fits_and_its_invite_is_reachable(make_page, age
     desktop, phone = _both_widths(make_page, agent, "/crm/at-risk/")
     assert desktop.is_visible("table thead th")
     assert _fits_the_width(phone)
+    assert _no_table_scrolls_sideways(phone)  # each customer is a block, not a row to scroll along
     invite = phone.locator("button[value=invite]").first
     invite.scroll_into_view_if_needed()
     assert invite.is_visible()
