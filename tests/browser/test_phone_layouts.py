@@ -133,6 +133,10 @@ def test_dashboard_on_a_phone_puts_the_headline_first(make_page, manager, survey
     phone.click(".nps-dashboard__filters-fold > summary")
     assert phone.locator(".nps-filterbar button[type=submit]").first.is_visible()
     assert desktop.locator(".nps-filterbar button[type=submit]").first.is_visible()
+    # A page in the background gets no animation frames: bring the desktop one forward so its
+    # screenshot shows the charts drawn, not frozen in their opening animation.
+    desktop.bring_to_front()
+    desktop.wait_for_timeout(1500)
 
 
 def test_at_risk_list_on_a_phone_fits_and_its_invite_is_reachable(make_page, agent, survey):
