@@ -7,42 +7,58 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0003_campaignskip_reason_email_failed'),
-        ('crm', '0005_field_labels_translated'),
+        ("campaigns", "0003_campaignskip_reason_email_failed"),
+        ("crm", "0005_field_labels_translated"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='campaign',
-            name='created_at',
-            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at'),
+            model_name="campaign",
+            name="created_at",
+            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name="created at"),
         ),
         migrations.AlterField(
-            model_name='campaign',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by'),
+            model_name="campaign",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="created by",
+            ),
         ),
         migrations.AlterField(
-            model_name='campaign',
-            name='requeued_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='requeued at'),
+            model_name="campaign",
+            name="requeued_at",
+            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="requeued at"),
         ),
         migrations.AlterField(
-            model_name='campaignskip',
-            name='campaign',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='skips', to='campaigns.campaign', verbose_name='campaign'),
+            model_name="campaignskip",
+            name="campaign",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="skips",
+                to="campaigns.campaign",
+                verbose_name="campaign",
+            ),
         ),
         migrations.AlterField(
-            model_name='campaignskip',
-            name='created_at',
-            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at'),
+            model_name="campaignskip",
+            name="created_at",
+            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name="created at"),
         ),
         migrations.AlterField(
-            model_name='campaignskip',
-            name='customer',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='crm.customer', verbose_name='customer'),
+            model_name="campaignskip",
+            name="customer",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="crm.customer",
+                verbose_name="customer",
+            ),
         ),
     ]

@@ -5,62 +5,87 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('conversations', '0007_mark_unanswered_replies_unread'),
-        ('followups', '0014_field_labels_translated'),
-        ('surveys', '0014_field_labels_translated'),
+        ("conversations", "0007_mark_unanswered_replies_unread"),
+        ("followups", "0014_field_labels_translated"),
+        ("surveys", "0014_field_labels_translated"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='loopmessage',
-            name='key',
-            field=models.UUIDField(editable=False, unique=True, verbose_name='key'),
+            model_name="loopmessage",
+            name="key",
+            field=models.UUIDField(editable=False, unique=True, verbose_name="key"),
         ),
         migrations.AlterField(
-            model_name='loopmessage',
-            name='theme',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='loop_messages', to='surveys.theme', verbose_name='theme'),
+            model_name="loopmessage",
+            name="theme",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="loop_messages",
+                to="surveys.theme",
+                verbose_name="theme",
+            ),
         ),
         migrations.AlterField(
-            model_name='message',
-            name='claimed_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='claimed for sending at'),
+            model_name="message",
+            name="claimed_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="claimed for sending at"),
         ),
         migrations.AlterField(
-            model_name='message',
-            name='delivery_attempts',
-            field=models.PositiveSmallIntegerField(default=0, verbose_name='delivery attempts'),
+            model_name="message",
+            name="delivery_attempts",
+            field=models.PositiveSmallIntegerField(default=0, verbose_name="delivery attempts"),
         ),
         migrations.AlterField(
-            model_name='message',
-            name='in_reply_to',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='replies', to='conversations.message', verbose_name='in reply to'),
+            model_name="message",
+            name="in_reply_to",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="replies",
+                to="conversations.message",
+                verbose_name="in reply to",
+            ),
         ),
         migrations.AlterField(
-            model_name='message',
-            name='language',
-            field=models.CharField(blank=True, max_length=8, verbose_name='language'),
+            model_name="message",
+            name="language",
+            field=models.CharField(blank=True, max_length=8, verbose_name="language"),
         ),
         migrations.AlterField(
-            model_name='message',
-            name='loop_recipient',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='case_messages', to='conversations.looprecipient', verbose_name='close-the-loop recipient'),
+            model_name="message",
+            name="loop_recipient",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="case_messages",
+                to="conversations.looprecipient",
+                verbose_name="close-the-loop recipient",
+            ),
         ),
         migrations.AlterField(
-            model_name='message',
-            name='reply_token',
-            field=models.CharField(blank=True, editable=False, max_length=64, null=True, unique=True, verbose_name='reply token'),
+            model_name="message",
+            name="reply_token",
+            field=models.CharField(
+                blank=True, editable=False, max_length=64, null=True, unique=True, verbose_name="reply token"
+            ),
         ),
         migrations.AlterField(
-            model_name='message',
-            name='ticket',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='messages', to='followups.ticket', verbose_name='case'),
+            model_name="message",
+            name="ticket",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="messages",
+                to="followups.ticket",
+                verbose_name="case",
+            ),
         ),
         migrations.AlterField(
-            model_name='replytemplate',
-            name='updated_at',
-            field=models.DateTimeField(auto_now=True, verbose_name='updated at'),
+            model_name="replytemplate",
+            name="updated_at",
+            field=models.DateTimeField(auto_now=True, verbose_name="updated at"),
         ),
     ]

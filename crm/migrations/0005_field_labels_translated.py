@@ -8,61 +8,93 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm', '0004_customer_email_failed'),
+        ("crm", "0004_customer_email_failed"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='customer',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            model_name="customer",
+            name="created_at",
+            field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
         ),
         migrations.AlterField(
-            model_name='customer',
-            name='public_id',
-            field=models.UUIDField(default=uuid.uuid4, editable=False, unique=True, verbose_name='public id'),
+            model_name="customer",
+            name="public_id",
+            field=models.UUIDField(default=uuid.uuid4, editable=False, unique=True, verbose_name="public id"),
         ),
         migrations.AlterField(
-            model_name='customer',
-            name='updated_at',
-            field=models.DateTimeField(auto_now=True, verbose_name='updated at'),
+            model_name="customer",
+            name="updated_at",
+            field=models.DateTimeField(auto_now=True, verbose_name="updated at"),
         ),
         migrations.AlterField(
-            model_name='customerevent',
-            name='customer',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='crm.customer', verbose_name='customer'),
+            model_name="customerevent",
+            name="customer",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="events",
+                to="crm.customer",
+                verbose_name="customer",
+            ),
         ),
         migrations.AlterField(
-            model_name='privacyevent',
-            name='action',
-            field=models.CharField(choices=[('export', 'Personal data exported'), ('erase', 'Customer erased'), ('retention', 'Old responses anonymised'), ('import', 'Customers imported')], max_length=20, verbose_name='action'),
+            model_name="privacyevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("export", "Personal data exported"),
+                    ("erase", "Customer erased"),
+                    ("retention", "Old responses anonymised"),
+                    ("import", "Customers imported"),
+                ],
+                max_length=20,
+                verbose_name="action",
+            ),
         ),
         migrations.AlterField(
-            model_name='privacyevent',
-            name='actor',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='actor'),
+            model_name="privacyevent",
+            name="actor",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="actor",
+            ),
         ),
         migrations.AlterField(
-            model_name='privacyevent',
-            name='created_at',
-            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at'),
+            model_name="privacyevent",
+            name="created_at",
+            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name="created at"),
         ),
         migrations.AlterField(
-            model_name='privacyevent',
-            name='customer',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='privacy_events', to='crm.customer', verbose_name='customer'),
+            model_name="privacyevent",
+            name="customer",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="privacy_events",
+                to="crm.customer",
+                verbose_name="customer",
+            ),
         ),
         migrations.AlterField(
-            model_name='privacyevent',
-            name='details',
-            field=models.JSONField(blank=True, default=dict, verbose_name='details'),
+            model_name="privacyevent",
+            name="details",
+            field=models.JSONField(blank=True, default=dict, verbose_name="details"),
         ),
         migrations.AlterField(
-            model_name='purchase',
-            name='customer',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='purchases', to='crm.customer', verbose_name='customer'),
+            model_name="purchase",
+            name="customer",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="purchases",
+                to="crm.customer",
+                verbose_name="customer",
+            ),
         ),
     ]

@@ -6,47 +6,77 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm', '0005_field_labels_translated'),
-        ('followups', '0013_customer_replies_and_deadline_kpi'),
-        ('surveys', '0014_field_labels_translated'),
+        ("crm", "0005_field_labels_translated"),
+        ("followups", "0013_customer_replies_and_deadline_kpi"),
+        ("surveys", "0014_field_labels_translated"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='ticket',
-            name='contact_channel',
-            field=models.CharField(blank=True, choices=[('email', 'Email'), ('phone', 'Phone call')], max_length=10, verbose_name='contact channel'),
+            model_name="ticket",
+            name="contact_channel",
+            field=models.CharField(
+                blank=True,
+                choices=[("email", "Email"), ("phone", "Phone call")],
+                max_length=10,
+                verbose_name="contact channel",
+            ),
         ),
         migrations.AlterField(
-            model_name='ticket',
-            name='customer',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tickets', to='crm.customer', verbose_name='customer'),
+            model_name="ticket",
+            name="customer",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="tickets",
+                to="crm.customer",
+                verbose_name="customer",
+            ),
         ),
         migrations.AlterField(
-            model_name='ticket',
-            name='public_id',
-            field=models.UUIDField(default=uuid.uuid4, editable=False, unique=True, verbose_name='public id'),
+            model_name="ticket",
+            name="public_id",
+            field=models.UUIDField(default=uuid.uuid4, editable=False, unique=True, verbose_name="public id"),
         ),
         migrations.AlterField(
-            model_name='ticket',
-            name='response',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ticket', to='surveys.response', verbose_name='response'),
+            model_name="ticket",
+            name="response",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="ticket",
+                to="surveys.response",
+                verbose_name="response",
+            ),
         ),
         migrations.AlterField(
-            model_name='ticket',
-            name='resurvey_invitation',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='recovery_ticket', to='surveys.invitation', verbose_name='re-survey invitation'),
+            model_name="ticket",
+            name="resurvey_invitation",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="recovery_ticket",
+                to="surveys.invitation",
+                verbose_name="re-survey invitation",
+            ),
         ),
         migrations.AlterField(
-            model_name='ticket',
-            name='survey',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='surveys.survey', verbose_name='survey'),
+            model_name="ticket",
+            name="survey",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="tickets",
+                to="surveys.survey",
+                verbose_name="survey",
+            ),
         ),
         migrations.AlterField(
-            model_name='ticket',
-            name='version',
-            field=models.PositiveIntegerField(default=1, verbose_name='version'),
+            model_name="ticket",
+            name="version",
+            field=models.PositiveIntegerField(default=1, verbose_name="version"),
         ),
     ]

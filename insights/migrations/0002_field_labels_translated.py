@@ -7,76 +7,87 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('insights', '0001_themes_discovered'),
+        ("insights", "0001_themes_discovered"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='discoveryrun',
-            name='idf',
-            field=models.JSONField(blank=True, default=dict, verbose_name='IDF weights'),
+            model_name="discoveryrun",
+            name="idf",
+            field=models.JSONField(blank=True, default=dict, verbose_name="IDF weights"),
         ),
         migrations.AlterField(
-            model_name='discoveryrun',
-            name='requested_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='requested by'),
+            model_name="discoveryrun",
+            name="requested_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="requested by",
+            ),
         ),
         migrations.AlterField(
-            model_name='themematcher',
-            name='centroid',
-            field=models.JSONField(default=dict, verbose_name='centroid'),
+            model_name="themematcher",
+            name="centroid",
+            field=models.JSONField(default=dict, verbose_name="centroid"),
         ),
         migrations.AlterField(
-            model_name='themematcher',
-            name='default_idf',
-            field=models.FloatField(default=1.0, verbose_name='default IDF weight'),
+            model_name="themematcher",
+            name="default_idf",
+            field=models.FloatField(default=1.0, verbose_name="default IDF weight"),
         ),
         migrations.AlterField(
-            model_name='themematcher',
-            name='idf',
-            field=models.JSONField(default=dict, verbose_name='IDF weights'),
+            model_name="themematcher",
+            name="idf",
+            field=models.JSONField(default=dict, verbose_name="IDF weights"),
         ),
         migrations.AlterField(
-            model_name='themeproposal',
-            name='centroid',
-            field=models.JSONField(default=dict, verbose_name='centroid'),
+            model_name="themeproposal",
+            name="centroid",
+            field=models.JSONField(default=dict, verbose_name="centroid"),
         ),
         migrations.AlterField(
-            model_name='themeproposal',
-            name='example_ids',
-            field=models.JSONField(default=list, verbose_name='example ids'),
+            model_name="themeproposal",
+            name="example_ids",
+            field=models.JSONField(default=list, verbose_name="example ids"),
         ),
         migrations.AlterField(
-            model_name='themeproposal',
-            name='fingerprint',
-            field=models.CharField(db_index=True, max_length=40, verbose_name='fingerprint'),
+            model_name="themeproposal",
+            name="fingerprint",
+            field=models.CharField(db_index=True, max_length=40, verbose_name="fingerprint"),
         ),
         migrations.AlterField(
-            model_name='themeproposal',
-            name='phrase_languages',
-            field=models.JSONField(default=list, verbose_name='phrase languages'),
+            model_name="themeproposal",
+            name="phrase_languages",
+            field=models.JSONField(default=list, verbose_name="phrase languages"),
         ),
         migrations.AlterField(
-            model_name='themeproposal',
-            name='public_id',
-            field=models.UUIDField(default=uuid.uuid4, editable=False, unique=True, verbose_name='public id'),
+            model_name="themeproposal",
+            name="public_id",
+            field=models.UUIDField(default=uuid.uuid4, editable=False, unique=True, verbose_name="public id"),
         ),
         migrations.AlterField(
-            model_name='themeproposal',
-            name='response_ids',
-            field=models.JSONField(default=list, verbose_name='response ids'),
+            model_name="themeproposal",
+            name="response_ids",
+            field=models.JSONField(default=list, verbose_name="response ids"),
         ),
         migrations.AlterField(
-            model_name='themeproposal',
-            name='run',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='proposals', to='insights.discoveryrun', verbose_name='discovery run'),
+            model_name="themeproposal",
+            name="run",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="proposals",
+                to="insights.discoveryrun",
+                verbose_name="discovery run",
+            ),
         ),
         migrations.AlterField(
-            model_name='themeproposal',
-            name='signature',
-            field=models.JSONField(default=list, verbose_name='signature'),
+            model_name="themeproposal",
+            name="signature",
+            field=models.JSONField(default=list, verbose_name="signature"),
         ),
     ]
