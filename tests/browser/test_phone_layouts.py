@@ -57,17 +57,18 @@ def _cases(n: int = 3):
     return tickets
 
 
-def _both_widths(make_page, user, path):
-    desktop = make_page(viewport=DESKTOP)
+def _both_widths(make_page, user, path, locale="en-GB"):
+    desktop = make_page(viewport=DESKTOP, locale=locale)
     _sign_in(desktop, user, path)
-    phone = make_page(viewport=PHONE)
+    phone = make_page(viewport=PHONE, locale=locale)
     _sign_in(phone, user, path)
     return desktop, phone
 
 
-def test_inbox_on_a_phone_shows_cards_and_folded_filters(make_page, agent):
+@pytest.mark.parametrize("locale", ["en-GB", "fr-FR"])  # French words are longer
+def test_inbox_on_a_phone_shows_cards_and_folded_filters(make_page, agent, locale):
     _cases()
-    desktop, phone = _both_widths(make_page, agent, "/inbox/")
+    desktop, phone = _both_widths(make_page, agent, "/inbox/", locale=locale)
 
     # The desktop keeps its table and its filters open, without a fold button.
     assert desktop.is_visible(".nps-inbox-table thead th:nth-child(4)")
