@@ -90,6 +90,10 @@ class Dashboard:
     breakdown: list[BreakdownRow] = field(default_factory=list)
 
     @property
+    def partial_buckets(self) -> list[Bucket]:
+        return [bucket for bucket in self.trend if bucket.partial]
+
+    @property
     def change(self) -> float | None:
         if self.current.score is None or self.previous.score is None:
             return None
