@@ -20,14 +20,19 @@ class Campaign(models.Model):
         _("status"), max_length=20, choices=CampaignStatus.choices, default=CampaignStatus.SCHEDULED
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now)
     # Set when the beat task claims the campaign (invitations created) and when no email is left to send.
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     # When the queued invitations were last published again by the beat (their messages were lost).
-    requeued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    requeued_at = models.DateTimeField(verbose_name=_("requeued at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("campaign")
@@ -42,10 +47,10 @@ class Campaign(models.Model):
 class CampaignSkip(models.Model):
     """A customer of a campaign's audience who was not invited, and why."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="skips")
-    customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="skips")
+    customer = models.ForeignKey("crm.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="+")
     reason = models.CharField(_("reason"), max_length=20, choices=SkipReason.choices)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("skipped customer")

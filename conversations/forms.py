@@ -34,7 +34,9 @@ class CustomerReplyForm(forms.Form):
 class LoopForm(forms.Form):
     """Close the loop: who (a theme over a period) and what (the email in English and French)."""
 
-    theme = forms.ModelChoiceField(label=_("Theme"), queryset=Theme.objects.order_by("name"))
+    theme = forms.ModelChoiceField(
+        label=_("Theme"), queryset=Theme.objects.order_by("name"), empty_label=_("Choose a theme")
+    )
     period_start = forms.DateField(label=_("Answers from"), widget=forms.DateInput(attrs={"type": "date"}))
     period_end = forms.DateField(label=_("Answers until"), widget=forms.DateInput(attrs={"type": "date"}))
     subject_en = forms.CharField(label=_("Subject (English)"), max_length=services.SUBJECT_MAX_LENGTH)

@@ -67,7 +67,7 @@ class ReplyTemplate(models.Model):
         help_text=_("Preselected on a case of this segment when the customer speaks this language."),
     )
     is_active = models.BooleanField(_("active"), default=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("reply template")
@@ -90,8 +90,10 @@ class LoopMessage(models.Model):
     """One close-the-loop mailing: everyone whose feedback had `theme` hears that it was fixed."""
 
     # Generated when the preview is shown: posting the same confirmation twice creates one mailing.
-    key = models.UUIDField(unique=True, editable=False)
-    theme = models.ForeignKey("surveys.Theme", on_delete=models.PROTECT, related_name="loop_messages")
+    key = models.UUIDField(verbose_name=_("key"), unique=True, editable=False)
+    theme = models.ForeignKey(
+        "surveys.Theme", verbose_name=_("theme"), on_delete=models.PROTECT, related_name="loop_messages"
+    )
     period_start = models.DateField(_("answers from"))
     period_end = models.DateField(_("answers until"))
     subject_en = models.CharField(_("subject (English)"), max_length=200)
@@ -146,7 +148,9 @@ class Message(models.Model):
     """An email to or from the customer about a case. Internal notes are TicketEvents, never these."""
 
     # PROTECT: what was written to and by the customer is part of the case's history.
-    ticket = models.ForeignKey("followups.Ticket", on_delete=models.PROTECT, related_name="messages")
+    ticket = models.ForeignKey(
+        "followups.Ticket", verbose_name=_("case"), on_delete=models.PROTECT, related_name="messages"
+    )
     direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
     channel = models.CharField(_("channel"), max_length=10, choices=MessageChannel.choices)
     kind = models.CharField(_("kind"), max_length=10, choices=MessageKind.choices)
@@ -162,22 +166,31 @@ class Message(models.Model):
     )
     # The address written to (outbound) or received from (inbound).
     email = models.EmailField(_("email"), blank=True)
-    language = models.CharField(max_length=8, blank=True)
+    language = models.CharField(verbose_name=_("language"), max_length=8, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     # Outbound only; an inbound message has no delivery state.
     delivery_status = models.CharField(_("delivery"), max_length=10, choices=Delivery.choices, blank=True)
-    delivery_attempts = models.PositiveSmallIntegerField(default=0)
+    delivery_attempts = models.PositiveSmallIntegerField(verbose_name=_("delivery attempts"), default=0)
     failure_reason = models.CharField(_("failure reason"), max_length=300, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     # When a worker last claimed the row for sending (see services.SENDING_LEASE).
-    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(verbose_name=_("claimed for sending at"), null=True, blank=True)
     # Outbound only: the customer's personal link and reply-to address for answering this message.
-    reply_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    reply_token = models.CharField(
+        verbose_name=_("reply token"), max_length=64, unique=True, null=True, blank=True, editable=False
+    )
     # Inbound only: which outbound message the customer answered.
-    in_reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies")
+    in_reply_to = models.ForeignKey(
+        "self", null=True, blank=True, verbose_name=_("in reply to"), on_delete=models.SET_NULL, related_name="replies"
+    )
     # A close-the-loop email is sent once per customer; each of their cases shows it.
     loop_recipient = models.ForeignKey(
-        LoopRecipient, null=True, blank=True, on_delete=models.SET_NULL, related_name="case_messages"
+        LoopRecipient,
+        null=True,
+        blank=True,
+        verbose_name=_("close-the-loop recipient"),
+        on_delete=models.SET_NULL,
+        related_name="case_messages",
     )
 
     class Meta:

@@ -9,7 +9,7 @@ from crm.choices import AgeBand, Area, AttributeType, EventKind, Gender, Plan, P
 
 
 class Customer(models.Model):
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(verbose_name=_("public id"), default=uuid.uuid4, unique=True, editable=False)
     external_id = models.CharField(_("external id"), max_length=100, unique=True)
     email = models.EmailField(_("email"), blank=True)
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
@@ -51,8 +51,8 @@ class Customer(models.Model):
     custom_attributes = models.JSONField(_("custom attributes"), default=dict, blank=True)
     # Set when the customer's identity was erased (GDPR): the row stays for the aggregates.
     erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("customer")
@@ -68,7 +68,9 @@ class Customer(models.Model):
 
 
 class Purchase(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="purchases")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="purchases"
+    )
     purchased_at = models.DateTimeField(_("purchased at"))
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
@@ -88,7 +90,7 @@ class Purchase(models.Model):
 class CustomerEvent(models.Model):
     """Behaviour from other systems: visits, abandoned carts, unsubscribes, support contacts."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events")
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("kind"), max_length=30, choices=EventKind.choices)
     occurred_at = models.DateTimeField(_("occurred at"))
     details = models.JSONField(_("details"), default=dict, blank=True)
@@ -151,14 +153,24 @@ class PrivacyEvent(models.Model):
     """Audit of staff actions on personal data."""
 
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        verbose_name=_("actor"),
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    action = models.CharField(max_length=20, choices=PrivacyAction.choices)
+    action = models.CharField(verbose_name=_("action"), max_length=20, choices=PrivacyAction.choices)
     customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="privacy_events"
+        Customer,
+        null=True,
+        blank=True,
+        verbose_name=_("customer"),
+        on_delete=models.SET_NULL,
+        related_name="privacy_events",
     )
-    details = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    details = models.JSONField(verbose_name=_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("privacy event")

@@ -107,18 +107,30 @@ class Holiday(models.Model):
 class Ticket(models.Model):
     """A follow-up case opened for a detractor's response, with a first-contact deadline."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(verbose_name=_("public id"), default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(_("kind"), max_length=20, choices=TicketKind.choices, default=TicketKind.DETRACTOR)
     # One ticket per response, whatever happens: the database enforces it. Outreach cases
     # (at-risk customers who did not answer) have no response. PROTECT: deleting an answer
     # must not take its case and audit trail with it (erasure redacts, it never deletes).
     response = models.OneToOneField(
-        "surveys.Response", null=True, blank=True, on_delete=models.PROTECT, related_name="ticket"
+        "surveys.Response",
+        null=True,
+        blank=True,
+        verbose_name=_("response"),
+        on_delete=models.PROTECT,
+        related_name="ticket",
     )
     reason = models.TextField(_("reason"), blank=True, help_text=_("Why an outreach case was opened."))
-    survey = models.ForeignKey("surveys.Survey", on_delete=models.PROTECT, related_name="tickets")
+    survey = models.ForeignKey(
+        "surveys.Survey", verbose_name=_("survey"), on_delete=models.PROTECT, related_name="tickets"
+    )
     customer = models.ForeignKey(
-        "crm.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+        "crm.Customer",
+        null=True,
+        blank=True,
+        verbose_name=_("customer"),
+        on_delete=models.SET_NULL,
+        related_name="tickets",
     )
     team = models.ForeignKey(
         Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
@@ -138,7 +150,9 @@ class Ticket(models.Model):
     first_contacted_at = models.DateTimeField(_("first contacted at"), null=True, blank=True)
     # Set once, by the beat task, when the first-contact deadline passes uncontacted.
     breached_at = models.DateTimeField(_("deadline missed at"), null=True, blank=True)
-    contact_channel = models.CharField(max_length=10, choices=ContactChannel.choices, blank=True)
+    contact_channel = models.CharField(
+        verbose_name=_("contact channel"), max_length=10, choices=ContactChannel.choices, blank=True
+    )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
@@ -154,11 +168,16 @@ class Ticket(models.Model):
     minutes_to_resolution = models.PositiveIntegerField(_("minutes to resolution"), null=True, blank=True)
     # Recovery: the customer is surveyed again some days after resolution.
     resurvey_invitation = models.OneToOneField(
-        "surveys.Invitation", null=True, blank=True, on_delete=models.SET_NULL, related_name="recovery_ticket"
+        "surveys.Invitation",
+        null=True,
+        blank=True,
+        verbose_name=_("re-survey invitation"),
+        on_delete=models.SET_NULL,
+        related_name="recovery_ticket",
     )
     resurvey_score = models.PositiveSmallIntegerField(_("score after follow-up"), null=True, blank=True)
     # Bumped by every change: a form posted with an older version was made stale meanwhile.
-    version = models.PositiveIntegerField(default=1)
+    version = models.PositiveIntegerField(verbose_name=_("version"), default=1)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

@@ -35,12 +35,17 @@ class DiscoveryRun(models.Model):
     comments_read = models.PositiveIntegerField(_("comments read"), default=0)
     error = models.TextField(_("error"), blank=True)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     started_at = models.DateTimeField(_("started at"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     # The inverse document frequency of each term of the run: matching weighs a new comment with it.
-    idf = models.JSONField(default=dict, blank=True)
+    idf = models.JSONField(verbose_name=_("IDF weights"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("theme discovery run")
@@ -54,21 +59,23 @@ class DiscoveryRun(models.Model):
 class ThemeProposal(models.Model):
     """A group of comments a run found, waiting for a manager to accept, merge, rename or dismiss it."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    run = models.ForeignKey(DiscoveryRun, on_delete=models.CASCADE, related_name="proposals")
+    public_id = models.UUIDField(verbose_name=_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    run = models.ForeignKey(
+        DiscoveryRun, verbose_name=_("discovery run"), on_delete=models.CASCADE, related_name="proposals"
+    )
     label = models.CharField(_("label"), max_length=100)
     language = models.CharField(_("language"), max_length=8)
     key_phrases = models.JSONField(_("key phrases"), default=list)
     # The language of each key phrase, in the same order: accepted, they become that language's keywords.
-    phrase_languages = models.JSONField(default=list)
+    phrase_languages = models.JSONField(verbose_name=_("phrase languages"), default=list)
     size = models.PositiveIntegerField(_("comments"))
     detractor_share = models.FloatField(_("share of detractors"))
     # Response ids, not texts: an erased customer's comment disappears from the examples with the answer's.
-    response_ids = models.JSONField(default=list)
-    example_ids = models.JSONField(default=list)
-    centroid = models.JSONField(default=dict)
-    signature = models.JSONField(default=list)
-    fingerprint = models.CharField(max_length=40, db_index=True)
+    response_ids = models.JSONField(verbose_name=_("response ids"), default=list)
+    example_ids = models.JSONField(verbose_name=_("example ids"), default=list)
+    centroid = models.JSONField(verbose_name=_("centroid"), default=dict)
+    signature = models.JSONField(verbose_name=_("signature"), default=list)
+    fingerprint = models.CharField(verbose_name=_("fingerprint"), max_length=40, db_index=True)
     status = models.CharField(_("status"), max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.OPEN)
     theme = models.ForeignKey(
         "surveys.Theme",
@@ -104,9 +111,9 @@ class ThemeMatcher(models.Model):
     theme = models.OneToOneField(
         "surveys.Theme", verbose_name=_("theme"), on_delete=models.CASCADE, related_name="matcher"
     )
-    centroid = models.JSONField(default=dict)
-    idf = models.JSONField(default=dict)
-    default_idf = models.FloatField(default=1.0)
+    centroid = models.JSONField(verbose_name=_("centroid"), default=dict)
+    idf = models.JSONField(verbose_name=_("IDF weights"), default=dict)
+    default_idf = models.FloatField(verbose_name=_("default IDF weight"), default=1.0)
     threshold = models.FloatField(
         _("similarity threshold"),
         default=0.2,

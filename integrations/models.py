@@ -21,13 +21,18 @@ class ApiToken(models.Model):
 
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(_("prefix"), max_length=12, unique=True, editable=False)
-    key_hash = models.CharField(max_length=128, editable=False)
+    key_hash = models.CharField(verbose_name=_("key hash"), max_length=128, editable=False)
     scope = models.CharField(_("scope"), max_length=10, choices=TokenScope.choices, default=TokenScope.READ)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now)
+    last_used_at = models.DateTimeField(verbose_name=_("last used at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
     class Meta:
@@ -54,7 +59,7 @@ class WebhookSubscription(models.Model):
         default=False,
         help_text=_("Only for receivers inside your own network."),
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now)
     # A chat destination (chatalerts.ChatDestination, a subscription of kind "chat") is sent its
     # platform's own message, unsigned, through the same outbox, retries and delivery log.
     kind = models.CharField(
@@ -93,16 +98,22 @@ class WebhookSubscription(models.Model):
 
 class WebhookDelivery(models.Model):
     # Sent as X-Npsapp-Delivery; the payload's "id" is that of the first delivery of the event.
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
-    event = models.CharField(max_length=40, choices=WebhookEvent.choices)
-    payload = models.JSONField()
-    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    public_id = models.UUIDField(verbose_name=_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    subscription = models.ForeignKey(
+        WebhookSubscription, verbose_name=_("subscription"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(verbose_name=_("event"), max_length=40, choices=WebhookEvent.choices)
+    payload = models.JSONField(
+        verbose_name=_("payload"),
+    )
+    status = models.CharField(
+        verbose_name=_("status"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(verbose_name=_("attempts"), default=0)
+    response_status = models.PositiveSmallIntegerField(verbose_name=_("HTTP status"), null=True, blank=True)
+    last_error = models.TextField(verbose_name=_("last error"), blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now)
+    delivered_at = models.DateTimeField(verbose_name=_("delivered at"), null=True, blank=True)
     # When the next attempt is due, scanned every minute by the beat task; null once finished.
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True, db_index=True)
     replay_of = models.ForeignKey(

@@ -25,3 +25,12 @@ def readable_ink(background: str) -> str:
     if contrast_ratio(background, WHITE) >= contrast_ratio(background, BLACK):
         return WHITE
     return BLACK
+
+
+INK = "#212529"  # the customer pages' text colour
+
+
+def control_edge(colour: str) -> str:
+    """The brand colour as a selected control's edge if it stands out on white (WCAG 1.4.11,
+    >= 3:1); otherwise the page's ink, so a pale brand still shows which tile is chosen."""
+    return colour if contrast_ratio(colour, WHITE) >= 3 else INK

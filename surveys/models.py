@@ -98,10 +98,15 @@ class Brand(models.Model):
         """Black or white text, whichever reads better on the brand colour."""
         return branding.readable_ink(self.css_colour)
 
+    @property
+    def edge(self) -> str:
+        """The selected tile's edge on a white card: the brand colour, or ink for a pale brand."""
+        return branding.control_edge(self.css_colour)
+
 
 class Survey(models.Model):
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="surveys")
+    public_id = models.UUIDField(verbose_name=_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    brand = models.ForeignKey(Brand, verbose_name=_("brand"), on_delete=models.PROTECT, related_name="surveys")
     name = models.CharField(_("name"), max_length=200)
     question = models.CharField(
         _("question"),
@@ -249,7 +254,7 @@ class Survey(models.Model):
         validators=[MaxValueValidator(365)],
         help_text=_("0: never."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("survey")
@@ -371,23 +376,32 @@ class Survey(models.Model):
 class Invitation(models.Model):
     """A personal survey link for one customer."""
 
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="invitations")
-    customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="invitations")
-    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
-    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.EMAIL)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField(default=default_expiry)
-    campaign = models.ForeignKey(
-        "campaigns.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations"
+    survey = models.ForeignKey(Survey, verbose_name=_("survey"), on_delete=models.CASCADE, related_name="invitations")
+    customer = models.ForeignKey(
+        "crm.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="invitations"
     )
-    language = models.CharField(max_length=8, blank=True, help_text=_("The language of the email and survey page."))
+    token = models.CharField(verbose_name=_("token"), max_length=64, unique=True, default=new_token, editable=False)
+    channel = models.CharField(verbose_name=_("channel"), max_length=20, choices=Channel.choices, default=Channel.EMAIL)
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(verbose_name=_("expires at"), default=default_expiry)
+    campaign = models.ForeignKey(
+        "campaigns.Campaign",
+        null=True,
+        blank=True,
+        verbose_name=_("campaign"),
+        on_delete=models.SET_NULL,
+        related_name="invitations",
+    )
+    language = models.CharField(
+        verbose_name=_("language"), max_length=8, blank=True, help_text=_("The language of the email and survey page.")
+    )
     delivery_status = models.CharField(
         _("delivery"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED, db_index=True
     )
-    delivery_attempts = models.PositiveSmallIntegerField(default=0)
+    delivery_attempts = models.PositiveSmallIntegerField(verbose_name=_("delivery attempts"), default=0)
     # When a campaign batch last claimed it for sending: a lease (campaigns.services.SENDING_LEASE)
     # that stops any other run from sending it until it runs out.
-    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    claimed_at = models.DateTimeField(verbose_name=_("claimed for sending at"), null=True, blank=True, editable=False)
     failure_reason = models.CharField(_("failure reason"), max_length=300, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     opened_at = models.DateTimeField(_("page opened at"), null=True, blank=True)
@@ -422,21 +436,31 @@ class Invitation(models.Model):
 
 
 class Response(models.Model):
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="responses")
+    public_id = models.UUIDField(verbose_name=_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    survey = models.ForeignKey(Survey, verbose_name=_("survey"), on_delete=models.PROTECT, related_name="responses")
     # One response per invitation: a second submit of the same link cannot create another.
     invitation = models.OneToOneField(
-        Invitation, null=True, blank=True, on_delete=models.SET_NULL, related_name="response"
+        Invitation,
+        null=True,
+        blank=True,
+        verbose_name=_("invitation"),
+        on_delete=models.SET_NULL,
+        related_name="response",
     )
     customer = models.ForeignKey(
-        "crm.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="responses"
+        "crm.Customer",
+        null=True,
+        blank=True,
+        verbose_name=_("customer"),
+        on_delete=models.SET_NULL,
+        related_name="responses",
     )
-    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.EMAIL)
+    channel = models.CharField(verbose_name=_("channel"), max_length=20, choices=Channel.choices, default=Channel.EMAIL)
     score = models.PositiveSmallIntegerField(
         _("score"), validators=[MinValueValidator(scoring.SCORE_MIN), MaxValueValidator(scoring.SCORE_MAX)]
     )
     comment = models.TextField(_("comment"), blank=True, validators=[MaxLengthValidator(COMMENT_MAX_LENGTH)])
-    language = models.CharField(max_length=8, blank=True)
+    language = models.CharField(verbose_name=_("language"), max_length=8, blank=True)
     criteria = models.JSONField(_("criteria chosen"), default=list, blank=True)
     csat = models.PositiveSmallIntegerField(
         _("satisfaction (1–5)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
@@ -447,7 +471,7 @@ class Response(models.Model):
     contact_email = models.EmailField(
         _("email given on the public form"), blank=True, help_text=_("Only for answers without an invitation.")
     )
-    submitted_at = models.DateTimeField(default=timezone.now, db_index=True)
+    submitted_at = models.DateTimeField(verbose_name=_("submitted at"), default=timezone.now, db_index=True)
     corrected_at = models.DateTimeField(_("last corrected at"), null=True, blank=True)
     # Copied from the invitation when the answer is recorded: a recovery re-survey answer measures
     # the follow-up, not the customer base, so the NPS leaves it out unless asked. Kept on the row
@@ -456,7 +480,9 @@ class Response(models.Model):
     # Anonymous surveys only: the SHA-256 of a random key kept in the respondent's browser (a
     # cookie scoped to their link), the one way back to the answer for its correction window.
     # Without the key the digest leads nowhere.
-    correction_digest = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    correction_digest = models.CharField(
+        verbose_name=_("correction digest"), max_length=64, blank=True, editable=False, db_index=True
+    )
 
     class Meta:
         verbose_name = _("response")

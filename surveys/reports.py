@@ -53,10 +53,20 @@ def buckets_between(start: date, end: date, grain: str) -> list[date]:
     return buckets
 
 
+def bucket_end(start: date, grain: str) -> date:
+    """The last day of the week or month that begins on `start`."""
+    if grain == "week":
+        return start + timedelta(days=6)
+    return (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
 @dataclass
 class Bucket:
     start: date
     result: scoring.NpsResult
+    # The window covers only part of this week or month (it is still running, or the filters
+    # cut it): its figures are not comparable with a full period's.
+    partial: bool = False
 
 
 @dataclass
@@ -78,6 +88,10 @@ class Dashboard:
     distribution: list[dict]
     trend: list[Bucket]
     breakdown: list[BreakdownRow] = field(default_factory=list)
+
+    @property
+    def partial_buckets(self) -> list[Bucket]:
+        return [bucket for bucket in self.trend if bucket.partial]
 
     @property
     def change(self) -> float | None:
@@ -228,8 +242,13 @@ def build_dashboard(filters: ResponseFilter) -> Dashboard:
     current_counts = source.counts(filters.start, filters.end)
     current = scoring.result_from_score_counts(current_counts)
     by_bucket = source.trend(filters.start, filters.end, filters.grain)
+    last_day = min(filters.end, timezone.localdate())
     trend = [
-        Bucket(start=bucket, result=scoring.result_from_score_counts(by_bucket.get(bucket, _empty())))
+        Bucket(
+            start=bucket,
+            result=scoring.result_from_score_counts(by_bucket.get(bucket, _empty())),
+            partial=bucket < filters.start or bucket_end(bucket, filters.grain) > last_day,
+        )
         for bucket in buckets_between(filters.start, filters.end, filters.grain)
     ]
     dimension = filters.dimension

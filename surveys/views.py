@@ -394,7 +394,7 @@ def brand_css(request, brand_id: int):
     """The brand's colour as CSS variables (the CSP forbids inline styles). Cached: the URL
     carries the colour, so a new colour is a new address."""
     brand = get_object_or_404(Brand, pk=brand_id)
-    css = f":root{{--brand:{brand.css_colour};--brand-ink:{brand.ink};}}\n"
+    css = f":root{{--brand:{brand.css_colour};--brand-ink:{brand.ink};--brand-edge:{brand.edge};}}\n"
     return HttpResponse(css, content_type="text/css; charset=utf-8")
 
 
@@ -409,6 +409,8 @@ def _chart_data(dashboard) -> dict:
                 "promoters": bucket.result.pct_promoters,
                 "detractors": bucket.result.pct_detractors,
                 "n": bucket.result.n,
+                "partial": bucket.partial,
+                "small": bucket.result.is_small_sample,
             }
             for bucket in dashboard.trend
         ],

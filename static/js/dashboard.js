@@ -153,44 +153,78 @@
     return clamp(row.nps + sign * row.margin);
   }
 
-  function drawTrend(canvas, rows, palette) {
+  function trendWords(canvas) {
     var labels = canvas.dataset;
-    var weekly = labels.grain === "week";
-    var npsLabel = labels.labelNps || "NPS";
-    var marginLabel = labels.labelMargin || "95 % margin of error";
-    var promotersLabel = labels.labelPromoters || "% promoters";
-    var detractorsLabel = labels.labelDetractors || "% detractors";
-    var shareLabel = labels.labelShare || "Share of answers";
-    var noneLabel = labels.labelNone || "no answers";
-    var weekLabel = labels.labelWeek || "Week of";
+    return {
+      weekly: labels.grain === "week",
+      nps: labels.labelNps || "NPS",
+      margin: labels.labelMargin || "95 % margin of error",
+      promoters: labels.labelPromoters || "% promoters",
+      detractors: labels.labelDetractors || "% detractors",
+      share: labels.labelShare || "Share of answers",
+      none: labels.labelNone || "no answers",
+      partial: labels.labelPartial || "(partial)",
+      small: labels.labelSmall || "small sample",
+      week: labels.labelWeek || "Week of"
+    };
+  }
 
-    function axisLabel(iso) {
-      return weekly
-        ? dateLabel(iso, { day: "numeric", month: "short" })
-        : dateLabel(iso, { month: "short", year: "numeric" });
-    }
+  function axisLabel(words, row) {
+    var text = words.weekly
+      ? dateLabel(row.start, { day: "numeric", month: "short" })
+      : dateLabel(row.start, { month: "short", year: "2-digit" });
+    // A period not over yet says so on the axis itself, not only in a tooltip.
+    return row.partial ? [text, words.partial] : text;
+  }
 
-    function titleLabel(iso) {
-      return weekly
-        ? weekLabel + " " + dateLabel(iso, { day: "numeric", month: "long", year: "numeric" })
-        : dateLabel(iso, { month: "long", year: "numeric" });
-    }
+  function titleLabel(words, row) {
+    var text = words.weekly
+      ? words.week + " " + dateLabel(row.start, { day: "numeric", month: "long", year: "numeric" })
+      : dateLabel(row.start, { month: "long", year: "numeric" });
+    return row.partial ? text + " " + words.partial : text;
+  }
 
-    var lineDefaults = { tension: 0, spanGaps: false, borderWidth: 2, pointRadius: 3, pointHoverRadius: 5 };
+  function sampleLabel(words, row) {
+    return "n = " + row.n + (row.small ? " (" + words.small + ")" : "");
+  }
 
-    function line(extra) {
-      var dataset = {};
-      Object.keys(lineDefaults).forEach(function (key) { dataset[key] = lineDefaults[key]; });
-      Object.keys(extra).forEach(function (key) { dataset[key] = extra[key]; });
-      return dataset;
-    }
+  function periodLine(rows, extra) {
+    // Points under the small-sample threshold are hollow; the segment into a partial period is dashed.
+    var colour = extra.borderColor;
+    var dataset = {
+      tension: 0,
+      spanGaps: false,
+      fill: false,
+      borderWidth: 2,
+      pointRadius: rows.map(function (row) { return row.small ? 4 : 3; }),
+      pointHoverRadius: 6,
+      pointBorderWidth: 2,
+      pointBorderColor: colour,
+      pointBackgroundColor: rows.map(function (row) { return row.small ? "#ffffff" : colour; }),
+      segment: {
+        borderDash: function (context) {
+          var row = rows[context.p1DataIndex];
+          var first = rows[context.p0DataIndex];
+          return (row && row.partial) || (first && first.partial) ? [5, 5] : undefined;
+        }
+      }
+    };
+    Object.keys(extra).forEach(function (key) { dataset[key] = extra[key]; });
+    return dataset;
+  }
 
+  function timeAxis() {
+    // Month labels never overlap on a phone: they are thinned out, never rotated over each other.
+    return { grid: { display: false }, ticks: { autoSkip: true, autoSkipPadding: 12, maxRotation: 0, minRotation: 0 } };
+  }
+
+  function drawTrend(canvas, rows, palette) {
+    var words = trendWords(canvas);
     var datasets = [
       {
         // Upper edge of the margin band: drawn only as the edge the next dataset fills to.
         label: "upper",
         data: rows.map(function (row) { return bound(row, 1); }),
-        yAxisID: "y",
         borderWidth: 0,
         pointRadius: 0,
         pointHoverRadius: 0,
@@ -199,9 +233,8 @@
         tension: 0
       },
       {
-        label: marginLabel,
+        label: words.margin,
         data: rows.map(function (row) { return bound(row, -1); }),
-        yAxisID: "y",
         borderWidth: 0,
         pointRadius: 0,
         pointHoverRadius: 0,
@@ -211,41 +244,19 @@
         spanGaps: false,
         tension: 0
       },
-      line({
-        label: npsLabel,
+      periodLine(rows, {
+        label: words.nps,
         data: rows.map(function (row) { return row.nps; }),
-        yAxisID: "y",
         borderColor: palette.trend,
         backgroundColor: palette.trend,
         borderWidth: 3,
-        pointStyle: "circle",
-        fill: false
-      }),
-      line({
-        label: promotersLabel,
-        data: rows.map(function (row) { return row.promoters; }),
-        yAxisID: "pct",
-        borderColor: palette.promoter,
-        backgroundColor: palette.promoter,
-        borderDash: [6, 4],
-        pointStyle: "triangle",
-        fill: false
-      }),
-      line({
-        label: detractorsLabel,
-        data: rows.map(function (row) { return row.detractors; }),
-        yAxisID: "pct",
-        borderColor: palette.detractor,
-        backgroundColor: palette.detractor,
-        borderDash: [2, 3],
-        pointStyle: "rect",
-        fill: false
+        pointStyle: "circle"
       })
     ];
 
     return new window.Chart(canvas, {
       type: "line",
-      data: { labels: rows.map(function (row) { return axisLabel(row.start); }), datasets: datasets },
+      data: { labels: rows.map(function (row) { return axisLabel(words, row); }), datasets: datasets },
       options: {
         responsive: true,
         maintainAspectRatio: false,
@@ -258,43 +269,33 @@
             labels: {
               usePointStyle: true,
               boxHeight: 8,
-              filter: function (item) { return item.datasetIndex !== 0; },
-              generateLabels: function (chart) {
-                // Same-sized markers: the NPS line's thicker stroke would make its marker look bigger.
-                var items = window.Chart.defaults.plugins.legend.labels.generateLabels(chart);
-                items.forEach(function (item) { item.lineWidth = 1; });
-                return items;
-              }
+              filter: function (item) { return item.datasetIndex !== 0; }
             }
           },
           tooltip: {
-            // The band's two edges are read in the NPS line's label instead.
-            filter: function (item) { return item.datasetIndex >= 2; },
+            filter: function (item) { return item.datasetIndex === 2; },
             callbacks: {
-              title: function (items) { return titleLabel(rows[items[0].dataIndex].start); },
+              title: function (items) { return titleLabel(words, rows[items[0].dataIndex]); },
               label: function (item) {
                 var row = rows[item.dataIndex];
                 if (row.nps === null) {
-                  return noneLabel;
+                  return words.none;
                 }
-                if (item.datasetIndex === 2) {
-                  return npsLabel + " " + signed(row.nps) + " \u00b1 " + oneDecimal.format(row.margin) + " (n = " + row.n + ")";
-                }
-                if (item.datasetIndex === 3) {
-                  return promotersLabel + ": " + percent(row.promoters);
-                }
-                return detractorsLabel + ": " + percent(row.detractors);
+                return words.nps + " " + signed(row.nps) + " \u00b1 " + oneDecimal.format(row.margin);
+              },
+              afterLabel: function (item) {
+                var row = rows[item.dataIndex];
+                return row.nps === null ? "" : sampleLabel(words, row);
               }
             }
           }
         },
         scales: {
-          x: { grid: { display: false }, ticks: { autoSkip: true, maxRotation: 0 } },
+          x: timeAxis(),
           y: {
-            position: "left",
             min: -100,
             max: 100,
-            ticks: { stepSize: 25, callback: function (value) { return signed(value); } },
+            ticks: { stepSize: 50, callback: function (value) { return signed(value); } },
             grid: {
               color: function (context) {
                 return context.tick && context.tick.value === 0 ? palette.zero : palette.grid;
@@ -303,15 +304,66 @@
                 return context.tick && context.tick.value === 0 ? 2 : 1;
               }
             },
-            title: { display: true, text: npsLabel }
-          },
-          pct: {
-            position: "right",
+            title: { display: true, text: words.nps }
+          }
+        }
+      }
+    });
+  }
+
+  function drawShares(canvas, rows, palette, words) {
+    var datasets = [
+      periodLine(rows, {
+        label: words.promoters,
+        data: rows.map(function (row) { return row.promoters; }),
+        borderColor: palette.promoter,
+        backgroundColor: palette.promoter,
+        pointStyle: "triangle"
+      }),
+      periodLine(rows, {
+        label: words.detractors,
+        data: rows.map(function (row) { return row.detractors; }),
+        borderColor: palette.detractor,
+        backgroundColor: palette.detractor,
+        pointStyle: "rect"
+      })
+    ];
+    return new window.Chart(canvas, {
+      type: "line",
+      data: { labels: rows.map(function (row) { return axisLabel(words, row); }), datasets: datasets },
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: reducedMotion() ? false : undefined,
+        spanGaps: false,
+        interaction: { mode: "index", intersect: false },
+        plugins: {
+          legend: { position: "bottom", labels: { usePointStyle: true, boxHeight: 8 } },
+          tooltip: {
+            callbacks: {
+              title: function (items) { return titleLabel(words, rows[items[0].dataIndex]); },
+              label: function (item) {
+                var row = rows[item.dataIndex];
+                if (row.nps === null) {
+                  return words.none;
+                }
+                return item.dataset.label + ": " + percent(item.raw);
+              },
+              footer: function (items) {
+                var row = rows[items[0].dataIndex];
+                return row.nps === null ? "" : sampleLabel(words, row);
+              }
+            }
+          }
+        },
+        scales: {
+          x: timeAxis(),
+          y: {
             min: 0,
             max: 100,
             ticks: { stepSize: 25, callback: function (value) { return value + "\u00a0%"; } },
-            grid: { drawOnChartArea: false },
-            title: { display: true, text: shareLabel }
+            grid: { color: palette.grid },
+            title: { display: true, text: words.share }
           }
         }
       }
@@ -338,6 +390,10 @@
     var trendCanvas = document.getElementById("trend-chart");
     if (trendCanvas && Array.isArray(data.trend)) {
       drawTrend(trendCanvas, data.trend, palette);
+      var sharesCanvas = document.getElementById("shares-chart");
+      if (sharesCanvas) {
+        drawShares(sharesCanvas, data.trend, palette, trendWords(trendCanvas));
+      }
     }
   }
 

@@ -353,3 +353,10 @@ def test_the_default_french_template_says_reply_to_this_email_only_with_inbound_
     ticket = case_for(first_name="Jeanne", email="jeanne@example.com", language="fr")
     body = selectors.case_conversation(ticket=ticket, user=agent)["reply_form"].initial["body"]
     assert said in body and not_said not in body and "{how_to_reply}" not in body
+
+
+def test_close_the_loop_theme_select_asks_for_a_theme_in_words(client, manager, db):
+    client.force_login(manager)
+    html = client.get(LOOP, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert '<option value="" selected>Choisissez un thème</option>' in html
+    assert "---------" not in html

@@ -376,3 +376,14 @@ def test_customer_list_pages_keep_the_search(client, agent, monkeypatch):
     assert "Page 1 of 2" in html
     second = client.get("/crm/customers/", {"q": "Zoé", "page": 2}).content.decode()
     assert "?q=Zo%C3%A9&amp;page=1" in second
+
+
+def test_at_risk_list_pages_by_25_like_the_inbox(client, agent):
+    """Each row carries its own invite form: 50 of them made a phone's page 12,000 px tall (issue 19)."""
+    for customer in CustomerFactory.create_batch(26):
+        _event(customer, EventKind.CART_ABANDONED, 1)
+    client.force_login(agent)
+    first = client.get(AT_RISK)
+    assert len(first.context["page"].object_list) == 25
+    assert "Page 1 of 2" in first.content.decode()
+    assert len(client.get(AT_RISK, {"page": 2}).context["page"].object_list) == 1

@@ -471,14 +471,15 @@ def test_the_brand_stylesheet_gives_a_readable_text_colour_and_is_cached(client,
     css = client.get(href)
     assert css["Content-Type"].startswith("text/css")
     assert "max-age=86400" in css["Cache-Control"] and "public" in css["Cache-Control"]
-    assert css.content.decode() == ":root{--brand:#ffd500;--brand-ink:#000000;}\n"
+    # A pale brand: black text on it, and the chosen score tile edged in ink to stand out on white.
+    assert css.content.decode() == ":root{--brand:#ffd500;--brand-ink:#000000;--brand-edge:#212529;}\n"
 
 
 def test_a_stored_colour_that_is_not_hex_never_reaches_the_css(client, invitation):
     brand = invitation.survey.brand
     type(brand).objects.filter(pk=brand.pk).update(colour="red}*")
     css = client.get(reverse("surveys:brand_css", args=[brand.pk])).content.decode()
-    assert css == ":root{--brand:#0d6efd;--brand-ink:#000000;}\n"
+    assert css == ":root{--brand:#0d6efd;--brand-ink:#000000;--brand-edge:#0d6efd;}\n"
 
 
 def test_a_stored_colour_that_is_not_hex_never_reaches_the_email(invitation):
@@ -498,3 +499,14 @@ def test_after_erasure_the_link_offers_no_change(client, invitation):
     assert "already answered" in client.get(_url(invitation)).content.decode()
     client.post(_url(invitation), {"score": "9", "comment": "New words"})
     assert Response.objects.get().comment == "Late"
+
+
+def test_the_chosen_score_tile_wears_the_brand_colour():
+    """The survey stylesheet fills the checked tile with the brand's colour, not the app's blue."""
+    from pathlib import Path
+
+    css = (Path(__file__).resolve().parents[2] / "static" / "css" / "survey.css").read_text()
+    checked = css[css.index(".nps-tile__input:checked + .nps-tile__label {") :]
+    rule = checked[: checked.index("}")]
+    assert "background: var(--brand)" in rule and "color: var(--brand-ink)" in rule
+    assert "border-color: var(--brand-edge)" in rule
