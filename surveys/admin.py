@@ -93,7 +93,6 @@ class SurveyAdmin(TranslationAdmin):
                     "business_calendar",
                     "warning_lead_hours",
                     "passive_outreach",
-                    "resurvey_after_days",
                 )
             },
         ),

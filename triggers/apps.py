@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class TriggersConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "triggers"
+    verbose_name = _("Triggered surveys")
+
+    def ready(self) -> None:
+        # The CRM accepts, besides its own event kinds, those a trigger rule waits for (the
+        # registry keeps the CRM from importing this app).
+        from crm import services as crm_services
+        from triggers.selectors import rule_event_kinds
+
+        if rule_event_kinds not in crm_services.EVENT_KIND_SOURCES:
+            crm_services.EVENT_KIND_SOURCES.append(rule_event_kinds)
