@@ -9,6 +9,7 @@ from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
 
 from npsapp.publish import publish
+from surveys import services as survey_services
 from surveys.models import Brand, Invitation, Response, ResponseRevision, Survey, Theme
 from surveys.tasks import theme_reapply_rules_task
 
@@ -97,6 +98,11 @@ class SurveyAdmin(TranslationAdmin):
             },
         ),
     )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            survey_services.survey_created(survey=obj)
 
     @admin.display(description=_("missing translations"))
     def missing_texts(self, survey):

@@ -21,7 +21,7 @@ class TriggerRule(models.Model):
 
     survey = models.ForeignKey(Survey, verbose_name=_("survey"), on_delete=models.CASCADE, related_name="trigger_rules")
     name = models.CharField(_("name"), max_length=100, blank=True)
-    kind = models.CharField(_("sent"), max_length=20, choices=TriggerKind.choices)
+    kind = models.CharField(_("sent when"), max_length=20, choices=TriggerKind.choices)
     delay_days = models.PositiveSmallIntegerField(
         _("after (days)"), default=14, validators=[MaxValueValidator(365)], help_text=_("0: on the next run.")
     )

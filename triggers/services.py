@@ -25,6 +25,17 @@ logger = logging.getLogger(__name__)
 SUBJECT_FIELD = {TriggerKind.PURCHASE: "purchase", TriggerKind.CASE_RESOLVED: "ticket", TriggerKind.EVENT: "event"}
 
 
+RECOVERY_DAYS = 14
+
+
+def recovery_rule_create(*, survey) -> TriggerRule | None:
+    """A new survey's recovery re-survey: 14 days after each detractor case is resolved (not for an
+    anonymous survey, whose answers lead to no customer)."""
+    if survey.is_anonymous:
+        return None
+    return TriggerRule.objects.create(survey=survey, kind=TriggerKind.CASE_RESOLVED, delay_days=RECOVERY_DAYS)
+
+
 def _subject_at(rule: TriggerRule, subject) -> dt.datetime:
     if rule.kind == TriggerKind.CASE_RESOLVED:
         return subject.resolved_at

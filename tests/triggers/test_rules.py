@@ -14,7 +14,7 @@ from surveys.models import Invitation
 from tests.factories import CustomerFactory, InvitationFactory, PurchaseFactory
 from tests.triggers.factories import TriggerRuleFactory
 from triggers import selectors
-from triggers.models import TriggerFire
+from triggers.models import TriggerFire, TriggerRule
 from triggers.tasks import triggers_evaluate_task
 
 pytestmark = pytest.mark.django_db
@@ -251,3 +251,34 @@ def test_the_admin_refuses_an_event_rule_without_its_kind(client, admin_user):
     )
     assert reply.status_code == 200
     assert "Name the event kind this rule waits for." in reply.content.decode()
+
+
+# --- A new survey starts with its recovery rule ---------------------------------------------------
+
+
+def test_a_survey_created_in_the_admin_gets_its_recovery_rule(client, admin_user):
+    from tests.factories import BrandFactory
+
+    client.force_login(admin_user)
+    data = {
+        "name": "After delivery",
+        "brand": BrandFactory().id,
+        "is_active": "on",
+        "first_contact_hours": 48,
+        "link_valid_days": 30,
+        "reminder_after_days": 3,
+        "sla_clock": "elapsed",
+        "first_contact_days": 2,
+        "warning_lead_hours": 4,
+    }
+    assert client.post(reverse("admin:surveys_survey_add"), data).status_code == 302
+    rule = TriggerRule.objects.get()
+    assert (rule.survey.name, rule.kind, rule.delay_days, rule.is_active) == (
+        "After delivery",
+        "case_resolved",
+        14,
+        True,
+    )
+    survey = rule.survey
+    assert client.post(reverse("admin:surveys_survey_change", args=[survey.id]), data).status_code == 302
+    assert TriggerRule.objects.count() == 1  # a change adds none

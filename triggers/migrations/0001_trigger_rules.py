@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(blank=True, max_length=100, verbose_name='name')),
-                ('kind', models.CharField(choices=[('purchase', 'After a purchase'), ('case_resolved', 'After a detractor case is resolved (recovery re-survey)'), ('event', 'After a customer event')], max_length=20, verbose_name='sent')),
+                ('kind', models.CharField(choices=[('purchase', 'After a purchase'), ('case_resolved', 'After a detractor case is resolved (recovery re-survey)'), ('event', 'After a customer event')], max_length=20, verbose_name='sent when')),
                 ('delay_days', models.PositiveSmallIntegerField(default=14, help_text='0: on the next run.', validators=[django.core.validators.MaxValueValidator(365)], verbose_name='after (days)')),
                 ('product_categories', models.TextField(blank=True, help_text='One per line; empty: any purchase.', verbose_name='only these product categories')),
                 ('channels', models.TextField(blank=True, help_text='One per line; empty: any.', verbose_name='only these purchase channels')),
