@@ -282,3 +282,19 @@ def test_a_survey_created_in_the_admin_gets_its_recovery_rule(client, admin_user
     survey = rule.survey
     assert client.post(reverse("admin:surveys_survey_change", args=[survey.id]), data).status_code == 302
     assert TriggerRule.objects.count() == 1  # a change adds none
+
+
+def test_two_beats_holding_the_same_fire_send_it_once():
+    from triggers import services
+
+    # No contact fatigue on this survey: only the claim keeps the second beat from sending.
+    rule = TriggerRuleFactory(kind="purchase", delay_days=3, send_any_time=True, survey__contact_fatigue_days=0)
+    _bought()
+    moment = MONDAY + timedelta(days=3)
+    with travel(moment):
+        assert services.rule_claim_due(rule=rule, now=moment) == 1
+        assert services.rule_claim_due(rule=rule, now=moment) == 0
+        first, second = TriggerFire.objects.get(), TriggerFire.objects.get()  # both read it waiting
+        assert services.fire_send(fire=first, now=moment) == "sent"
+        assert services.fire_send(fire=second, now=moment) == ""
+    assert len(mail.outbox) == 1 and Invitation.objects.count() == 1
