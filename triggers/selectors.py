@@ -79,3 +79,21 @@ def rules_with_counts() -> QuerySet[TriggerRule]:
         skipped_count=Count("fires", filter=Q(fires__status=FireStatus.SKIPPED)),
         waiting_count=Count("fires", filter=Q(fires__status=FireStatus.WAITING)),
     )
+
+
+def rules_overview() -> list[TriggerRule]:
+    """Every rule with its counts and `skip_reasons` [(label, n)], most skipped first. Two queries."""
+    rules = list(rules_with_counts().order_by("survey__name", "kind", "delay_days"))
+    labels = dict(SkipReason.choices)
+    reasons: dict[int, list] = {rule.id: [] for rule in rules}
+    rows = (
+        TriggerFire.objects.filter(status=FireStatus.SKIPPED)
+        .values("rule_id", "reason")
+        .annotate(n=Count("id"))
+        .order_by("rule_id", "-n", "reason")
+    )
+    for row in rows:
+        reasons.setdefault(row["rule_id"], []).append((labels.get(row["reason"], row["reason"]), row["n"]))
+    for rule in rules:
+        rule.skip_reasons = reasons[rule.id]
+    return rules

@@ -298,3 +298,32 @@ def test_two_beats_holding_the_same_fire_send_it_once():
         assert services.fire_send(fire=first, now=moment) == "sent"
         assert services.fire_send(fire=second, now=moment) == ""
     assert len(mail.outbox) == 1 and Invitation.objects.count() == 1
+
+
+def test_the_staff_page_shows_each_rule_and_why_it_skipped(client, manager, agent, django_assert_num_queries):
+    rule = TriggerRuleFactory(kind="purchase", delay_days=3, send_any_time=True, product_categories="Lighting")
+    _bought()
+    _bought(customer=CustomerFactory(surveys_opted_out_at=MONDAY))
+    with travel(MONDAY + timedelta(days=3)):
+        beat()
+    url = reverse("triggers:list")
+    client.force_login(agent)
+    assert client.get(url).status_code == 403
+    client.force_login(manager)
+    client.get(url)
+    with django_assert_num_queries(5):
+        html = client.get(url).content.decode()
+    assert rule.survey.name in html and "Lighting" in html
+    assert "Unsubscribed from surveys: 1" in html
+    TriggerRuleFactory.create_batch(3, kind="event", event_kind="order_delivered")
+    with django_assert_num_queries(5):
+        client.get(url)
+    assert "Triggered surveys" in client.get(reverse("campaigns:list")).content.decode()
+
+
+def test_the_staff_page_speaks_french(client, manager):
+    TriggerRuleFactory(kind="purchase", delay_days=3)
+    client.force_login(manager)
+    html = client.get(reverse("triggers:list"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Enquêtes déclenchées" in html and "Après un achat, 3 jours plus tard" in html
+    assert "Matins de semaine, heure du client" in html
