@@ -81,7 +81,11 @@ class Purchase(models.Model):
         verbose_name = _("purchase")
         verbose_name_plural = _("purchases")
         ordering = ["-purchased_at"]
-        indexes = [models.Index(fields=["customer", "purchased_at"])]
+        indexes = [
+            models.Index(fields=["customer", "purchased_at"]),
+            # Trigger rules scan the purchases of a day range, every customer's.
+            models.Index(fields=["purchased_at"], name="purchase_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer} {self.amount} {self.currency} on {self.purchased_at:%Y-%m-%d}"
@@ -99,7 +103,11 @@ class CustomerEvent(models.Model):
         verbose_name = _("customer event")
         verbose_name_plural = _("customer events")
         ordering = ["-occurred_at"]
-        indexes = [models.Index(fields=["customer", "kind", "occurred_at"])]
+        indexes = [
+            models.Index(fields=["customer", "kind", "occurred_at"]),
+            # Trigger rules scan one kind's events of a day range.
+            models.Index(fields=["kind", "occurred_at"], name="customer_event_kind_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer} {self.kind} {self.occurred_at:%Y-%m-%d}"

@@ -19,11 +19,11 @@ import json
 import math
 import re
 import smtplib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from functools import partial
+from functools import cache, partial
 from itertools import islice
 from typing import NamedTuple
 
@@ -193,6 +193,15 @@ GENDERS = tuple(Gender.values)
 AREAS = tuple(Area.values)
 PLANS = tuple(Plan.values)
 EVENT_KINDS = tuple(EventKind.values)
+# Callables returning more event kinds to accept (an app above fills it: the kinds its trigger
+# rules wait for), so the CRM never imports the apps built on it.
+EVENT_KIND_SOURCES: list = []
+
+
+def event_kinds() -> tuple[str, ...]:
+    """The kinds an event may have: the CRM's own, then those the apps above registered."""
+    extra = [kind for source in EVENT_KIND_SOURCES for kind in source()]
+    return EVENT_KINDS + tuple(sorted(set(extra) - set(EVENT_KINDS)))
 
 
 def _age_band(value) -> str:
@@ -841,14 +850,17 @@ def _currency(value) -> str:
     return text
 
 
-def customer_event_clean(data: Mapping, *, now: datetime) -> tuple[dict, dict[str, list[str]]]:
-    """Check one behaviour event: kind (EventKind), occurred_at (aware, not in the future), details (an object)."""
+def customer_event_clean(
+    data: Mapping, *, now: datetime, kinds: Callable[[], tuple[str, ...]] = event_kinds
+) -> tuple[dict, dict[str, list[str]]]:
+    """Check one behaviour event: kind (EventKind, else one of `kinds()`: only then are the registered
+    kinds read), occurred_at (aware, not in the future), details (an object)."""
     cleaned: dict = {}
     errors: dict[str, list[str]] = {}
     for name, value in data.items():
         try:
             if name == "kind":
-                cleaned["kind"] = _choice(value, EVENT_KINDS, lower=False)
+                cleaned["kind"] = value if value in EVENT_KINDS else _choice(value, kinds(), lower=False)
             elif name == "occurred_at":
                 cleaned["occurred_at"] = parse_datetime(value, not_after=now + FUTURE_SKEW)
             elif name == "details":
@@ -990,7 +1002,10 @@ def purchases_create_many(*, rows: Iterable[Mapping], customer: Customer | None 
 
 def customer_events_create_many(*, rows: Iterable[Mapping], customer: Customer | None = None) -> list[CustomerEvent]:
     """Record many behaviour events, all or none; like purchases_create_many."""
-    return _create_many(CustomerEvent, rows, customer, customer_event_clean)
+    kinds = cache(event_kinds)  # read at most once for the batch
+    return _create_many(
+        CustomerEvent, rows, customer, lambda data, *, now: customer_event_clean(data, now=now, kinds=kinds)
+    )
 
 
 # --- Email addresses a mail server refused for good ----------------------------------------------

@@ -14,7 +14,6 @@ Frozen metrics (see followups/metrics.py, which only reads them):
 """
 
 import logging
-import smtplib
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -24,7 +23,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Customer
-from crm.services import customer_record_email_failure
 from followups import notifications, routing, sla
 from followups.choices import (
     DONE_STATUSES,
@@ -44,11 +42,9 @@ from integrations import webhooks
 from integrations.choices import WebhookEvent
 from npsapp import roles
 from npsapp.publish import publish_on_commit
-from surveys import consent, scoring
+from surveys import scoring
 from surveys import services as survey_services
-from surveys.choices import DeliveryStatus, Segment, SlaClock
-from surveys.consent import ContactRefused
-from surveys.invitation_email import invitation_email_send
+from surveys.choices import Segment, SlaClock
 from surveys.models import Invitation, Response, ResponseTheme, Survey, Theme, ThemeSource
 
 logger = logging.getLogger(__name__)
@@ -56,9 +52,6 @@ logger = logging.getLogger(__name__)
 NOTE_MAX_LENGTH = 10_000
 # A passive's outreach case and an at-risk customer's outreach case: a week, elapsed.
 OUTREACH_FIRST_CONTACT_HOURS = 7 * 24
-# Re-surveys go out within this many days of being due; older ones are let go (a survey turned
-# on later must not mail every customer resolved in the past years at once).
-RESURVEY_WINDOW_DAYS = 7
 
 
 class StaleTicket(ValidationError):
@@ -701,77 +694,33 @@ def tickets_check_deadlines(*, now=None) -> tuple[int, int]:
 # --- Recovery: re-survey resolved detractors ----------------------------------------------------
 
 
-def _resurvey_candidates(*, now):
-    days_in_use = (
-        Survey.objects.filter(resurvey_after_days__gt=0).values_list("resurvey_after_days", flat=True).distinct()
+def resurvey_due_tickets(*, survey_id: int, due_before, due_after):
+    """Resolved detractor cases of `survey_id` with no re-survey yet, resolved in (due_after, due_before]."""
+    return Ticket.objects.filter(
+        kind=TicketKind.DETRACTOR,
+        status__in=DONE_STATUSES,
+        resurvey_invitation__isnull=True,
+        survey_id=survey_id,
+        survey__is_anonymous=False,
+        resolved_at__lte=due_before,
+        resolved_at__gt=due_after,
+        customer__isnull=False,
     )
-    for days in sorted(set(days_in_use)):
-        due_before = now - timedelta(days=days)
-        yield from (
-            Ticket.objects.filter(
-                kind=TicketKind.DETRACTOR,
-                status__in=DONE_STATUSES,
-                resurvey_invitation__isnull=True,
-                survey__resurvey_after_days=days,
-                survey__is_anonymous=False,
-                resolved_at__lte=due_before,
-                resolved_at__gt=due_before - timedelta(days=RESURVEY_WINDOW_DAYS),
-                customer__isnull=False,
-            )
-            # The consent gate, for many (no contact fatigue: the re-survey belongs to the case).
-            .exclude(consent.refused_q(since=None, prefix="customer__"))
-            .select_related("survey__brand", "customer")
-            .order_by("resolved_at")
-        )
 
 
-def ticket_resurvey(*, ticket: Ticket, now=None) -> Invitation | None:
-    """Invite the customer of a resolved detractor case to answer again, once. None when skipped or done."""
+def ticket_link_resurvey(*, ticket: Ticket, invitation: Invitation, now=None) -> bool:
+    """Record on a resolved case the re-survey link sent to its customer, once (the trigger rules
+    send it: triggers/services.py). False when the case already has one or was reopened: the
+    caller then rolls back its invitation."""
     now = now or timezone.now()
-    customer = ticket.customer
-    if ticket.survey.is_anonymous or customer is None:
-        return None
-    try:
-        with transaction.atomic():
-            # Passes the consent gate (unsubscribed, erased, no or refused address); no fatigue.
-            invitation = survey_services.invitation_create(
-                survey=ticket.survey, customer=customer, created_at=now, is_resurvey=True
-            )
-            claimed = Ticket.objects.filter(
-                id=ticket.id, resurvey_invitation__isnull=True, status__in=DONE_STATUSES
-            ).update(resurvey_invitation=invitation, version=F("version") + 1)
-            if claimed != 1:
-                transaction.set_rollback(True)
-                return None
-            ticket.resurvey_invitation = invitation
-            _event(ticket=ticket, actor=None, kind=EventKind.RESURVEY_SENT, field="resurvey_invitation", at=now)
-            # Sent inside the transaction: if the mail server refuses it, nothing is claimed and the
-            # next beat tries again.
-            invitation_email_send(invitation=invitation)
-            Invitation.objects.filter(id=invitation.id).update(
-                delivery_status=DeliveryStatus.SENT, sent_at=now, delivery_attempts=F("delivery_attempts") + 1
-            )
-    except ContactRefused:
-        return None
-    except smtplib.SMTPException as exc:
-        # An address refused for good is kept on the customer: the gate skips them from now on.
-        customer_record_email_failure(customer=customer, exc=exc)
-        raise
-    return invitation
-
-
-def tickets_resurvey(*, now=None, limit: int = 500) -> int:
-    """Every 15 minutes (beat): send the re-surveys that are due. Returns how many went out."""
-    now = now or timezone.now()
-    sent = 0
-    for ticket in _resurvey_candidates(now=now):
-        if sent >= limit:
-            break
-        try:
-            sent += ticket_resurvey(ticket=ticket, now=now) is not None
-        except Exception:  # noqa: BLE001 - one refused address must not stop the others; retried next run
-            logger.exception("re-survey of case %s failed", ticket.id)
-    return sent
+    claimed = Ticket.objects.filter(id=ticket.id, resurvey_invitation__isnull=True, status__in=DONE_STATUSES).update(
+        resurvey_invitation=invitation, version=F("version") + 1
+    )
+    if claimed != 1:
+        return False
+    ticket.resurvey_invitation = invitation
+    _event(ticket=ticket, actor=None, kind=EventKind.RESURVEY_SENT, field="resurvey_invitation", at=now)
+    return True
 
 
 def ticket_record_resurvey(*, ticket: Ticket, response: Response) -> bool:

@@ -57,15 +57,6 @@ def notifications_digest_task() -> int:
 
 
 @shared_task
-def tickets_resurvey_task() -> int:
-    """Every 15 minutes (beat): re-survey the customers of resolved detractor cases."""
-    sent = services.tickets_resurvey()
-    if sent:
-        logger.info("sent %d recovery re-surveys", sent)
-    return sent
-
-
-@shared_task
 def notification_deliver_task(notification_id: int) -> bool:
     """Send one staff notification now if its calendar is open (else the digest sends it later)."""
     from followups.models import TicketNotification

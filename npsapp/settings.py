@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "campaigns",
     "conversations",
     "chatalerts",
+    "triggers",
     # Its management commands: run_embedded (the development server with the beat schedule).
     "npsapp",
     "insights",
@@ -296,6 +297,10 @@ NPSAPP_THEMES_PIPELINE = os.environ.get("NPSAPP_THEMES_PIPELINE", "tfidf")
 if NPSAPP_THEMES_PIPELINE not in ("tfidf", "embedding"):
     raise ImproperlyConfigured("NPSAPP_THEMES_PIPELINE must be tfidf or embedding")
 NPSAPP_THEMES_DAYS = env_int("NPSAPP_THEMES_DAYS", 90)
+# Triggered surveys go out in the customer's local morning on weekdays (hours [start, end)).
+NPSAPP_TRIGGER_SEND_HOURS = (env_int("NPSAPP_TRIGGER_SEND_START_HOUR", 9), env_int("NPSAPP_TRIGGER_SEND_END_HOUR", 11))
+if not 0 <= NPSAPP_TRIGGER_SEND_HOURS[0] < NPSAPP_TRIGGER_SEND_HOURS[1] <= 24:
+    raise ImproperlyConfigured("NPSAPP_TRIGGER_SEND_START_HOUR must be before NPSAPP_TRIGGER_SEND_END_HOUR (0-24)")
 CELERY_BEAT_SCHEDULE = {
     "tickets-reconcile": {
         "task": "followups.tasks.tickets_reconcile_task",
@@ -319,9 +324,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "followups.tasks.notifications_digest_task",
         "schedule": 5 * 60,
     },
-    "cases-recovery-resurvey": {
-        "task": "followups.tasks.tickets_resurvey_task",
-        "schedule": 15 * 60,
+    # Trigger rules: surveys sent N days after a purchase, a resolved case (the recovery
+    # re-survey) or a customer event, in the customer's weekday morning unless a rule says otherwise.
+    "triggers-evaluate": {
+        "task": "triggers.tasks.triggers_evaluate_task",
+        "schedule": 5 * 60,
     },
     "conversations-reconcile": {
         "task": "conversations.tasks.messages_reconcile_task",

@@ -20,6 +20,7 @@ urlpatterns = [
     path("crm/", include("crm.urls")),
     path("account/", include("accounts.urls")),
     path("campaigns/", include("campaigns.urls")),
+    path("triggers/", include("triggers.urls")),
     path("", include("conversations.urls")),
     path("", include("insights.urls")),
     path("api/v1/", include("npsapp.api_urls")),

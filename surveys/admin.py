@@ -9,6 +9,7 @@ from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
 
 from npsapp.publish import publish
+from surveys import services as survey_services
 from surveys.models import Brand, Invitation, Response, ResponseRevision, Survey, Theme
 from surveys.tasks import theme_reapply_rules_task
 
@@ -96,11 +97,15 @@ class SurveyAdmin(TranslationAdmin):
                     "business_calendar",
                     "warning_lead_hours",
                     "passive_outreach",
-                    "resurvey_after_days",
                 )
             },
         ),
     )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            survey_services.survey_created(survey=obj)
 
     @admin.display(description=_("missing translations"))
     def missing_texts(self, survey):

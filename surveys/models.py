@@ -248,12 +248,6 @@ class Survey(models.Model):
     passive_outreach = models.BooleanField(
         _("open an outreach case for passives"), default=False, help_text=_("With a 7-day deadline.")
     )
-    resurvey_after_days = models.PositiveSmallIntegerField(
-        _("re-survey resolved detractors after (days)"),
-        default=14,
-        validators=[MaxValueValidator(365)],
-        help_text=_("0: never."),
-    )
     created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:

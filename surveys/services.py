@@ -57,6 +57,17 @@ class PublicFormClosed(Exception):
     """The survey has no public feedback page (disabled or inactive survey)."""
 
 
+# Called once for each new survey; the apps above fill it (triggers: the survey's recovery
+# re-survey rule), so this app imports none of them.
+SURVEY_CREATED_HOOKS: list = []
+
+
+def survey_created(*, survey: Survey) -> None:
+    """Tell the apps above that `survey` was just created (Django admin, demo data)."""
+    for hook in SURVEY_CREATED_HOOKS:
+        hook(survey=survey)
+
+
 @transaction.atomic
 def invitation_create(
     *,

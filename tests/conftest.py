@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth.models import Group, User
+from django.utils import translation
 
 from npsapp import celery_app, roles
 
@@ -14,6 +15,14 @@ def _eager_celery(request):
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """A request's LocaleMiddleware leaves its language active in the thread: the next test
+    (a pure one that renders text) would read French."""
+    yield
+    translation.deactivate()
 
 
 def _user(username: str, *role_names: str, **extra) -> User:

@@ -240,6 +240,8 @@ class Command(BaseCommand):
         # The post-purchase survey shows every option a survey page can have.
         Survey.objects.filter(pk=surveys[demo.POST_PURCHASE].pk).update(**demo.POST_PURCHASE_OPTIONS)
         surveys[demo.POST_PURCHASE].refresh_from_db()
+        for survey in surveys.values():
+            services.survey_created(survey=survey)
         self._create_calendar()
         return brand, surveys
 

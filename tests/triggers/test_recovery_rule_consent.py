@@ -10,9 +10,11 @@ from django.core import mail
 
 from followups import services
 from followups.models import Ticket
-from followups.tasks import tickets_resurvey_task
 from tests.factories import CustomerFactory, InvitationFactory, SurveyFactory
 from tests.followups.factories import open_case
+from tests.triggers.factories import recovery_rule
+from triggers.models import TriggerFire
+from triggers.tasks import triggers_evaluate_task
 
 pytestmark = pytest.mark.django_db
 
@@ -20,8 +22,12 @@ T0 = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
 DUE = T0 + timedelta(days=14)
 
 
+def tickets_resurvey_task() -> int:
+    return triggers_evaluate_task()["sent"]
+
+
 def _resolved(agent, customer):
-    survey = SurveyFactory()
+    survey = recovery_rule(SurveyFactory()).survey
     with time_machine.travel(T0, tick=False):
         ticket = open_case(
             score=2, survey=survey, invitation__survey=survey, invitation__customer=customer, customer=customer
@@ -35,8 +41,9 @@ def test_an_address_refused_for_good_gets_no_resurvey(agent):
     _resolved(agent, customer)
     with time_machine.travel(DUE, tick=False):
         assert tickets_resurvey_task() == 0
-        assert services.ticket_resurvey(ticket=Ticket.objects.get()) is None
+        assert tickets_resurvey_task() == 0
     assert mail.outbox == []
+    assert list(TriggerFire.objects.values_list("status", "reason")) == [("skipped", "email_failed")]
     assert Ticket.objects.get().resurvey_invitation is None
 
 
@@ -55,7 +62,7 @@ def test_a_recipient_refused_for_good_is_recorded_and_not_tried_again(agent):
     _resolved(agent, customer)
     refused = smtplib.SMTPRecipientsRefused({"gone@example.com": (550, b"no such user")})
     with time_machine.travel(DUE, tick=False):
-        with mock.patch("followups.services.invitation_email_send", side_effect=refused) as send:
+        with mock.patch("triggers.services.invitation_email_send", side_effect=refused) as send:
             assert tickets_resurvey_task() == 0
             assert tickets_resurvey_task() == 0
     assert send.call_count == 1

@@ -1,4 +1,4 @@
-"""Recovery: resolved detractors are surveyed again, once, and their new score is kept."""
+"""Recovery: resolved detractors are surveyed again, once, by their survey's recovery rule; the new score is kept."""
 
 import importlib
 from datetime import UTC, datetime, timedelta
@@ -11,12 +11,22 @@ from django.utils import timezone
 
 from followups import services
 from followups.models import Ticket
-from followups.tasks import tickets_reconcile_task, tickets_resurvey_task
+from followups.tasks import tickets_reconcile_task
 from surveys.models import Invitation
 from tests.factories import CustomerFactory, ResponseFactory, SurveyFactory
 from tests.followups.factories import open_case
+from tests.triggers.factories import recovery_rule
+from triggers import services as trigger_services
+from triggers.models import TriggerFire, TriggerRule
+from triggers.selectors import CATCH_UP_DAYS
+from triggers.tasks import triggers_evaluate_task
 
 T0 = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
+
+
+def tickets_resurvey_task() -> int:
+    """The beat, as far as re-surveys go: how many went out."""
+    return triggers_evaluate_task()["sent"]
 
 
 def travel(moment):
@@ -24,7 +34,9 @@ def travel(moment):
 
 
 def _resolved(agent, *, survey=None, customer=None, outcome="recovered", score=2):
-    survey = survey or SurveyFactory()
+    if survey is None:
+        survey = SurveyFactory()
+        recovery_rule(survey)
     customer = customer or CustomerFactory()
     with travel(T0):
         ticket = open_case(
@@ -57,15 +69,19 @@ def test_the_customer_is_surveyed_again_once_after_14_days(db, agent):
 
 
 def test_closed_cases_and_each_survey_delay_count(db, agent):
-    weekly = SurveyFactory(resurvey_after_days=7)
+    weekly = recovery_rule(days=7).survey
     ticket = _resolved(agent, survey=weekly)
     services.ticket_set_status(ticket=ticket, actor=agent, status="closed")
     with travel(T0 + timedelta(days=7)):
         assert tickets_resurvey_task() == 1
 
 
-def test_zero_days_means_never(db, agent):
-    _resolved(agent, survey=SurveyFactory(resurvey_after_days=0))
+@pytest.mark.parametrize("rule", ["none", "inactive"])
+def test_no_active_recovery_rule_means_never(db, agent, rule):
+    survey = SurveyFactory()
+    if rule == "inactive":
+        recovery_rule(survey, is_active=False)
+    _resolved(agent, survey=survey)
     with travel(T0 + timedelta(days=30)):
         assert tickets_resurvey_task() == 0
     assert not Invitation.objects.filter(recovery_ticket__isnull=False).exists()
@@ -74,7 +90,7 @@ def test_zero_days_means_never(db, agent):
 
 def test_long_forgotten_cases_are_not_surveyed_when_the_feature_arrives(db, agent):
     _resolved(agent)
-    with travel(T0 + timedelta(days=14 + services.RESURVEY_WINDOW_DAYS + 1)):
+    with travel(T0 + timedelta(days=14 + CATCH_UP_DAYS + 1)):
         assert tickets_resurvey_task() == 0
 
 
@@ -84,6 +100,7 @@ def test_long_forgotten_cases_are_not_surveyed_when_the_feature_arrives(db, agen
 )
 def test_who_is_not_surveyed_again(db, agent, setup):
     survey = SurveyFactory(is_anonymous=setup == "anonymous")
+    recovery_rule(survey)
     customer = CustomerFactory(
         email="" if setup == "no_email" else "x@example.com",
         erased_at=T0 if setup == "erased" else None,
@@ -94,7 +111,7 @@ def test_who_is_not_surveyed_again(db, agent, setup):
         services.ticket_set_status(ticket=ticket, actor=agent, status="contacted")
     with travel(T0 + timedelta(days=14)):
         assert tickets_resurvey_task() == 0
-        assert services.ticket_resurvey(ticket=Ticket.objects.get()) is None
+        assert tickets_resurvey_task() == 0
     assert mail.outbox == []
     assert Ticket.objects.get().resurvey_invitation is None
 
@@ -103,7 +120,7 @@ def test_a_refused_email_claims_nothing_and_is_tried_again(db, agent):
     ticket = _resolved(agent)
     invitations = Invitation.objects.count()
     with travel(T0 + timedelta(days=14)):
-        with mock.patch("followups.services.invitation_email_send", side_effect=OSError("SMTP down")):
+        with mock.patch("triggers.services.invitation_email_send", side_effect=OSError("SMTP down")):
             assert tickets_resurvey_task() == 0
         assert Ticket.objects.get().resurvey_invitation is None
         assert Invitation.objects.count() == invitations
@@ -113,12 +130,14 @@ def test_a_refused_email_claims_nothing_and_is_tried_again(db, agent):
 
 
 def test_two_runs_on_the_same_case_send_one_invitation(db, agent):
-    ticket = _resolved(agent)
-    first, second = Ticket.objects.get(id=ticket.id), Ticket.objects.get(id=ticket.id)
+    _resolved(agent)
     moment = T0 + timedelta(days=14)
     with travel(moment):
-        assert services.ticket_resurvey(ticket=first, now=moment) is not None
-        assert services.ticket_resurvey(ticket=second, now=moment) is None
+        trigger_services.rule_claim_due(rule=TriggerRule.objects.get(), now=moment)
+        first, second = list(TriggerFire.objects.all()), list(TriggerFire.objects.all())  # two beats hold it
+        assert trigger_services.fire_send(fire=first[0], now=moment) == "sent"
+        assert trigger_services.fire_send(fire=second[0], now=moment) == ""
+        assert trigger_services.rule_claim_due(rule=TriggerRule.objects.get(), now=moment) == 0
     assert len(mail.outbox) == 1
     assert Invitation.objects.filter(recovery_ticket__isnull=False).count() == 1
 
