@@ -42,6 +42,7 @@ def _setup() -> None:
     sys.path.insert(0, str(HERE))
     # The embedded settings: nothing here touches a database.
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "npsapp.settings")
+    os.environ.setdefault("SECRET_KEY", "bench-only-key")  # DEBUG is off: the settings ask for a key
     import django
 
     django.setup()
