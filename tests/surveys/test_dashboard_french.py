@@ -31,3 +31,11 @@ def test_the_survey_admin_labels_its_fields_in_french(client, admin_user, label)
     html = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert f">{label}\xa0:</label>" in html
     assert "Public id" not in html and ">Brand" not in html
+
+
+def test_the_shares_chart_heading_with_a_percent_sign_is_french(client, manager):
+    """A literal % in a template's {% translate %} is looked up doubled: the catalogue must say %%."""
+    ResponseFactory(score=9)
+    client.force_login(manager)
+    html = client.get(reverse("surveys:dashboard"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Promoteurs et détracteurs, en % des réponses" in html
