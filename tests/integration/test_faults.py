@@ -129,7 +129,7 @@ def _emails_per_subject(stack) -> Counter:
 def test_redis_killed_mid_burst_loses_no_answer_and_opens_one_case_each(stack):
     redis = stack.redis()
     env = {"CELERY_BROKER_URL": redis.url(0), "REDIS_CACHE_URL": redis.url(1)}
-    stack.worker(**env)
+    worker = stack.worker(**env)
     stack.beat(**env)
     web = stack.web("web", **env)
     invitations = _invitations(20)
@@ -139,8 +139,20 @@ def test_redis_killed_mid_burst_loses_no_answer_and_opens_one_case_each(stack):
     redis.restart()
 
     assert statuses == [302] * 20, stack.log("web")
-    _wait_for_one_case_per_detractor()
-    figures = _case_figures("Redis killed mid-burst", sent=len(statuses))
+    # A worker whose late acknowledgement was under way when Redis died can end on kombu's
+    # "Unrecoverable error"; docker-compose restarts it (restart: unless-stopped), and so does
+    # this test, as a process manager would. What it was running is acknowledged late, so its
+    # message is delivered again; the cases still number one per detractor answer.
+    restarted = []
+
+    def one_case_each_with_the_worker_supervised():
+        if worker.poll() is not None and not restarted:
+            restarted.append(stack.worker("worker-restarted", **env))
+        return Ticket.objects.filter(response__in=_detractor_answers()).count() == _detractor_answers().count()
+
+    wait_for(one_case_each_with_the_worker_supervised, timeout=90, what="one case per detractor answer")
+    restart_note = ", worker restarted" if restarted else ""
+    figures = _case_figures(f"Redis killed mid-burst{restart_note}", sent=len(statuses))
     assert figures == {"stored": 20, "cases": _detractor_answers().count(), "duplicates": 0}
 
 
