@@ -118,8 +118,10 @@ def customer_crm_summary(
     exclude_response_id: int | None = None,
     exclude_ticket_id: int | None = None,
     today: dt.date | None = None,
+    with_earlier_responses: bool = True,
 ) -> CrmSummary:
-    """The CRM panel beside a case and on the customer page. Four queries.
+    """The CRM panel beside a case and on the customer page. Four queries (three without the
+    earlier answers, which the customer page shows in its timeline instead).
 
     Tenure, purchases (count, spend, frequency, last, categories), newsletter and web
     activity, and the earlier answers and cases `viewer` may see (another team's stay out).
@@ -158,7 +160,7 @@ def customer_crm_summary(
         spend_by_currency=dict(sorted(spend_by_currency.items())),
         first_purchase_at=min((row["first"] for row in by_category), default=None),
         last_purchase_at=max((row["last"] for row in by_category), default=None),
-        earlier_responses=list(earlier[:LATEST_ROWS]),
+        earlier_responses=list(earlier[:LATEST_ROWS]) if with_earlier_responses else [],
         product_categories=categories,
         events=[
             EventSummary(kind=kind, label=str(label), count=by_kind[kind]["n"], last_at=by_kind[kind]["last"])

@@ -51,7 +51,9 @@ def customer_detail(request, public_id):
     context = {
         "customer": customer,
         "erased": customer.erased_at is not None,
-        "crm": selectors.customer_crm_summary(customer=customer, viewer=request.user, today=today),
+        "crm": selectors.customer_crm_summary(
+            customer=customer, viewer=request.user, today=today, with_earlier_responses=False
+        ),
         "attributes": selectors.customer_custom_attributes(customer=customer),
         "reasons": selectors.customer_at_risk_reasons(
             customer=customer, policy=selectors.at_risk_policy(), viewer=request.user, today=today
