@@ -1,0 +1,1 @@
+"""Demo data: a believable company, built only through the real services."""
