@@ -89,7 +89,7 @@ def _row(label: str, samples: list[float], *extra) -> list:
 def filtered_view(crm, client, runs: int, report: Report) -> None:
     from django.utils import timezone
 
-    from surveys import reports
+    from reporting import reports
 
     params = [crm.starts_at, crm.ends_before, AGE_BAND, REGION]
     previous = crm.previous()
@@ -139,7 +139,7 @@ def filtered_view(crm, client, runs: int, report: Report) -> None:
 
 
 def trend_views(views, client, runs: int, report: Report) -> None:
-    from surveys import reports
+    from reporting import reports
 
     rows, pages = [], []
     for label, filters, url, shown, target_ms in views:
@@ -178,7 +178,7 @@ def trend_views(views, client, runs: int, report: Report) -> None:
 def freshness(today, runs: int, report: Report) -> None:
     from django.conf import settings
 
-    from surveys import reports, rollup
+    from reporting import reports, rollup
     from surveys.filters import ResponseFilter
 
     refresh = []
@@ -200,7 +200,7 @@ def freshness(today, runs: int, report: Report) -> None:
 
 
 def raw_figures(twelve, all_time, runs: int, report: Report) -> None:
-    from surveys import reports
+    from reporting import reports
 
     start, end = all_time.start, all_time.end
     raw, rolled = reports._RawSource(all_time), reports._RollupSource(all_time)
@@ -240,7 +240,7 @@ def main() -> None:
     from django.utils import timezone
 
     from npsapp import celery_app
-    from surveys import reports
+    from reporting import reports
     from surveys.filters import ResponseFilter, default_start
     from surveys.models import Response
 

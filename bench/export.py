@@ -3,7 +3,7 @@
     .venv/bin/python bench/export.py [--runs N]
 
 Each measurement runs in a fresh subprocess, so its peak resident memory (VmHWM) is that
-of one export alone. The export's lines (`surveys.exports.export_responses`) are encoded
+of one export alone. The export's lines (`reporting.exports.export_responses`) are encoded
 and written to /dev/null; COPY (SELECT the same columns, same joins, same order) TO STDOUT
 WITH CSV goes through psycopg2's copy_expert into a sink that counts and writes to /dev/null.
 Targets: peak memory < 200 MB; export time ≤ 3 × COPY's.
@@ -58,7 +58,7 @@ def child(mode: str) -> None:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from surveys import exports, reports
+    from reporting import exports, reports
     from surveys.filters import ResponseFilter
 
     today = timezone.localdate()

@@ -10,7 +10,7 @@ from rest_framework.response import Response as ApiResponse
 from insights import selectors
 from insights.drivers import Counts
 from integrations.api_support import BAD_REQUEST, YEAR_MAX, YEAR_MIN, JsonApiView
-from surveys.api import NPS_PARAMETERS, _form_errors
+from surveys.api import NPS_PARAMETERS, form_errors
 from surveys.filters import DashboardFilterForm, ResponseFilter, filter_choices
 
 
@@ -113,7 +113,7 @@ class DriversView(JsonApiView):
     def get(self, request):
         form = DashboardFilterForm(request.query_params, **filter_choices())
         if not form.is_valid():
-            raise serializers.ValidationError(_form_errors(form))
+            raise serializers.ValidationError(form_errors(form))
         for name in ("start", "end"):
             day = form.cleaned_data.get(name)
             if day is not None and not YEAR_MIN <= day.year <= YEAR_MAX:

@@ -5,6 +5,7 @@ from django.urls import path
 from crm import api as crm_api
 from followups import api as followups_api
 from insights import api as insights_api
+from reporting import api as reporting_api
 from surveys import api as surveys_api
 
 app_name = "api"
@@ -23,9 +24,9 @@ urlpatterns = [
     path("purchases/bulk/", crm_api.PurchaseBulkView.as_view(), name="purchases-bulk"),
     path("events/bulk/", crm_api.CustomerEventBulkView.as_view(), name="events-bulk"),
     path("invitations/", surveys_api.InvitationCreateView.as_view(), name="invitations"),
-    path("responses/", surveys_api.ResponseListView.as_view(), name="responses"),
-    path("responses/<uuid:public_id>/", surveys_api.ResponseDetailView.as_view(), name="response"),
-    path("nps/", surveys_api.NpsSummaryView.as_view(), name="nps"),
+    path("responses/", reporting_api.ResponseListView.as_view(), name="responses"),
+    path("responses/<uuid:public_id>/", reporting_api.ResponseDetailView.as_view(), name="response"),
+    path("nps/", reporting_api.NpsSummaryView.as_view(), name="nps"),
     path("nps/drivers/", insights_api.DriversView.as_view(), name="nps-drivers"),
     path("cases/", followups_api.CaseListView.as_view(), name="cases"),
     path("cases/<uuid:public_id>/", followups_api.CaseDetailView.as_view(), name="case"),

@@ -312,7 +312,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": NPSAPP_BEAT_INTERVAL_SECONDS,
     },
     "nps-rollup-refresh": {
-        "task": "surveys.tasks.nps_rollup_refresh_task",
+        "task": "reporting.tasks.nps_rollup_refresh_task",
         "schedule": NPSAPP_BEAT_INTERVAL_SECONDS,
     },
     "themes-tag-new-responses": {
@@ -362,7 +362,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Monday 07:00 in TIME_ZONE (CELERY_TIMEZONE).
     "weekly-digest": {
-        "task": "surveys.tasks.weekly_digest_task",
+        "task": "reporting.tasks.weekly_digest_task",
         "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
     },
 }

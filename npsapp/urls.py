@@ -16,6 +16,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("surveys.urls")),
+    path("", include("reporting.urls")),
     path("", include("followups.urls")),
     path("crm/", include("crm.urls")),
     path("account/", include("accounts.urls")),

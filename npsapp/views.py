@@ -11,7 +11,7 @@ def home(request):
     if not request.user.is_authenticated:
         return HttpResponseRedirect(reverse("login"))
     if roles.has_any_role(request.user, roles.CAN_SEE_DASHBOARD):
-        return HttpResponseRedirect(reverse("surveys:dashboard"))
+        return HttpResponseRedirect(reverse("reporting:dashboard"))
     if roles.has_any_role(request.user, roles.CAN_WORK_CASES):
         return HttpResponseRedirect(reverse("followups:inbox"))
     return HttpResponse(status=403)

@@ -24,14 +24,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.selectors import staff_languages
-from followups.metrics import Performance, followup_report
 from followups.models import Ticket
 from followups.selectors import overdue_q, ticket_counts, tickets_of_responses
 from npsapp import roles
 from npsapp.replicas import reads_from_replica
+from reporting.followup_metrics import Performance, followup_report
+from reporting.models import DigestDelivery
 from surveys import scoring
 from surveys.filters import ResponseFilter
-from surveys.models import DigestDelivery
 from surveys.selectors import nps_summary
 
 logger = logging.getLogger(__name__)
@@ -130,7 +130,7 @@ def digest_build(*, now: datetime | None = None) -> WeeklyDigest:
             )
             for ticket in oldest
         ],
-        dashboard_url=f"{settings.SITE_URL}{reverse('surveys:dashboard')}?{filters[-1].query_string()}",
+        dashboard_url=f"{settings.SITE_URL}{reverse('reporting:dashboard')}?{filters[-1].query_string()}",
         followup=followup,
     )
 
@@ -197,9 +197,9 @@ def digest_render(digest: WeeklyDigest, *, language: str) -> tuple[str, str, str
             "counted": ResponseFilter(start=digest.current.start, end=digest.current.end).who_is_counted,
             "trend": [{"week": week, **_figures(week.result)} for week in digest.weeks],
         }
-        subject = render_to_string("surveys/email/weekly_digest_subject.txt", context)
-        text = render_to_string("surveys/email/weekly_digest_body.txt", context)
-        html = render_to_string("surveys/email/weekly_digest_body.html", context)
+        subject = render_to_string("reporting/email/weekly_digest_subject.txt", context)
+        text = render_to_string("reporting/email/weekly_digest_body.txt", context)
+        html = render_to_string("reporting/email/weekly_digest_body.html", context)
     return " ".join(subject.split()), text, html
 
 

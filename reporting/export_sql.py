@@ -18,7 +18,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import F, QuerySet
 
-from surveys.exports import CRITERIA_SEPARATOR, FORMULA_PREFIXES
+from reporting.exports import CRITERIA_SEPARATOR, FORMULA_PREFIXES
 
 # Each response's values, named for the outer query.
 COLUMNS = {

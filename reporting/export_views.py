@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 from npsapp import roles
 from npsapp.replicas import reads_from_replica, stream_from_replica
 from npsapp.roles import role_required
-from surveys import exports
+from reporting import exports
 from surveys.filters import DashboardFilterForm, ResponseFilter, filter_choices
 
 # Lines are sent in batches of about this many characters: one write per line would be a

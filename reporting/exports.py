@@ -21,8 +21,8 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from followups.metrics import with_deadline_verdict
 from followups.selectors import tickets_of_responses
+from reporting.followup_metrics import with_deadline_verdict
 from surveys import scoring
 from surveys.filters import ResponseFilter
 
@@ -220,7 +220,7 @@ def export_responses(filters: ResponseFilter) -> Iterator[str]:
 
 
 def _lines_from_postgres(responses: QuerySet) -> Iterator[str]:
-    from surveys.export_sql import response_lines
+    from reporting.export_sql import response_lines
 
     yield next(_lines(response_columns(), []))
     with _reading(responses.db):

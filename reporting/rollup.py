@@ -17,11 +17,10 @@ from django.db.models import Count, Max
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from surveys.models import DailyNps, Response, ResponseRevision, RollupCursor
+from reporting.models import DailyNps
+from surveys.models import ID_OVERLAP, Response, ResponseRevision, RollupCursor
 
 CURSOR_NAME = "daily_nps"
-# How many ids behind the cursor a refresh re-reads, for transactions that committed late.
-ID_OVERLAP = 1000
 _DAY_BATCH = 200
 
 

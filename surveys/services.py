@@ -22,6 +22,7 @@ from surveys import themes as theme_rules
 from surveys.choices import Channel, DeliveryStatus, Segment
 from surveys.invitation_email import invitation_email_send
 from surveys.models import (
+    ID_OVERLAP,
     Invitation,
     Response,
     ResponseRevision,
@@ -33,7 +34,6 @@ from surveys.models import (
     correction_digest,
     new_token,
 )
-from surveys.rollup import ID_OVERLAP
 
 logger = logging.getLogger(__name__)
 

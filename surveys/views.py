@@ -1,21 +1,15 @@
-from datetime import timedelta
-
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from npsapp import roles
-from npsapp.replicas import reads_from_replica, replica_lag_minutes
-from npsapp.roles import role_required
-from surveys import embed, ratelimit, reports, scoring, selectors, services
-from surveys.filters import DashboardFilterForm, ResponseFilter, filter_choices
+from surveys import embed, ratelimit, scoring, selectors, services
 from surveys.forms import PublicResponseForm, ResponseForm
 from surveys.models import CORRECTION_WINDOW, Brand, Invitation, Survey
 
@@ -396,55 +390,3 @@ def brand_css(request, brand_id: int):
     brand = get_object_or_404(Brand, pk=brand_id)
     css = f":root{{--brand:{brand.css_colour};--brand-ink:{brand.ink};--brand-edge:{brand.edge};}}\n"
     return HttpResponse(css, content_type="text/css; charset=utf-8")
-
-
-def _chart_data(dashboard) -> dict:
-    return {
-        "distribution": dashboard.distribution,
-        "trend": [
-            {
-                "start": bucket.start.isoformat(),
-                "nps": bucket.result.score,
-                "margin": bucket.result.margin,
-                "promoters": bucket.result.pct_promoters,
-                "detractors": bucket.result.pct_detractors,
-                "n": bucket.result.n,
-                "partial": bucket.partial,
-                "small": bucket.result.is_small_sample,
-            }
-            for bucket in dashboard.trend
-        ],
-    }
-
-
-@role_required(roles.CAN_SEE_DASHBOARD)
-@require_http_methods(["GET"])
-@reads_from_replica
-def dashboard(request):
-    """The manager's dashboard: every figure follows the filters in the URL."""
-    today = timezone.localdate()
-    # An empty query string is a valid filter (the defaults), so the form is always bound.
-    form = DashboardFilterForm(request.GET, **filter_choices())
-    if not form.is_valid():
-        context = {"form": form, "dashboard": None}
-        return render(request, "surveys/dashboard.html", context, status=400)
-    filters = ResponseFilter.from_form(form, today=today)
-    data = reports.build_dashboard(filters)
-    responses = filters.responses()
-    first_day = reports.first_answer_day()
-    context = {
-        "form": form,
-        "filters": filters,
-        "dashboard": data,
-        "replica_lag_minutes": replica_lag_minutes(),
-        "verbatims": selectors.verbatims(responses),
-        "top_themes": selectors.top_themes(responses),
-        "chart_data": _chart_data(data),
-        "query_string": filters.query_string(),
-        "presets": {
-            "12m": filters.query_string(start="", end=""),
-            "90d": filters.query_string(start=(today - timedelta(days=89)).isoformat(), end=today.isoformat()),
-            "all": filters.query_string(start=first_day.isoformat() if first_day else "", end=today.isoformat()),
-        },
-    }
-    return render(request, "surveys/dashboard.html", context)

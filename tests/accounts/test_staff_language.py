@@ -11,7 +11,7 @@ from accounts.selectors import staff_language
 from accounts.services import staff_language_set
 from followups import services as followups
 from followups.tasks import tickets_check_deadlines_task
-from surveys.digest import digest_send_weekly
+from reporting.digest import digest_send_weekly
 from tests.factories import ResponseFactory
 from tests.followups.factories import open_case
 

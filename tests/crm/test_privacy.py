@@ -13,13 +13,15 @@ from crm import privacy
 from crm.models import Customer, CustomerEvent, PrivacyEvent
 from crm.tasks import responses_retention_task
 from followups import services as followup_services
-from followups.metrics import followup_report
 from followups.models import Ticket, TicketEvent
-from surveys import rollup, selectors
+from reporting import rollup
+from reporting.followup_metrics import followup_report
+from reporting.models import DailyNps
+from reporting.reports import build_dashboard
+from surveys import selectors
 from surveys import services as survey_services
 from surveys.filters import ResponseFilter
-from surveys.models import DailyNps, Invitation, Response, ResponseRevision, ResponseTheme, Theme, ThemeSource
-from surveys.reports import build_dashboard
+from surveys.models import Invitation, Response, ResponseRevision, ResponseTheme, Theme, ThemeSource
 from tests.factories import CustomerFactory, PurchaseFactory, ResponseFactory, SurveyFactory
 
 COMMENT = "Jeanne Moreau here: the lamp arrived broken, call me on 06 12 34 56 78"

@@ -89,7 +89,7 @@ def test_the_panel_shows_drivers_criteria_and_satisfaction(client, manager, answ
 
 def test_the_dashboard_loads_the_panel_with_its_filters(client, manager, answers):
     client.force_login(manager)
-    html = client.get(reverse("surveys:dashboard"), {"region": "Nord"}).content.decode()
+    html = client.get(reverse("reporting:dashboard"), {"region": "Nord"}).content.decode()
     assert reverse("insights:drivers") + "?" in html
     page = client.get(reverse("insights:drivers"), {"region": "Nord"}).content.decode()
     assert "Region: Nord" in page and "Theme: Delivery" not in page

@@ -273,7 +273,7 @@ def test_nps_summary_gives_the_dashboards_numbers(api, client, manager, query):
     }
     query = {key: placeholders.get(value, value) for key, value in query.items()}
     client.force_login(manager)
-    dashboard = client.get(reverse("surveys:dashboard"), query).context["dashboard"]
+    dashboard = client.get(reverse("reporting:dashboard"), query).context["dashboard"]
     reply = api.get(NPS, query)
     assert reply.status_code == 200
     body = reply.json()

@@ -13,7 +13,8 @@ from integrations.choices import TokenScope
 from integrations.services import api_token_create
 from npsapp import replicas
 from npsapp.replicas import REPLICA, ReplicaRouter, reads_from_replica
-from surveys.models import DailyNps, Response
+from reporting.models import DailyNps
+from surveys.models import Response
 from tests.factories import ResponseFactory
 
 
@@ -72,7 +73,7 @@ def answer_reads(monkeypatch):
 
     A replica runs beside a broker and real workers: the embedded default's roll-up catch-up
     (a write, after which the block reads the primary) does not run there."""
-    monkeypatch.setattr("surveys.rollup.rollup_catch_up_when_embedded", lambda: None)
+    monkeypatch.setattr("reporting.rollup.rollup_catch_up_when_embedded", lambda: None)
     seen = []
     original = ReplicaRouter.db_for_read
 
@@ -87,7 +88,7 @@ def answer_reads(monkeypatch):
 
 @pytest.mark.parametrize(
     "url",
-    ["surveys:dashboard", "surveys:dashboard_followup", "surveys:export_responses", "surveys:export_cases"],
+    ["reporting:dashboard", "reporting:dashboard_followup", "reporting:export_responses", "reporting:export_cases"],
 )
 def test_the_dashboard_and_exports_read_the_answers_from_the_replica(client, manager, answers, url, answer_reads):
     client.force_login(manager)
@@ -114,7 +115,7 @@ def test_a_survey_answer_reads_and_writes_the_primary(client, invitation, answer
 
 
 def test_the_weekly_digest_reads_its_figures_from_the_replica(manager, answers, answer_reads):
-    from surveys.digest import digest_send_weekly
+    from reporting.digest import digest_send_weekly
 
     User.objects.filter(id=manager.id).update(email="manager@example.com")
     assert digest_send_weekly() == 1

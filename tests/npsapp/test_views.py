@@ -10,7 +10,7 @@ def test_healthz(client, db):
 
 @pytest.mark.parametrize(
     ("actor", "target"),
-    [("manager", "surveys:dashboard"), ("agent", "followups:inbox"), ("admin_user", "surveys:dashboard")],
+    [("manager", "reporting:dashboard"), ("agent", "followups:inbox"), ("admin_user", "reporting:dashboard")],
 )
 def test_home_sends_each_role_to_its_work(client, request, actor, target):
     client.force_login(request.getfixturevalue(actor))

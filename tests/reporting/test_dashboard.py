@@ -8,8 +8,8 @@ from followups.models import Ticket
 from followups.services import ticket_open_for_response
 from tests.factories import CustomerFactory, ResponseFactory, SurveyFactory
 
-URL = reverse("surveys:dashboard")
-FOLLOWUP_URL = reverse("surveys:dashboard_followup")
+URL = reverse("reporting:dashboard")
+FOLLOWUP_URL = reverse("reporting:dashboard_followup")
 
 
 def test_anonymous_visitor_is_sent_to_login(client):

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from tests.factories import ResponseFactory
 
-URL = reverse("surveys:dashboard")
+URL = reverse("reporting:dashboard")
 NOW = datetime(2026, 5, 14, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
 
 

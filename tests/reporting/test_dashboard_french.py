@@ -8,7 +8,7 @@ from followups.choices import Outcome
 from followups.services import ticket_open_for_response, ticket_resolve
 from tests.factories import ResponseFactory, SurveyFactory
 
-FOLLOWUP_URL = reverse("surveys:dashboard_followup")
+FOLLOWUP_URL = reverse("reporting:dashboard_followup")
 
 
 def test_follow_up_outcomes_agree_in_number_in_french(client, manager, agent):
@@ -37,5 +37,5 @@ def test_the_shares_chart_heading_with_a_percent_sign_is_french(client, manager)
     """A literal % in a template's {% translate %} is looked up doubled: the catalogue must say %%."""
     ResponseFactory(score=9)
     client.force_login(manager)
-    html = client.get(reverse("surveys:dashboard"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    html = client.get(reverse("reporting:dashboard"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "Promoteurs et détracteurs, en % des réponses" in html

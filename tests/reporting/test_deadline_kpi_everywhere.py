@@ -12,7 +12,7 @@ from django.core import mail
 from django.urls import reverse
 
 from followups import services
-from surveys.digest import digest_send_weekly
+from reporting.digest import digest_send_weekly
 from tests.factories import ResponseFactory
 
 NOW = datetime(2025, 3, 10, 6, 0, tzinfo=UTC)  # Monday 07:00 in Paris: the digest covers 3–9 March
@@ -45,7 +45,7 @@ PERIOD = {"start": "2025-03-03", "end": "2025-03-09"}
 
 def test_the_dashboard_shows_1_of_4(client, manager, cases):
     client.force_login(manager)
-    reply = client.get(reverse("surveys:dashboard_followup"), PERIOD)
+    reply = client.get(reverse("reporting:dashboard_followup"), PERIOD)
     total = reply.context["followup"].total
     assert (total.within_deadline, total.deadline_counted, total.pct_within_deadline) == (1, 4, 25)
     assert "1 of 4 cases due or contacted" in reply.content.decode()
@@ -75,7 +75,7 @@ def test_the_api_gives_1_of_4(admin_user, cases):
 
 def test_the_cases_csv_gives_1_yes_and_3_no(client, manager, cases):
     client.force_login(manager)
-    reply = client.get(reverse("surveys:export_cases"), PERIOD)
+    reply = client.get(reverse("reporting:export_cases"), PERIOD)
     body = b"".join(reply.streaming_content).decode("utf-8-sig")
     verdicts = sorted(row["Met deadline"] for row in csv.DictReader(io.StringIO(body)))
     assert verdicts == ["no", "no", "no", "yes"]

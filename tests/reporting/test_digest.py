@@ -5,8 +5,8 @@ import time_machine
 from django.core import mail
 
 from followups import services as followups
-from surveys.digest import TREND_WEEKS, digest_build, digest_send_weekly
-from surveys.tasks import weekly_digest_task
+from reporting.digest import TREND_WEEKS, digest_build, digest_send_weekly
+from reporting.tasks import weekly_digest_task
 from tests.factories import ResponseFactory
 
 # Monday 10 March 2025, 07:00 in Paris: the digest covers Monday 3 to Sunday 9 March.

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 import pytest
 from django.db import connection
 
-from surveys import exports
+from reporting import exports
 from surveys.filters import ResponseFilter
 from tests.factories import CustomerFactory, ResponseFactory, SurveyFactory
 

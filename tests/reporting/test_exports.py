@@ -10,13 +10,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from followups import services as followups
-from surveys.exports import BOM, escape_formula, export_cases
+from reporting.exports import BOM, escape_formula, export_cases
 from surveys.filters import ResponseFilter
 from surveys.selectors import nps_summary
 from tests.factories import CustomerFactory, ResponseFactory, SurveyFactory
 
-RESPONSES_URL = reverse("surveys:export_responses")
-CASES_URL = reverse("surveys:export_cases")
+RESPONSES_URL = reverse("reporting:export_responses")
+CASES_URL = reverse("reporting:export_cases")
 NOW = datetime(2025, 3, 12, 10, 0, tzinfo=UTC)
 
 

@@ -7,8 +7,8 @@ import time_machine
 from django.utils import timezone
 
 from followups import services
-from followups.metrics import followup_report, percentile
 from followups.models import Team, Ticket
+from reporting.followup_metrics import followup_report, percentile
 from tests.factories import CustomerFactory, ResponseFactory
 
 

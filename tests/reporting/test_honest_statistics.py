@@ -12,10 +12,10 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from surveys.digest import digest_send_weekly
+from reporting.digest import digest_send_weekly
 from tests.factories import ResponseFactory, SurveyFactory
 
-URL = reverse("surveys:dashboard")
+URL = reverse("reporting:dashboard")
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from django.db import connection
 from django.utils import timezone
 
 from crm.models import Customer, Purchase
-from surveys import reports, rollup, scoring
+from reporting import reports, rollup
+from surveys import scoring
 from surveys.filters import ResponseFilter
 from surveys.models import Invitation, Response, Survey
 from tests.factories import BrandFactory
@@ -159,7 +160,7 @@ def test_dashboard_equals_direct_sql(world, case, grain):
 def test_rollup_path_and_raw_path_agree(world):
     filters = ResponseFilter(start=date(2024, 6, 1), end=TODAY, today=TODAY)
     assert filters.can_use_rollup
-    from surveys.reports import _RawSource, _RollupSource
+    from reporting.reports import _RawSource, _RollupSource
 
     rolled, raw = _RollupSource(filters), _RawSource(filters)
     assert rolled.counts(filters.start, filters.end) == raw.counts(filters.start, filters.end)

@@ -4,8 +4,9 @@ from zoneinfo import ZoneInfo
 from django.core.management import call_command
 from django.utils import timezone
 
-from surveys import rollup, services
-from surveys.models import DailyNps
+from reporting import rollup
+from reporting.models import DailyNps
+from surveys import services
 from tests.factories import ResponseFactory
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -255,8 +255,8 @@ def test_api_exports_staff_pages_and_admin_show_no_customer_for_an_anonymous_ans
     }
     client.force_login(admin_user)
     pages |= {
-        "responses CSV": client.get(reverse("surveys:export_responses"), {"start": "2000-01-01"}),
-        "cases CSV": client.get(reverse("surveys:export_cases"), {"start": "2000-01-01"}),
+        "responses CSV": client.get(reverse("reporting:export_responses"), {"start": "2000-01-01"}),
+        "cases CSV": client.get(reverse("reporting:export_cases"), {"start": "2000-01-01"}),
         "inbox": client.get(reverse("followups:inbox")),
         "case page": client.get(reverse("followups:ticket", args=[ticket.public_id])),
         "admin responses": client.get(reverse("admin:surveys_response_changelist")),

@@ -10,12 +10,13 @@ from django.utils import timezone
 
 from crm.choices import AttributeType
 from crm.models import CustomAttribute, Customer
-from surveys import reports, rollup, scoring
+from reporting import reports, rollup
+from surveys import scoring
 from surveys.filters import DashboardFilterForm, ResponseFilter, filter_choices
 from surveys.models import Invitation, Response
 from tests.factories import CustomerFactory, ResponseFactory
 
-URL = reverse("surveys:dashboard")
+URL = reverse("reporting:dashboard")
 TIERS = ["Gold", "Silver", "Bronze"]
 
 
@@ -173,7 +174,7 @@ def test_query_string_carries_the_attribute_filters(db):
 
 def test_exports_follow_the_attribute_filter(client, manager, answers):
     client.force_login(manager)
-    reply = client.get(reverse("surveys:export_responses"), {"attr_tier": "Silver"})
+    reply = client.get(reverse("reporting:export_responses"), {"attr_tier": "Silver"})
     assert reply.status_code == 200
     lines = b"".join(reply.streaming_content).decode().strip().splitlines()
     assert len(lines) - 1 == len(_has("tier", "Silver"))

@@ -61,7 +61,7 @@ def test_without_listed_origins_nobody_may_frame_it(client, db):
 
 def test_other_pages_still_refuse_framing(client, public_survey, manager):
     client.force_login(manager)
-    page = client.get(reverse("surveys:dashboard"))
+    page = client.get(reverse("reporting:dashboard"))
     assert "frame-ancestors 'none'" in page["Content-Security-Policy"]
     assert page["X-Frame-Options"] == "DENY"
 
@@ -228,7 +228,7 @@ def test_dashboard_filters_on_the_in_store_channel(client, manager, public_surve
     client.post(_page(public_survey), {"score": 10, "l": token})
     client.post(_page(public_survey), {"score": 0})
     client.force_login(manager)
-    page = client.get(reverse("surveys:dashboard"), {"channel": Channel.IN_STORE})
+    page = client.get(reverse("reporting:dashboard"), {"channel": Channel.IN_STORE})
     assert page.status_code == 200
     current = page.context["dashboard"].current
     assert (current.n, current.promoters) == (1, 1)
@@ -243,7 +243,7 @@ def test_location_in_the_export_the_api_and_the_admin(client, manager, admin_use
 
     services.response_submit_public(survey=public_survey, score=5, location="=Lille")
     client.force_login(manager)
-    lines = client.get(reverse("surveys:export_responses"))
+    lines = client.get(reverse("reporting:export_responses"))
     rows = list(csv.DictReader(io.StringIO(b"".join(lines.streaming_content).decode("utf-8-sig"), newline="")))
     assert (rows[0]["Channel"], rows[0]["Location"]) == ("in_store", "'=Lille")
 

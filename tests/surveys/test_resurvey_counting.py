@@ -10,12 +10,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from surveys import reports, rollup
+from reporting import reports, rollup
 from surveys.filters import ResponseFilter
 from surveys.services import invitation_create, response_submit
 from tests.factories import CustomerFactory, ResponseFactory
 
-URL = reverse("surveys:dashboard")
+URL = reverse("reporting:dashboard")
 
 
 @pytest.fixture
@@ -105,9 +105,9 @@ def test_the_nps_api_takes_the_filter(answers, admin_user):
 
 def test_the_responses_csv_takes_the_filter(client, manager, answers):
     client.force_login(manager)
-    default = b"".join(client.get(reverse("surveys:export_responses")).streaming_content).decode()
+    default = b"".join(client.get(reverse("reporting:export_responses")).streaming_content).decode()
     included = b"".join(
-        client.get(reverse("surveys:export_responses"), {"resurveys": "include"}).streaming_content
+        client.get(reverse("reporting:export_responses"), {"resurveys": "include"}).streaming_content
     ).decode()
     assert len(default.strip().splitlines()) == 1 + 3
     assert len(included.strip().splitlines()) == 1 + 5
@@ -134,7 +134,7 @@ def test_the_digest_leaves_resurvey_answers_out_and_says_so(manager):
     import time_machine
     from django.core import mail
 
-    from surveys.digest import digest_send_weekly
+    from reporting.digest import digest_send_weekly
     from tests.factories import SurveyFactory
 
     manager.email = "maria@example.com"

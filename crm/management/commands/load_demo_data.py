@@ -29,8 +29,9 @@ from followups.services import (
     ticket_open_for_response,
     ticket_set_status,
 )
-from surveys import rollup, services
+from reporting import rollup
 from surveys import selectors as survey_selectors
+from surveys import services
 from surveys.choices import Channel
 from surveys.models import Brand, Invitation, Response, ResponseRevision, Survey, Theme
 from surveys.services import invitation_create

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from surveys.rollup import rollup_rebuild
+from reporting.rollup import rollup_rebuild
 
 
 class Command(BaseCommand):
