@@ -300,3 +300,36 @@ def test_the_timeline_shows_full_names_not_usernames(client, agent, manager):
     html = client.get(_url(ticket)).content.decode()
     change = html[html.index('class="nps-change"') :][:400]
     assert agent.get_full_name() in change and ">alice<" not in change.replace(" ", "").replace("\n", "")
+
+
+# --- What the page costs ----------------------------------------------------------------------------
+
+CASE_PAGE_QUERIES = 14
+
+
+def test_case_page_query_count_does_not_grow_with_the_customers_history(client, agent, django_assert_num_queries):
+    from conversations.models import Message
+    from crm.models import CustomerEvent
+    from tests.factories import CustomerFactory, InvitationFactory, PurchaseFactory
+
+    def case_of(customer):
+        return _ticket(invitation=InvitationFactory(customer=customer))
+
+    small, large = CustomerFactory(), CustomerFactory()
+    small_case, large_case = case_of(small), case_of(large)
+    for i in range(30):
+        PurchaseFactory(customer=large, purchased_at=timezone.now() - timedelta(days=i + 1))
+        CustomerEvent.objects.create(customer=large, kind="site_visit", occurred_at=timezone.now())
+        Message.objects.create(ticket=large_case, direction="outbound", channel="email", kind="reply", body=f"#{i}")
+    for _ in range(5):
+        services.ticket_mark_contacted(ticket=case_of(large), actor=agent, channel="phone")
+    client.force_login(agent)
+    client.get(_url(small_case))  # the reply is read on the first visit: a write the next ones skip
+    client.get(_url(large_case))
+    # session, user, roles, the case, its themes, the CRM panel's four, the history, the brand,
+    # the conversation's two, the themes offered: the same for a customer with a long history.
+    with django_assert_num_queries(CASE_PAGE_QUERIES) as few:
+        assert client.get(_url(small_case)).status_code == 200
+    with django_assert_num_queries(CASE_PAGE_QUERIES) as many:
+        assert client.get(_url(large_case)).status_code == 200
+    assert len(few.captured_queries) == len(many.captured_queries)
