@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.messages import get_messages
-from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -191,70 +190,6 @@ class TestReassign:
         assert reply.status_code == 302
         ticket.refresh_from_db()
         assert ticket.assignee is None
-
-
-class TestEmailTheCustomer:
-    def test_the_checkbox_sends_a_status_update(self, client, agent, monkeypatch):
-        sent = []
-        monkeypatch.setattr(
-            "conversations.services.customer_status_update_send",
-            lambda *, ticket, actor: sent.append((ticket.status, actor)),
-        )
-        ticket = _contacted_ticket(agent)
-        client.force_login(agent)
-        reply = _post(client, ticket, "status", status="waiting", notify_customer="on")
-        assert reply.status_code == 302
-        assert sent == [("waiting", agent)]
-        assert "The customer was emailed about this change." in _messages(reply)
-
-    def test_without_the_checkbox_nothing_is_sent(self, client, agent, monkeypatch):
-        sent = []
-        monkeypatch.setattr("conversations.services.customer_status_update_send", lambda **kwargs: sent.append(kwargs))
-        ticket = _contacted_ticket(agent)
-        client.force_login(agent)
-        reply = _post(client, ticket, "status", status="waiting")
-        assert sent == []
-        # Nothing sent because nothing was asked, not because the change was refused.
-        assert reply.status_code == 302
-        ticket.refresh_from_db()
-        assert ticket.status == "waiting"
-        assert "The customer was emailed about this change." not in _messages(reply)
-
-    def test_an_unmailable_customer_is_a_clear_error_and_the_status_still_changes(self, client, agent, monkeypatch):
-        def refuse(**kwargs):
-            raise ValidationError("This customer has no email address.")
-
-        monkeypatch.setattr("conversations.services.customer_status_update_send", refuse)
-        ticket = _contacted_ticket(agent)
-        client.force_login(agent)
-        reply = _post(client, ticket, "status", status="waiting", notify_customer="on")
-        assert reply.status_code == 302
-        assert any("could not be emailed" in m and "no email address" in m for m in _messages(reply))
-        ticket.refresh_from_db()
-        assert ticket.status == "waiting"
-
-
-def test_the_conversation_is_on_the_case_page(client, agent):
-    ticket = _contacted_ticket(agent)
-    client.force_login(agent)
-    reply = client.get(_url(ticket))
-    assert reply.context["has_conversation"] is True
-    assert 'id="conversation"' in reply.content.decode()
-
-
-def test_without_the_conversation_template_the_page_still_renders(client, agent, settings, tmp_path):
-    ticket = _contacted_ticket(agent)
-    client.force_login(agent)
-    from followups import views
-
-    original = views.CONVERSATION_TEMPLATE
-    views.CONVERSATION_TEMPLATE = "conversations/_missing.html"
-    try:
-        reply = client.get(_url(ticket))
-    finally:
-        views.CONVERSATION_TEMPLATE = original
-    assert reply.status_code == 200
-    assert 'id="conversation"' not in reply.content.decode()
 
 
 # --- The deadline as the agent sees it ------------------------------------------------------------
