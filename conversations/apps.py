@@ -6,3 +6,9 @@ class ConversationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "conversations"
     verbose_name = _("Conversations with customers")
+
+    def ready(self) -> None:
+        from conversations.panels import CASE_PANEL
+        from followups.panels import panel_register
+
+        panel_register(panel=CASE_PANEL)

@@ -3,8 +3,6 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
-from django.template import TemplateDoesNotExist
-from django.template.loader import select_template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -12,16 +10,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
-from crm.selectors import customer_crm_summary
-from crm.timeline import case_timeline_url
-from followups import selectors, services
+from followups import panels, selectors, services
 from followups.filters import InboxFilter
 from followups.forms import AssignForm, BulkForm, ClaimForm, NoteForm, PhoneCallForm, StatusForm, ThemeForm
 from npsapp import roles
 from npsapp.roles import role_required
 
 PAGE_SIZE = 25  # an agent works from the top by deadline; 25 rows render in a few ms
-CONVERSATION_TEMPLATE = "conversations/_case_conversation.html"
 # Field changes the timeline leaves out: the contact, waiting and resolution events say them
 # already, and the frozen metrics are for the reports.
 TIMELINE_HIDDEN_FIELDS = (
@@ -134,40 +129,11 @@ def _add_service_error(form, exc: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, errors)
 
 
-def _has_conversation() -> bool:
-    """The email thread and composer come from the conversations app, once its template exists."""
-    try:
-        select_template([CONVERSATION_TEMPLATE])
-    except TemplateDoesNotExist:
-        return False
-    return True
-
-
-def _conversation(ticket, user) -> dict:
-    from conversations import selectors as conversation_selectors  # the conversations app's part of the page
-
-    return conversation_selectors.case_conversation(ticket=ticket, user=user)
-
-
-def _notify_customer(request, ticket) -> None:
-    from conversations import services as conversation_services  # the conversations app's; optional here
-
-    try:
-        conversation_services.customer_status_update_send(ticket=ticket, actor=request.user)
-    except ValidationError as exc:
-        messages.error(
-            request,
-            _("The status changed, but the customer could not be emailed: %(reason)s")
-            % {"reason": " ".join(exc.messages)},
-        )
-    else:
-        messages.info(request, _("The customer was emailed about this change."))
-
-
 @role_required(roles.CAN_WORK_CASES)
 @require_http_methods(["GET", "POST"])
 def ticket_detail(request, public_id):
-    """One case: the answer, the CRM panel, the timeline, and the actions on it."""
+    """One case: the answer, its history and the actions on it, and the panels other apps register
+    (followups.panels): the emails with the customer, the customer's history."""
     ticket = selectors.ticket_for_user(user=request.user, public_id=public_id)
     if request.method == "GET":
         # Seen by someone who may work the case (ticket_for_user checked): the reply is read.
@@ -204,37 +170,24 @@ def ticket_detail(request, public_id):
                 _add_service_error(form, exc)
             else:
                 messages.success(request, str(DONE_MESSAGES[action]))
-                if action == "status" and form.cleaned_data.get("notify_customer"):
-                    _notify_customer(request, ticket)
+                panels.panels_after_action(request=request, ticket=ticket, action=action, form=form)
                 return HttpResponseRedirect(request.path)
     forms = _forms(ticket, request.user, bound)
     theme_links = selectors.ticket_theme_links(ticket=ticket)
-    has_conversation = _has_conversation()
     # Offer only the themes the answer does not have yet.
     tag_field = forms["tag"].fields["theme"]
     tag_field.queryset = tag_field.queryset.exclude(id__in=[link.theme_id for link in theme_links])
     context = {
         "ticket": ticket,
         "response": ticket.response,
-        # An outreach case has no response (response_id None): every earlier answer is shown.
-        "crm": customer_crm_summary(
-            customer=ticket.customer,
-            viewer=request.user,
-            exclude_response_id=ticket.response_id,
-            exclude_ticket_id=ticket.id,
-        )
-        if ticket.customer
-        else None,
-        "timeline_url": case_timeline_url(ticket=ticket) if ticket.customer else "",
         "events": selectors.ticket_events(ticket=ticket),
         "hidden_fields": TIMELINE_HIDDEN_FIELDS,
         "theme_links": theme_links,
         "forms": forms,
         "can_assign": selectors.sees_every_team(request.user),
-        "has_conversation": has_conversation,
-        "conversation": _conversation(ticket, request.user) if has_conversation else None,
         "now": timezone.now(),
         "deadline_words": services.ticket_deadline_words(ticket),
         "inbox_url": reverse("followups:inbox"),
     }
+    context.update(panels.panels_context(request=request, ticket=ticket, page_context=context))
     return render(request, "followups/ticket_detail.html", context, status=status)

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("reporting.urls")),
     path("", include("followups.urls")),
     path("crm/", include("crm.urls")),
+    path("crm/", include("customerview.urls")),
     path("account/", include("accounts.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("triggers/", include("triggers.urls")),

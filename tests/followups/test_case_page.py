@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.messages import get_messages
-from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -193,70 +192,6 @@ class TestReassign:
         assert ticket.assignee is None
 
 
-class TestEmailTheCustomer:
-    def test_the_checkbox_sends_a_status_update(self, client, agent, monkeypatch):
-        sent = []
-        monkeypatch.setattr(
-            "conversations.services.customer_status_update_send",
-            lambda *, ticket, actor: sent.append((ticket.status, actor)),
-        )
-        ticket = _contacted_ticket(agent)
-        client.force_login(agent)
-        reply = _post(client, ticket, "status", status="waiting", notify_customer="on")
-        assert reply.status_code == 302
-        assert sent == [("waiting", agent)]
-        assert "The customer was emailed about this change." in _messages(reply)
-
-    def test_without_the_checkbox_nothing_is_sent(self, client, agent, monkeypatch):
-        sent = []
-        monkeypatch.setattr("conversations.services.customer_status_update_send", lambda **kwargs: sent.append(kwargs))
-        ticket = _contacted_ticket(agent)
-        client.force_login(agent)
-        reply = _post(client, ticket, "status", status="waiting")
-        assert sent == []
-        # Nothing sent because nothing was asked, not because the change was refused.
-        assert reply.status_code == 302
-        ticket.refresh_from_db()
-        assert ticket.status == "waiting"
-        assert "The customer was emailed about this change." not in _messages(reply)
-
-    def test_an_unmailable_customer_is_a_clear_error_and_the_status_still_changes(self, client, agent, monkeypatch):
-        def refuse(**kwargs):
-            raise ValidationError("This customer has no email address.")
-
-        monkeypatch.setattr("conversations.services.customer_status_update_send", refuse)
-        ticket = _contacted_ticket(agent)
-        client.force_login(agent)
-        reply = _post(client, ticket, "status", status="waiting", notify_customer="on")
-        assert reply.status_code == 302
-        assert any("could not be emailed" in m and "no email address" in m for m in _messages(reply))
-        ticket.refresh_from_db()
-        assert ticket.status == "waiting"
-
-
-def test_the_conversation_is_on_the_case_page(client, agent):
-    ticket = _contacted_ticket(agent)
-    client.force_login(agent)
-    reply = client.get(_url(ticket))
-    assert reply.context["has_conversation"] is True
-    assert 'id="conversation"' in reply.content.decode()
-
-
-def test_without_the_conversation_template_the_page_still_renders(client, agent, settings, tmp_path):
-    ticket = _contacted_ticket(agent)
-    client.force_login(agent)
-    from followups import views
-
-    original = views.CONVERSATION_TEMPLATE
-    views.CONVERSATION_TEMPLATE = "conversations/_missing.html"
-    try:
-        reply = client.get(_url(ticket))
-    finally:
-        views.CONVERSATION_TEMPLATE = original
-    assert reply.status_code == 200
-    assert 'id="conversation"' not in reply.content.decode()
-
-
 # --- The deadline as the agent sees it ------------------------------------------------------------
 
 
@@ -300,3 +235,36 @@ def test_the_timeline_shows_full_names_not_usernames(client, agent, manager):
     html = client.get(_url(ticket)).content.decode()
     change = html[html.index('class="nps-change"') :][:400]
     assert agent.get_full_name() in change and ">alice<" not in change.replace(" ", "").replace("\n", "")
+
+
+# --- What the page costs ----------------------------------------------------------------------------
+
+CASE_PAGE_QUERIES = 14
+
+
+def test_case_page_query_count_does_not_grow_with_the_customers_history(client, agent, django_assert_num_queries):
+    from conversations.models import Message
+    from crm.models import CustomerEvent
+    from tests.factories import CustomerFactory, InvitationFactory, PurchaseFactory
+
+    def case_of(customer):
+        return _ticket(invitation=InvitationFactory(customer=customer))
+
+    small, large = CustomerFactory(), CustomerFactory()
+    small_case, large_case = case_of(small), case_of(large)
+    for i in range(30):
+        PurchaseFactory(customer=large, purchased_at=timezone.now() - timedelta(days=i + 1))
+        CustomerEvent.objects.create(customer=large, kind="site_visit", occurred_at=timezone.now())
+        Message.objects.create(ticket=large_case, direction="outbound", channel="email", kind="reply", body=f"#{i}")
+    for _ in range(5):
+        services.ticket_mark_contacted(ticket=case_of(large), actor=agent, channel="phone")
+    client.force_login(agent)
+    client.get(_url(small_case))  # the reply is read on the first visit: a write the next ones skip
+    client.get(_url(large_case))
+    # session, user, roles, the case, its themes, the CRM panel's four, the history, the brand,
+    # the conversation's two, the themes offered: the same for a customer with a long history.
+    with django_assert_num_queries(CASE_PAGE_QUERIES) as few:
+        assert client.get(_url(small_case)).status_code == 200
+    with django_assert_num_queries(CASE_PAGE_QUERIES) as many:
+        assert client.get(_url(large_case)).status_code == 200
+    assert len(few.captured_queries) == len(many.captured_queries)

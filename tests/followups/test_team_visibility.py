@@ -74,7 +74,7 @@ def test_the_selector(world, agent, manager):
 
 def test_customer_page(client, world, agent):
     client.force_login(agent)
-    html = client.get(reverse("crm:customer", args=[world["customer"].public_id])).content.decode()
+    html = client.get(reverse("customerview:customer", args=[world["customer"].public_id])).content.decode()
     assert "Slow answer" in html and world["own"].reference in html
     assert SECRET not in html and PROMOTER_SECRET not in html
     assert world["theirs"].reference not in html
@@ -83,7 +83,7 @@ def test_customer_page(client, world, agent):
 
 def test_customer_page_shows_everything_to_a_manager(client, world, manager):
     client.force_login(manager)
-    html = client.get(reverse("crm:customer", args=[world["customer"].public_id])).content.decode()
+    html = client.get(reverse("customerview:customer", args=[world["customer"].public_id])).content.decode()
     assert SECRET in html and PROMOTER_SECRET in html and world["theirs"].reference in html
 
 

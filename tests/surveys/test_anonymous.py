@@ -270,7 +270,7 @@ def test_api_exports_staff_pages_and_admin_show_no_customer_for_an_anonymous_ans
     assert "Meh" in bodies["API responses"] and "Meh" in bodies["responses CSV"] and "Meh" in bodies["case page"]
     assert pages["API by customer"].json()["results"] == []
     # The customer's own page does not hold the answer either.
-    customer_page = client.get(reverse("crm:customer", args=[anna.public_id])).content.decode()
+    customer_page = client.get(reverse("customerview:customer", args=[anna.public_id])).content.decode()
     assert "Meh" not in customer_page
 
 

@@ -89,7 +89,7 @@ AROUND_A_CASE = dt.timedelta(days=1)
 def case_timeline_url(*, ticket) -> str:
     """The customer's timeline at `ticket`'s opening (an anchor on it), for the case page's CRM panel."""
     before = Cursor(at=ticket.opened_at + AROUND_A_CASE).encode()
-    page = reverse("crm:customer", args=[ticket.customer.public_id])
+    page = reverse("customerview:customer", args=[ticket.customer.public_id])
     return f"{page}?{urlencode({'before': before})}#case-{ticket.public_id}"
 
 

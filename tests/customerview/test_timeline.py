@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from conversations.models import Message
-from crm import timeline
 from crm.choices import EventKind
 from crm.models import CustomerEvent
+from customerview import timeline
 from followups import services as followups
 from followups.choices import Outcome, TicketStatus
 from tests.factories import CustomerFactory, PurchaseFactory, ResponseFactory, SurveyFactory
@@ -22,7 +22,7 @@ T0 = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
 
 
 def _page(customer, **query) -> str:
-    url = reverse("crm:customer", args=[customer.public_id])
+    url = reverse("customerview:customer", args=[customer.public_id])
     return f"{url}?{urlencode(query, doseq=True)}" if query else url
 
 

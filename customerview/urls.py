@@ -1,0 +1,9 @@
+from django.urls import path
+
+from customerview import views
+
+app_name = "customerview"
+urlpatterns = [
+    # Under /crm/ beside the customer list, where the page has always been.
+    path("customers/<uuid:public_id>/", views.customer_detail, name="customer"),
+]
