@@ -21,6 +21,7 @@ from rest_framework.response import Response as ApiResponse
 
 from crm.choices import AgeBand, Gender, Plan
 from crm.models import Customer
+from crm.segments import Tenure, filter_choices
 from followups.metrics import followup_report
 from followups.selectors import tickets_of_responses
 from integrations.api_support import (
@@ -47,8 +48,6 @@ from surveys.filters import (
     RESURVEYS_ONLY,
     DashboardFilterForm,
     ResponseFilter,
-    Tenure,
-    filter_choices,
 )
 from surveys.models import Invitation, Response, ResponseTheme, Survey
 from surveys.selectors import DETRACTOR_Q, PASSIVE_Q, PROMOTER_Q

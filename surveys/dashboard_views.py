@@ -9,12 +9,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from crm.segments import filter_choices
 from followups.metrics import followup_report
 from followups.selectors import tickets_of_responses
 from npsapp import roles
 from npsapp.replicas import reads_from_replica
 from npsapp.roles import role_required
-from surveys.filters import DashboardFilterForm, ResponseFilter, filter_choices
+from surveys.filters import DashboardFilterForm, ResponseFilter
 
 
 @role_required(roles.CAN_SEE_DASHBOARD)

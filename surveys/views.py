@@ -11,11 +11,12 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from crm.segments import filter_choices
 from npsapp import roles
 from npsapp.replicas import reads_from_replica, replica_lag_minutes
 from npsapp.roles import role_required
 from surveys import embed, ratelimit, reports, scoring, selectors, services
-from surveys.filters import DashboardFilterForm, ResponseFilter, filter_choices
+from surveys.filters import DashboardFilterForm, ResponseFilter
 from surveys.forms import PublicResponseForm, ResponseForm
 from surveys.models import CORRECTION_WINDOW, Brand, Invitation, Survey
 
