@@ -12,10 +12,12 @@ from django import forms
 from django.db.models import Case, CharField, Q, TextField, Value, When
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 from crm.choices import AgeBand, AttributeType, Gender, Plan
 from crm.models import CustomAttribute, Customer, Purchase
+from npsapp.generations import Generation
 
 
 class Tenure:
@@ -117,11 +119,25 @@ class CustomerFilterForm(forms.Form):
         return [self[f"{ATTRIBUTE_FIELD_PREFIX}{key}"] for key in self.attribute_keys]
 
 
-def filter_choices() -> dict:
-    """The open-ended choices: regions and product categories in the data, declared custom attributes.
+# The open-ended choices are read on every dashboard, panel, export and NPS API call, and the
+# DISTINCTs over all customers and purchases cost tens of milliseconds on a large base: they are
+# kept in the shared cache, under a generation every write to them bumps (npsapp/generations.py).
+# A bump lost while the cache was down leaves them stale for CHOICES_TIMEOUT at most.
+SEGMENTS = Generation("crm-segments")
+CHOICES_KEY = "crm:filter-choices"
+CHOICES_TIMEOUT = 10 * 60
 
-    Three queries.
+
+def segments_changed() -> None:
+    """Customers, purchases or custom attributes were written: the filter choices are read again.
+
+    Saves and deletes call it through signals (connect()); writes that bypass them (bulk
+    upserts, COPY) call it themselves.
     """
+    SEGMENTS.bump()
+
+
+def _filter_choices_read() -> dict:
     regions = Customer.objects.exclude(region="").order_by("region").values_list("region", flat=True).distinct()
     categories = (
         Purchase.objects.exclude(product_category="")
@@ -131,3 +147,41 @@ def filter_choices() -> dict:
     )
     attributes = CustomAttribute.objects.filter(type__in=SEGMENT_ATTRIBUTE_TYPES).order_by("label", "key")
     return {"regions": list(regions), "categories": list(categories), "attributes": list(attributes)}
+
+
+def filter_choices() -> dict:
+    """The open-ended choices: regions and product categories in the data, declared custom attributes.
+
+    No query while nothing they read was written since (one cache round trip); else three.
+    """
+    return SEGMENTS.cached(CHOICES_KEY, _filter_choices_read, timeout=CHOICES_TIMEOUT)
+
+
+def _writes(field: str):
+    def receiver(sender, created: bool = False, update_fields=None, raw: bool = False, **kwargs) -> None:
+        # A save that names its fields and leaves this one out changes no choice.
+        if created or update_fields is None or field in update_fields:
+            segments_changed()
+
+    return receiver
+
+
+_customer_saved = _writes("region")
+_purchase_saved = _writes("product_category")
+
+
+def _attribute_saved(sender, **kwargs) -> None:
+    segments_changed()
+
+
+def _deleted(sender, **kwargs) -> None:
+    segments_changed()
+
+
+def connect() -> None:
+    """Hear of every save and delete of the rows the choices are read from (CrmConfig.ready)."""
+    post_save.connect(_customer_saved, sender=Customer, dispatch_uid="crm-segments-customer-saved")
+    post_save.connect(_purchase_saved, sender=Purchase, dispatch_uid="crm-segments-purchase-saved")
+    post_save.connect(_attribute_saved, sender=CustomAttribute, dispatch_uid="crm-segments-attribute-saved")
+    for model in (Customer, Purchase, CustomAttribute):
+        post_delete.connect(_deleted, sender=model, dispatch_uid=f"crm-segments-{model._meta.model_name}-deleted")
