@@ -14,9 +14,8 @@ from django.utils.translation import gettext as _
 from crm.models import Customer
 from crm.services import customer_record_email_failure
 from integrations import events as webhook_events
-from integrations import webhooks
 from integrations.choices import WebhookEvent
-from surveys import consent, signals
+from surveys import consent, signals, webhook_payloads
 from surveys import themes as theme_rules
 from surveys.choices import Channel, DeliveryStatus
 from surveys.invitation_email import invitation_email_send
@@ -238,7 +237,7 @@ def response_submit(
     response.correction_key = correction_key
     signals.response_submitted_on_commit(response)
     # Rows only, in this transaction; the HTTP calls happen in tasks after the commit.
-    webhook_events.emit(WebhookEvent.RESPONSE_CREATED, lambda: webhooks.response_event_data(response))
+    webhook_events.emit(WebhookEvent.RESPONSE_CREATED, lambda: webhook_payloads.response_event_data(response))
     return response
 
 
@@ -280,7 +279,7 @@ def response_submit_public(
     _validate(response)
     response.save()
     signals.response_submitted_on_commit(response)
-    webhook_events.emit(WebhookEvent.RESPONSE_CREATED, lambda: webhooks.response_event_data(response))
+    webhook_events.emit(WebhookEvent.RESPONSE_CREATED, lambda: webhook_payloads.response_event_data(response))
     return response
 
 
@@ -336,7 +335,7 @@ def response_correct(
         response_themes_apply_rules(responses=[response])
     signals.response_submitted_on_commit(response, corrected=True)
     webhook_events.emit(
-        WebhookEvent.RESPONSE_CORRECTED, lambda: webhooks.response_event_data(response, previous=previous)
+        WebhookEvent.RESPONSE_CORRECTED, lambda: webhook_payloads.response_event_data(response, previous=previous)
     )
     return response
 
