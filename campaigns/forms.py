@@ -5,7 +5,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.selectors import AUDIENCE_FIELDS
-from surveys.filters import ATTRIBUTE_FIELD_PREFIX, CustomerFilterForm
+from crm.segments import ATTRIBUTE_FIELD_PREFIX, CustomerFilterForm
 from surveys.models import Survey
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"

@@ -14,9 +14,9 @@ from campaigns.choices import CampaignStatus, SkipReason
 from campaigns.models import Campaign, CampaignSkip
 from crm.choices import AgeBand, Gender, Plan
 from crm.models import CustomAttribute, Customer, Purchase
+from crm.segments import ATTRIBUTE_FIELD_PREFIX, Tenure, attribute_value
 from surveys import consent
 from surveys.choices import DeliveryStatus
-from surveys.filters import ATTRIBUTE_FIELD_PREFIX, Tenure, attribute_value
 from surveys.models import Invitation, Survey
 
 # The audience filters a campaign keeps (custom attributes come as attr_<key> on top).

@@ -14,9 +14,9 @@ from campaigns import selectors, services
 from campaigns.choices import CampaignStatus
 from campaigns.forms import AudienceForm, CampaignForm
 from campaigns.models import Campaign
+from crm.segments import filter_choices
 from npsapp import roles
 from npsapp.roles import role_required
-from surveys.filters import filter_choices
 from surveys.invitation_email import unsubscribe_target
 from surveys.models import Survey
 

@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class CrmConfig(AppConfig):
     name = "crm"
     verbose_name = _("CRM")
+
+    def ready(self) -> None:
+        from crm import segments
+
+        # The cached filter choices hear of every customer, purchase and attribute written.
+        segments.connect()

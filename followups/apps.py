@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class FollowupsConfig(AppConfig):
     name = "followups"
     verbose_name = _("Follow-up")
+
+    def ready(self) -> None:
+        from followups import hooks
+
+        # Answers open and update cases through the surveys app's hooks (surveys/signals.py).
+        hooks.connect()

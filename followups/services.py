@@ -37,8 +37,8 @@ from followups.choices import (
     transition_target,
 )
 from followups.models import Ticket, TicketEvent, TicketNotification
+from followups.webhook_payloads import case_event_data
 from integrations import events as webhook_events
-from integrations import webhooks
 from integrations.choices import WebhookEvent
 from npsapp import roles
 from npsapp.publish import publish_on_commit
@@ -265,7 +265,7 @@ def _ticket_open(*, response: Response, kind: str, priority: str, due) -> Ticket
                     new_value=_display(ticket.assignee),
                     at=now,
                 )
-            webhook_events.emit(WebhookEvent.CASE_OPENED, lambda: webhooks.case_event_data(ticket), subject=ticket)
+            webhook_events.emit(WebhookEvent.CASE_OPENED, lambda: case_event_data(ticket), subject=ticket)
     except IntegrityError:
         # A concurrent run opened it first: the unique response claims the work.
         return Ticket.objects.get(response=response)
@@ -306,7 +306,7 @@ def ticket_open_outreach(*, customer, survey, reason: str, actor) -> Ticket:
         first_contact_due_at=sla.first_contact_due(now, hours=OUTREACH_FIRST_CONTACT_HOURS),
     )
     _event(ticket=ticket, actor=actor, kind=EventKind.OPENED, body=reason, at=now)
-    webhook_events.emit(WebhookEvent.CASE_OPENED, lambda: webhooks.case_event_data(ticket), subject=ticket)
+    webhook_events.emit(WebhookEvent.CASE_OPENED, lambda: case_event_data(ticket), subject=ticket)
     return ticket
 
 
@@ -476,7 +476,7 @@ def ticket_set_status(
     if body.strip():
         ticket_add_note(ticket=ticket, actor=actor, body=body)
     if target in DONE_STATUSES and not was_done:
-        webhook_events.emit(WebhookEvent.CASE_RESOLVED, lambda: webhooks.case_event_data(ticket), subject=ticket)
+        webhook_events.emit(WebhookEvent.CASE_RESOLVED, lambda: case_event_data(ticket), subject=ticket)
     return ticket
 
 
@@ -531,7 +531,7 @@ def ticket_customer_replied(*, ticket: Ticket, body: str = "", at=None, key: str
     if reopened:
         _event(ticket=ticket, actor=None, kind=EventKind.REOPENED, new_value=REOPENED_BY_CUSTOMER, at=now)
     _event(ticket=ticket, actor=None, kind=EventKind.CUSTOMER_REPLIED, body=body.strip(), at=at)
-    webhook_events.emit(WebhookEvent.CASE_CUSTOMER_REPLIED, lambda: webhooks.case_event_data(ticket), subject=ticket)
+    webhook_events.emit(WebhookEvent.CASE_CUSTOMER_REPLIED, lambda: case_event_data(ticket), subject=ticket)
     _notify(ticket=ticket, kind=NotificationKind.REPLY, now=now, key=key[:64], later=True)
     return ticket
 
@@ -643,7 +643,7 @@ def ticket_mark_breached(*, ticket: Ticket, now) -> bool:
         return False
     ticket.breached_at = now
     _event(ticket=ticket, actor=None, kind=EventKind.BREACHED, field="breached_at", new_value=_display(now), at=now)
-    webhook_events.emit(WebhookEvent.CASE_BREACHED, lambda: webhooks.case_event_data(ticket), subject=ticket)
+    webhook_events.emit(WebhookEvent.CASE_BREACHED, lambda: case_event_data(ticket), subject=ticket)
     _notify(ticket=ticket, kind=NotificationKind.BREACH, now=now)
     return True
 

@@ -7,11 +7,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response as ApiResponse
 
+from crm.segments import filter_choices
 from insights import selectors
 from insights.drivers import Counts
 from integrations.api_support import BAD_REQUEST, YEAR_MAX, YEAR_MIN, JsonApiView
 from surveys.api import NPS_PARAMETERS, form_errors
-from surveys.filters import DashboardFilterForm, ResponseFilter, filter_choices
+from surveys.filters import DashboardFilterForm, ResponseFilter
 
 
 class GroupNpsSerializer(serializers.Serializer):

@@ -1,24 +1,21 @@
-"""How insights hears of new answers without the surveys app knowing it exists.
+"""How insights hears of new answers without the surveys app knowing it exists (surveys/signals.py).
 
-Django's own `post_save` of a Response (a new answer, or a correction that changes the
-comment) publishes the matching task once the transaction commits. A lost message is caught
-up by the nightly task.
+Once an answer (a new one, or a correction) is committed, `response_submitted` publishes the
+matching task when the answer has a comment. A lost message is caught up by the nightly task.
 """
 
-from django.db.models.signals import post_save
-
-from npsapp.publish import publish_on_commit
+from npsapp.publish import publish
+from surveys import signals
 from surveys.models import Response
 
 
-def _response_saved(sender, instance: Response, created: bool, update_fields=None, **kwargs) -> None:
-    if kwargs.get("raw") or not instance.comment:
+def _response_submitted(sender, response: Response, **kwargs) -> None:
+    if not response.comment:
         return
-    if created or update_fields is None or "comment" in update_fields:
-        from insights.tasks import response_match_themes_task
+    from insights.tasks import response_match_themes_task
 
-        publish_on_commit(response_match_themes_task, instance.id)
+    publish(response_match_themes_task, response.id)
 
 
 def connect() -> None:
-    post_save.connect(_response_saved, sender=Response, dispatch_uid="insights-match-themes")
+    signals.response_submitted.connect(_response_submitted, dispatch_uid="insights-match-themes")

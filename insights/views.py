@@ -8,13 +8,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from crm.segments import filter_choices
 from insights import forms, selectors, services
 from insights.drivers import MIN_GROUP
 from insights.models import ProposalStatus, ThemeProposal
 from npsapp import roles
 from npsapp.publish import publish
 from npsapp.roles import role_required
-from surveys.filters import DashboardFilterForm, ResponseFilter, filter_choices
+from surveys.filters import DashboardFilterForm, ResponseFilter
 
 
 def _get_open_proposal(public_id) -> ThemeProposal:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from integrations import webhooks
 from integrations.choices import DeliveryStatus, SubscriptionKind
 from integrations.models import WebhookDelivery, WebhookSubscription
+from npsapp.generations import Generation
 from npsapp.publish import publish, publish_on_commit
 
 logger = logging.getLogger(__name__)
@@ -30,11 +31,14 @@ ATTEMPT_LEASE = timedelta(minutes=5)
 RETRY_BATCH_SIZE = 500
 
 # Every customer's answer emits an event, and most installations have no webhook. Each process
-# remembers for NONE_ACTIVE_FOR seconds that no subscription was active, so those answers make
-# no query and no round trip for it. A subscription saved or deleted is seen at once by the
-# process that wrote it (signals, see apps.py), and by the others within NONE_ACTIVE_FOR.
+# remembers that no subscription was active, so those answers make no query for it: one read of
+# a generation in the shared cache instead (npsapp/generations.py). A subscription or chat
+# destination saved or deleted bumps it (signals, see apps.py): every process asks the database
+# again at once. Writes that send no signal (bulk_create, SQL) are seen within NONE_ACTIVE_FOR.
+SUBSCRIPTIONS = Generation("webhook-subscriptions")
 NONE_ACTIVE_FOR = 10.0
-_none_active_until = 0.0  # time.monotonic() until which "none active" holds in this process
+# This process's memo: (generation, time.monotonic() until which "none active" holds), or None.
+_none_active: tuple[str, float] | None = None
 
 
 def _publish_delivery(delivery_id: int) -> None:
@@ -44,18 +48,17 @@ def _publish_delivery(delivery_id: int) -> None:
 
 
 def subscriptions_changed() -> None:
-    """Forget that no subscription was active (one was saved or deleted in this process)."""
-    global _none_active_until
-    _none_active_until = 0.0
+    """A subscription or chat destination was saved or deleted: every process asks the database again."""
+    SUBSCRIPTIONS.bump()
 
 
 def _active_subscriptions() -> list[WebhookSubscription]:
-    global _none_active_until
-    if time.monotonic() < _none_active_until:
+    global _none_active
+    generation = SUBSCRIPTIONS.current()
+    if _none_active is not None and _none_active[0] == generation and time.monotonic() < _none_active[1]:
         return []
     active = list(WebhookSubscription.objects.filter(is_active=True))
-    if not active:
-        _none_active_until = time.monotonic() + NONE_ACTIVE_FOR
+    _none_active = None if active else (generation, time.monotonic() + NONE_ACTIVE_FOR)
     return active
 
 

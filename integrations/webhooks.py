@@ -1,4 +1,4 @@
-"""Outgoing webhooks: payloads, signatures, the address check and the HTTP call. No database.
+"""Outgoing webhooks: the payload envelope, signatures, the address check and the HTTP call. No database.
 
 Each delivery is one HTTP POST of a compact JSON body (sorted keys, no spaces)::
 
@@ -42,8 +42,6 @@ from requests_hardened.ip_filter import EXTRA_BLOCKED_NET_RANGES, InvalidIPAddre
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
-from surveys import scoring
-
 ALLOWED_SCHEMES = ("http", "https")
 CONNECT_TIMEOUT_SECONDS = 3
 READ_TIMEOUT_SECONDS = 10
@@ -68,82 +66,17 @@ class AttemptResult:
 
 
 # --- Payloads ------------------------------------------------------------------------------------
+# The envelope only: each event's `data` is built by the app that publishes the event
+# (surveys/webhook_payloads.py, followups/webhook_payloads.py), so this app knows no survey.
 
 
-def _iso(value) -> str | None:
+def iso(value) -> str | None:
+    """A date and time as the payloads write it (ISO 8601 with its offset), or None."""
     return value.isoformat() if value is not None else None
 
 
-def _survey_data(survey) -> dict:
-    return {"id": str(survey.public_id), "name": survey.name}
-
-
-def _customer_data(customer) -> dict | None:
-    """The CRM id only; none for anonymous answers or erased customers."""
-    if customer is None or customer.erased_at is not None:
-        return None
-    return {"external_id": customer.external_id}
-
-
-def _response_data(response) -> dict:
-    return {
-        "id": str(response.public_id),
-        "score": response.score,
-        "segment": str(response.segment),
-        "comment": response.comment,
-        "channel": response.channel,
-        "language": response.language,
-        "submitted_at": _iso(response.submitted_at),
-        "corrected_at": _iso(response.corrected_at),
-    }
-
-
-def response_event_data(response, *, previous=None) -> dict:
-    """`data` of response.created and response.corrected. `customer` is left out for anonymous surveys.
-
-    `previous` (a ResponseRevision) adds the answer the correction replaced: its score and segment.
-    """
-    data = {"response": _response_data(response), "survey": _survey_data(response.survey)}
-    customer = _customer_data(response.customer)
-    if customer is not None:
-        data["customer"] = customer
-    if previous is not None:
-        data["previous"] = {
-            "score": previous.score,
-            "segment": str(scoring.segment_for(previous.score)),
-            "answered_at": _iso(previous.answered_at),
-        }
-    return data
-
-
-def case_event_data(ticket) -> dict:
-    """`data` of case.opened, case.breached and case.resolved. An outreach case has no `response`."""
-    data = {
-        "case": {
-            "id": str(ticket.public_id),
-            "reference": ticket.reference,
-            "kind": ticket.kind,
-            "status": ticket.status,
-            "priority": ticket.priority,
-            "opened_at": _iso(ticket.opened_at),
-            "first_contact_due_at": _iso(ticket.first_contact_due_at),
-            "first_contacted_at": _iso(ticket.first_contacted_at),
-            "breached_at": _iso(ticket.breached_at),
-            "resolved_at": _iso(ticket.resolved_at),
-            "outcome": ticket.outcome or None,
-        },
-        "survey": _survey_data(ticket.survey),
-    }
-    if ticket.response_id is not None:
-        data["response"] = _response_data(ticket.response)
-    customer = _customer_data(ticket.customer)
-    if customer is not None:
-        data["customer"] = customer
-    return data
-
-
 def payload_build(*, event_id: str, event: str, created_at, data: dict) -> dict:
-    return {"id": event_id, "event": event, "created_at": _iso(created_at), "data": data}
+    return {"id": event_id, "event": event, "created_at": iso(created_at), "data": data}
 
 
 def body_encode(payload: dict) -> bytes:

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_field, extend_sch
 from rest_framework import generics, serializers
 from rest_framework.response import Response as ApiResponse
 
+from crm.segments import filter_choices
 from followups.selectors import responses_visible_to, tickets_of_responses
 from integrations.api_support import (
     BAD_REQUEST,
@@ -28,7 +29,7 @@ from reporting.followup_metrics import followup_report
 from surveys import scoring
 from surveys.api import NPS_PARAMETERS, form_errors
 from surveys.choices import Channel, Segment
-from surveys.filters import RESURVEYS_INCLUDED, RESURVEYS_ONLY, DashboardFilterForm, ResponseFilter, filter_choices
+from surveys.filters import RESURVEYS_INCLUDED, RESURVEYS_ONLY, DashboardFilterForm, ResponseFilter
 from surveys.models import Response, ResponseTheme
 from surveys.selectors import DETRACTOR_Q, PASSIVE_Q, PROMOTER_Q
 

@@ -7,11 +7,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from crm.segments import filter_choices
 from npsapp import roles
 from npsapp.replicas import reads_from_replica, stream_from_replica
 from npsapp.roles import role_required
 from reporting import exports
-from surveys.filters import DashboardFilterForm, ResponseFilter, filter_choices
+from surveys.filters import DashboardFilterForm, ResponseFilter
 
 # Lines are sent in batches of about this many characters: one write per line would be a
 # system call per row, one write for everything would hold the file in memory.

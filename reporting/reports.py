@@ -18,11 +18,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.choices import AgeBand, Gender, Plan
+from crm.segments import Tenure, attribute_key, attribute_value
 from reporting import rollup
 from reporting.models import DailyNps
 from surveys import scoring
 from surveys.choices import Channel
-from surveys.filters import DIMENSIONS, ResponseFilter, Tenure, attribute_key, attribute_value, resurvey_q
+from surveys.filters import DIMENSIONS, ResponseFilter, resurvey_q
 from surveys.models import Response
 
 SCORES = range(scoring.SCORE_MIN, scoring.SCORE_MAX + 1)

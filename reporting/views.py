@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from crm.segments import filter_choices
 from followups.selectors import tickets_of_responses
 from npsapp import roles
 from npsapp.replicas import reads_from_replica, replica_lag_minutes
@@ -18,7 +19,7 @@ from npsapp.roles import role_required
 from reporting import reports
 from reporting.followup_metrics import followup_report
 from surveys import selectors
-from surveys.filters import DashboardFilterForm, ResponseFilter, filter_choices
+from surveys.filters import DashboardFilterForm, ResponseFilter
 
 
 @role_required(roles.CAN_SEE_DASHBOARD)

@@ -15,6 +15,7 @@ from rest_framework.response import Response as ApiResponse
 
 from crm.choices import AgeBand, Gender, Plan
 from crm.models import Customer
+from crm.segments import Tenure
 from integrations.api_support import (
     ApiModelSerializer,
     JsonApiView,
@@ -28,7 +29,6 @@ from surveys.filters import (
     DIMENSIONS,
     RESURVEYS_INCLUDED,
     RESURVEYS_ONLY,
-    Tenure,
 )
 from surveys.models import Invitation, Survey
 

@@ -1,7 +1,9 @@
 """The dashboard's filters: parsed from the URL (so a view can be shared), applied to every figure.
 
 `DashboardFilterForm` validates the query string; `ResponseFilter` is the clean result and
-knows how to narrow responses and tickets, and the previous period to compare with.
+knows how to narrow responses and tickets, and the previous period to compare with. The
+customer filters they build on (tenure bands, custom attribute segments, the choices offered)
+are the CRM's: crm/segments.py.
 """
 
 from __future__ import annotations
@@ -10,56 +12,24 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from django import forms
-from django.db.models import Case, CharField, Exists, OuterRef, Q, QuerySet, TextField, Value, When
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.choices import AgeBand, AttributeType, Gender, Plan
-from crm.models import CustomAttribute, Customer, Purchase
+from crm.models import Purchase
+from crm.segments import (
+    ATTRIBUTE_DIMENSION_PREFIX,
+    ATTRIBUTE_FIELD_PREFIX,
+    CustomerFilterForm,
+    Tenure,
+    attribute_value,
+    with_blank,
+)
 from surveys.choices import Channel
 from surveys.models import Response, Survey
 
 MAX_PERIOD_DAYS = 366 * 10
 MIN_DATE, MAX_DATE = date(1900, 1, 1), date(2200, 12, 31)
-
-
-class Tenure:
-    """Customer tenure bands, from `Customer.customer_since`."""
-
-    UNDER_1 = "lt1"
-    FROM_1_TO_3 = "1to3"
-    OVER_3 = "3plus"
-    UNKNOWN = "unknown"
-    CHOICES = [
-        (UNDER_1, _("Under 1 year")),
-        (FROM_1_TO_3, _("1 to 3 years")),
-        (OVER_3, _("Over 3 years")),
-        (UNKNOWN, _("Unknown")),
-    ]
-
-    @staticmethod
-    def _limits(today: date) -> tuple[date, date]:
-        return today - timedelta(days=365), today - timedelta(days=3 * 365)
-
-    @classmethod
-    def q(cls, band: str, today: date, prefix: str = "customer__") -> Q:
-        one_year, three_years = cls._limits(today)
-        field = f"{prefix}customer_since"
-        return {
-            cls.UNDER_1: Q(**{f"{field}__gt": one_year}),
-            cls.FROM_1_TO_3: Q(**{f"{field}__gt": three_years, f"{field}__lte": one_year}),
-            cls.OVER_3: Q(**{f"{field}__lte": three_years}),
-            cls.UNKNOWN: Q(**{f"{field}__isnull": True}),
-        }[band]
-
-    @classmethod
-    def expression(cls, today: date, prefix: str = "customer__") -> Case:
-        return Case(
-            *(When(cls.q(band, today, prefix), then=Value(band)) for band, _label in cls.CHOICES),
-            output_field=CharField(),
-        )
 
 
 # Breakdown dimensions: name → (label, the response field or None when computed).
@@ -74,30 +44,6 @@ DIMENSIONS = {
     "category": (_("Product category bought"), "customer__purchases__product_category"),
 }
 CRM_FILTERS = ("age_band", "gender", "region", "tenure", "plan", "category")
-
-# Custom attributes (declared by an admin, stored in Customer.custom_attributes) that can be
-# segments: a filter `attr_<key>=<value>` and a breakdown dimension `attr:<key>`. Numbers and
-# dates are left out: one group per distinct value is not a segment.
-SEGMENT_ATTRIBUTE_TYPES = (AttributeType.CHOICE, AttributeType.TEXT)
-ATTRIBUTE_FIELD_PREFIX = "attr_"
-ATTRIBUTE_DIMENSION_PREFIX = "attr:"
-
-
-def attribute_key(dimension: str) -> str | None:
-    """The custom attribute key of a breakdown dimension `attr:<key>`, else None."""
-    if dimension.startswith(ATTRIBUTE_DIMENSION_PREFIX):
-        return dimension[len(ATTRIBUTE_DIMENSION_PREFIX) :] or None
-    return None
-
-
-def attribute_value(key: str, prefix: str = "customer__") -> Cast:
-    """A custom attribute's value as text (NULL when unset), the same on SQLite and PostgreSQL.
-
-    An explicit key transform, not a `custom_attributes__<key>` lookup, so that a key named
-    like a lookup ("contains", "in") is still read as a key.
-    """
-    return Cast(KeyTextTransform(key, f"{prefix}custom_attributes"), output_field=TextField())
-
 
 # Recovery re-survey answers (after a resolved case): left out of the NPS by default.
 RESURVEYS_EXCLUDED = ""
@@ -117,10 +63,6 @@ def resurvey_q(resurveys: str, prefix: str = "") -> Q:
     return Q(**{f"{prefix}is_resurvey": resurveys == RESURVEYS_ONLY})
 
 
-def _blank(choices) -> list:
-    return [("", _("All"))] + list(choices)
-
-
 class SurveyChoiceField(forms.ModelChoiceField):
     """Chooses a survey by its public id; anything that is not one is simply an unknown survey."""
 
@@ -129,39 +71,6 @@ class SurveyChoiceField(forms.ModelChoiceField):
             return super().to_python(value)
         except forms.ValidationError as exc:
             raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from exc
-
-
-class CustomerFilterForm(forms.Form):
-    """The customer (CRM) filters, and one filter per segment attribute: the dashboard's and a campaign audience's."""
-
-    age_band = forms.ChoiceField(label=_("Age band"), choices=_blank(AgeBand.choices), required=False)
-    gender = forms.ChoiceField(label=_("Gender"), choices=_blank(Gender.choices), required=False)
-    region = forms.ChoiceField(label=_("Region"), required=False)
-    tenure = forms.ChoiceField(label=_("Customer for"), choices=_blank(Tenure.CHOICES), required=False)
-    plan = forms.ChoiceField(label=_("Plan"), choices=_blank(Plan.choices), required=False)
-    category = forms.ChoiceField(label=_("Product category bought"), required=False)
-
-    def __init__(self, *args, regions=(), categories=(), attributes=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["region"].choices = _blank((r, r) for r in regions)
-        self.fields["category"].choices = _blank((c, c) for c in categories)
-        self.attribute_keys = []
-        for attribute in attributes:
-            if attribute.type not in SEGMENT_ATTRIBUTE_TYPES:
-                continue
-            name = f"{ATTRIBUTE_FIELD_PREFIX}{attribute.key}"
-            if attribute.type == AttributeType.CHOICE:
-                self.fields[name] = forms.ChoiceField(
-                    label=attribute.label, choices=_blank((c, c) for c in attribute.choice_list), required=False
-                )
-            else:
-                self.fields[name] = forms.CharField(label=attribute.label, max_length=200, required=False)
-            self.attribute_keys.append(attribute.key)
-
-    @property
-    def attribute_fields(self) -> list:
-        """The bound filter fields of the custom attributes, for the template."""
-        return [self[f"{ATTRIBUTE_FIELD_PREFIX}{key}"] for key in self.attribute_keys]
 
 
 class DashboardFilterForm(CustomerFilterForm):
@@ -175,7 +84,7 @@ class DashboardFilterForm(CustomerFilterForm):
         empty_label=_("All surveys"),
         error_messages={"invalid_choice": _("That survey does not exist.")},
     )
-    channel = forms.ChoiceField(label=_("Channel"), choices=_blank(Channel.choices), required=False)
+    channel = forms.ChoiceField(label=_("Channel"), choices=with_blank(Channel.choices), required=False)
     latest_only = forms.BooleanField(
         label=_("Count each customer's latest answer only (relationship NPS)"), required=False
     )
@@ -399,19 +308,3 @@ class ResponseFilter:
         values.update({f"{ATTRIBUTE_FIELD_PREFIX}{key}": value for key, value in self.custom})
         values.update(overrides)
         return urlencode({k: v for k, v in values.items() if v})
-
-
-def filter_choices() -> dict:
-    """The open-ended choices: regions and product categories in the data, declared custom attributes.
-
-    Three queries.
-    """
-    regions = Customer.objects.exclude(region="").order_by("region").values_list("region", flat=True).distinct()
-    categories = (
-        Purchase.objects.exclude(product_category="")
-        .order_by("product_category")
-        .values_list("product_category", flat=True)
-        .distinct()
-    )
-    attributes = CustomAttribute.objects.filter(type__in=SEGMENT_ATTRIBUTE_TYPES).order_by("label", "key")
-    return {"regions": list(regions), "categories": list(categories), "attributes": list(attributes)}

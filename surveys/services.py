@@ -14,12 +14,10 @@ from django.utils.translation import gettext as _
 from crm.models import Customer
 from crm.services import customer_record_email_failure
 from integrations import events as webhook_events
-from integrations import webhooks
 from integrations.choices import WebhookEvent
-from npsapp.publish import publish_on_commit
-from surveys import consent
+from surveys import consent, signals, webhook_payloads
 from surveys import themes as theme_rules
-from surveys.choices import Channel, DeliveryStatus, Segment
+from surveys.choices import Channel, DeliveryStatus
 from surveys.invitation_email import invitation_email_send
 from surveys.models import (
     ID_OVERLAP,
@@ -57,15 +55,9 @@ class PublicFormClosed(Exception):
     """The survey has no public feedback page (disabled or inactive survey)."""
 
 
-# Called once for each new survey; the apps above fill it (triggers: the survey's recovery
-# re-survey rule), so this app imports none of them.
-SURVEY_CREATED_HOOKS: list = []
-
-
 def survey_created(*, survey: Survey) -> None:
-    """Tell the apps above that `survey` was just created (Django admin, demo data)."""
-    for hook in SURVEY_CREATED_HOOKS:
-        hook(survey=survey)
+    """Tell the apps above that `survey` was just created (Django admin, demo data): surveys/signals.py."""
+    signals.survey_created.send(sender=Survey, survey=survey)
 
 
 @transaction.atomic
@@ -185,27 +177,6 @@ def _validate(response: Response) -> None:
     response.full_clean(validate_unique=False, validate_constraints=False, exclude=["invitation", "survey", "customer"])
 
 
-def _publish_followup(response: Response, *, always: bool = False) -> None:
-    """Publish the follow-up hook (detractor case, passive outreach, recovery score) when it has work.
-
-    Most answers (promoters, passives without outreach) need nothing: not publishing spares the
-    customer's request a broker round trip. If the broker is down, the reconciliation task finds
-    the answers that needed it.
-    """
-    segment = response.segment
-    needed = (
-        always
-        or segment == Segment.DETRACTOR
-        or (segment == Segment.PASSIVE and response.survey.passive_outreach)
-        or (response.invitation is not None and response.invitation.is_resurvey)
-    )
-    if not needed:
-        return
-    from followups.tasks import ticket_open_for_response_task
-
-    publish_on_commit(ticket_open_for_response_task, response.id)
-
-
 def _invitation_claim_answer(invitation: Invitation) -> None:
     """Mark the link answered, once: a second submit of the same link finds it claimed.
 
@@ -264,9 +235,9 @@ def response_submit(
     except IntegrityError as exc:
         raise AlreadyAnswered from exc
     response.correction_key = correction_key
-    _publish_followup(response)
+    signals.response_submitted_on_commit(response)
     # Rows only, in this transaction; the HTTP calls happen in tasks after the commit.
-    webhook_events.emit(WebhookEvent.RESPONSE_CREATED, lambda: webhooks.response_event_data(response))
+    webhook_events.emit(WebhookEvent.RESPONSE_CREATED, lambda: webhook_payloads.response_event_data(response))
     return response
 
 
@@ -307,8 +278,8 @@ def response_submit_public(
     )
     _validate(response)
     response.save()
-    _publish_followup(response)
-    webhook_events.emit(WebhookEvent.RESPONSE_CREATED, lambda: webhooks.response_event_data(response))
+    signals.response_submitted_on_commit(response)
+    webhook_events.emit(WebhookEvent.RESPONSE_CREATED, lambda: webhook_payloads.response_event_data(response))
     return response
 
 
@@ -362,9 +333,9 @@ def response_correct(
     if previous.comment != response.comment:
         ResponseTheme.objects.filter(response=response, source=ThemeSource.RULE).delete()
         response_themes_apply_rules(responses=[response])
-    _publish_followup(response)
+    signals.response_submitted_on_commit(response, corrected=True)
     webhook_events.emit(
-        WebhookEvent.RESPONSE_CORRECTED, lambda: webhooks.response_event_data(response, previous=previous)
+        WebhookEvent.RESPONSE_CORRECTED, lambda: webhook_payloads.response_event_data(response, previous=previous)
     )
     return response
 

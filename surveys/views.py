@@ -9,7 +9,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from surveys import embed, ratelimit, scoring, selectors, services
+from surveys import embed, ratelimit, scoring, selectors, services, signals
 from surveys.forms import PublicResponseForm, ResponseForm
 from surveys.models import CORRECTION_WINDOW, Brand, Invitation, Survey
 
@@ -244,13 +244,6 @@ def _contact_promised(survey: Survey, *, contactable: bool) -> bool:
     return contactable and not survey.is_anonymous
 
 
-def _deadline_words(survey: Survey) -> str:
-    """The promised first-contact deadline with its clock: the very words agents see on the case."""
-    from followups.services import survey_deadline_words  # the deadline's clock and calendar live there
-
-    return survey_deadline_words(survey)
-
-
 @require_http_methods(["GET"])
 def thanks(request, token: str):
     invitation = selectors.invitation_for_token(token)
@@ -274,7 +267,7 @@ def thanks(request, token: str):
         is_critical=response.is_critical,
         comment=response.comment,
         contact_promised=_contact_promised(survey, contactable=True),
-        deadline_words=_deadline_words(survey) if response.segment == "detractor" else "",
+        deadline_words=signals.deadline_words(survey) if response.segment == "detractor" else "",
         can_change=response.is_correctable,
         change_url=reverse("surveys:respond", args=[token]),
     )
@@ -371,7 +364,7 @@ def public_thanks(request, public_id):
         custom_thanks=survey.thanks_for(segment) if segment else "",
         is_critical=score is not None and scoring.is_critical(score),
         contact_promised=score is not None and _contact_promised(survey, contactable=bool(data.get("c"))),
-        deadline_words=_deadline_words(survey) if segment == "detractor" else "",
+        deadline_words=signals.deadline_words(survey) if segment == "detractor" else "",
         can_change=False,
     )
     page = render(request, "surveys/thanks.html", context)

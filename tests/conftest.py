@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.utils import translation
 
-from npsapp import celery_app, roles
+from npsapp import celery_app, generations, roles
 
 
 @pytest.fixture(autouse=True)
@@ -23,6 +23,13 @@ def _language_reset():
     (a pure one that renders text) would read French."""
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_generations():
+    """Values kept in the cache under a generation (the filter choices, "no webhook is active")
+    outlive the database each test rolls back: each test starts with them stale."""
+    generations.bump_all()
 
 
 def _user(username: str, *role_names: str, **extra) -> User:

@@ -41,6 +41,7 @@ from django.utils.translation import ngettext
 
 from crm.choices import AgeBand, Area, AttributeType, EventKind, Gender, Plan, PrivacyAction
 from crm.models import CustomAttribute, Customer, CustomerEvent, PrivacyEvent, Purchase
+from crm.segments import segments_changed
 from npsapp import roles
 
 BATCH_SIZE = 2000
@@ -671,6 +672,7 @@ def customers_upsert_numbered(
     if filename:
         details["file"] = filename
     PrivacyEvent.objects.create(action=PrivacyAction.IMPORT, actor=actor, details=details)
+    segments_changed()  # bulk writes send no signal: the filter choices are read again
     return report
 
 
@@ -997,7 +999,9 @@ def purchases_create_many(*, rows: Iterable[Mapping], customer: Customer | None 
     For one customer, or, with `customer` None, each row names its own in `customer_external_id`
     (one query resolves them all).
     """
-    return _create_many(Purchase, rows, customer, purchase_clean)
+    created = _create_many(Purchase, rows, customer, purchase_clean)
+    segments_changed()  # bulk writes send no signal: the filter choices are read again
+    return created
 
 
 def customer_events_create_many(*, rows: Iterable[Mapping], customer: Customer | None = None) -> list[CustomerEvent]:

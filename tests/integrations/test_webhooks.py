@@ -241,7 +241,22 @@ def test_a_new_or_changed_subscription_is_seen_at_once(db):
     assert _subscription_queries() == ([], 1)
 
 
-def test_a_subscription_written_by_another_process_is_seen_within_seconds(db):
+def test_a_subscription_saved_by_another_process_is_seen_at_once(db):
+    assert _subscription_queries() == ([], 1)
+    remembered = events._none_active  # this process remembers that none is active
+    crm = _subscription(events=["response.created"])  # saved by another process: the shared generation moves
+    events._none_active = remembered  # ... and this one heard nothing of it itself
+    deliveries, queried = _subscription_queries()
+    assert [d.subscription for d in deliveries] == [crm] and queried == 1
+    crm.delete()
+    assert _subscription_queries() == ([], 1)
+    remembered = events._none_active
+    _subscription(events=["response.created"], is_active=False)  # a change elsewhere, even an inactive one
+    events._none_active = remembered
+    assert _subscription_queries() == ([], 1)
+
+
+def test_a_subscription_written_without_a_signal_is_seen_within_seconds(db):
     _subscription_queries()
     # bulk_create sends no signal: as if another web process had saved it.
     crm = WebhookSubscription.objects.bulk_create(

@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from crm.choices import AttributeType
 from crm.models import CustomAttribute, Customer
+from crm.segments import filter_choices
 from reporting import reports, rollup
 from surveys import scoring
-from surveys.filters import DashboardFilterForm, ResponseFilter, filter_choices
+from surveys.filters import DashboardFilterForm, ResponseFilter
 from surveys.models import Invitation, Response
 from tests.factories import CustomerFactory, ResponseFactory
 
