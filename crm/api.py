@@ -1,7 +1,7 @@
 """REST API for the CRM: customers (by external id), their purchases and behaviour events.
 
-Every write goes through crm.services, which checks each value and answers field messages;
-the serializers here describe the bodies for the schema and shape the answers.
+Every write goes through crm.services (customers, activity), which checks each value and
+answers field messages; the serializers here describe the bodies for the schema and shape the answers.
 """
 
 from django.conf import settings
@@ -11,9 +11,10 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from crm import privacy, services
+from crm import privacy
 from crm.choices import AgeBand, Area, EventKind, Gender, Plan
 from crm.models import Customer, CustomerEvent, Purchase
+from crm.services import activity, customers
 from integrations.api_support import (
     ApiModelSerializer,
     JsonApiView,
@@ -219,7 +220,7 @@ class CustomerCreateView(JsonApiView):
         if isinstance(external_id, str) and Customer.objects.filter(external_id=external_id.strip()).exists():
             message = _("A customer with this external id already exists: update it with PUT /customers/<id>/.")
             raise serializers.ValidationError({"external_id": [message]})
-        customer, _status = services.customer_upsert(data=data, actor=actor_of(request))
+        customer, _status = customers.customer_upsert(data=data, actor=actor_of(request))
         return Response(_customer_body(customer), status=status.HTTP_201_CREATED)
 
 
@@ -248,7 +249,7 @@ class CustomerDetailView(JsonApiView):
             raise serializers.ValidationError(
                 {"external_id": [_("This is not the external id in the address: change it there, not here.")]}
             )
-        customer, outcome = services.customer_upsert(data=data, actor=actor_of(request))
+        customer, outcome = customers.customer_upsert(data=data, actor=actor_of(request))
         code = status.HTTP_201_CREATED if outcome == "created" else status.HTTP_200_OK
         return Response(_customer_body(customer), status=code)
 
@@ -292,7 +293,7 @@ class CustomerBulkView(JsonApiView):
         tags=["customers"],
     )
     def post(self, request):
-        report = services.customers_upsert_many(rows=_items(request.data), actor=actor_of(request))
+        report = customers.customers_upsert_many(rows=_items(request.data), actor=actor_of(request))
         body = {**report.counts(), "errors": report.errors}
         return Response(UpsertReportSerializer(body).data)
 
@@ -306,7 +307,7 @@ class CustomerPurchaseCreateView(JsonApiView):
         tags=["purchases"],
     )
     def post(self, request, external_id):
-        purchase = services.purchase_create(customer=_customer(external_id), data=_object(request.data))
+        purchase = activity.purchase_create(customer=_customer(external_id), data=_object(request.data))
         return Response(PurchaseSerializer(purchase).data, status=status.HTTP_201_CREATED)
 
 
@@ -319,7 +320,7 @@ class CustomerEventCreateView(JsonApiView):
         tags=["events"],
     )
     def post(self, request, external_id):
-        event = services.customer_event_create(customer=_customer(external_id), data=_object(request.data))
+        event = activity.customer_event_create(customer=_customer(external_id), data=_object(request.data))
         return Response(CustomerEventSerializer(event).data, status=status.HTTP_201_CREATED)
 
 
@@ -333,7 +334,7 @@ class PurchaseBulkView(JsonApiView):
         tags=["purchases"],
     )
     def post(self, request):
-        created = services.purchases_create_many(rows=_items(request.data))
+        created = activity.purchases_create_many(rows=_items(request.data))
         return Response({"created": len(created)}, status=status.HTTP_201_CREATED)
 
 
@@ -347,5 +348,5 @@ class CustomerEventBulkView(JsonApiView):
         tags=["events"],
     )
     def post(self, request):
-        created = services.customer_events_create_many(rows=_items(request.data))
+        created = activity.customer_events_create_many(rows=_items(request.data))
         return Response({"created": len(created)}, status=status.HTTP_201_CREATED)

@@ -25,7 +25,7 @@ from conversations import services as conversation_services
 from conversations.models import Message
 from crm.choices import PrivacyAction
 from crm.models import Customer, CustomerEvent, PrivacyEvent
-from crm.services import external_id_digest
+from crm.services.customers import external_id_digest
 from followups.models import Ticket, TicketEvent
 from integrations.choices import DeliveryStatus, SubscriptionKind
 from integrations.models import WebhookDelivery

@@ -10,13 +10,13 @@ class TriggersConfig(AppConfig):
     def ready(self) -> None:
         # The CRM accepts, besides its own event kinds, those a trigger rule waits for (the
         # registry keeps the CRM from importing this app).
-        from crm import services as crm_services
+        from crm.services import rows as crm_rows
         from surveys import services as survey_services
         from triggers.selectors import rule_event_kinds
         from triggers.services import recovery_rule_create
 
-        if rule_event_kinds not in crm_services.EVENT_KIND_SOURCES:
-            crm_services.EVENT_KIND_SOURCES.append(rule_event_kinds)
+        if rule_event_kinds not in crm_rows.EVENT_KIND_SOURCES:
+            crm_rows.EVENT_KIND_SOURCES.append(rule_event_kinds)
         # Each new survey starts with its recovery re-survey rule.
         if recovery_rule_create not in survey_services.SURVEY_CREATED_HOOKS:
             survey_services.SURVEY_CREATED_HOOKS.append(recovery_rule_create)

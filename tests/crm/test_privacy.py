@@ -272,7 +272,7 @@ def test_erase_keeps_every_aggregate(rich_customer, bystander, admin_user):
 
 
 def test_erase_is_audited_without_personal_data(rich_customer, admin_user):
-    from crm.services import external_id_digest
+    from crm.services.customers import external_id_digest
 
     original_external_id = rich_customer.external_id
     privacy.customer_erase(customer=rich_customer, actor=admin_user)
@@ -444,7 +444,7 @@ def test_erasure_reaches_the_webhook_delivery_log(db):
 
 
 def test_an_import_refuses_the_old_id_of_an_erased_customer(rich_customer, admin_user):
-    from crm.services import customers_upsert_many
+    from crm.services.customers import customers_upsert_many
 
     old_id = rich_customer.external_id
     privacy.customer_erase(customer=rich_customer, actor=admin_user)

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from crm.models import Customer
-from crm.services import customer_record_email_failure, is_address_refused
+from crm.services.email_failures import customer_record_email_failure, is_address_refused
 from surveys import consent
 from surveys.choices import ContactRefusal, DeliveryStatus
 from tests.factories import CustomerFactory, InvitationFactory, SurveyFactory
