@@ -6,6 +6,8 @@ class TriggersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "triggers"
     verbose_name = _("Triggered surveys")
+    # Its part of export, erasure and retention (found by the privacy room: privacy.registry).
+    personal_data = "triggers.privacy"
 
     def ready(self) -> None:
         # The CRM accepts, besides its own event kinds, those a trigger rule waits for (the

@@ -22,8 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from crm.choices import PrivacyAction
-from crm.models import Customer, PrivacyEvent
+from crm.models import Customer, ErasedExternalId
 from crm.services.rows import (
     CUSTOM_ATTRIBUTES,
     CUSTOMER_FIELDS,
@@ -38,6 +37,7 @@ from crm.services.rows import (
     row_usernames,
 )
 from crm.services.writes import customers_write
+from crm.signals import customers_imported
 
 BATCH_SIZE = 2000
 ERASED_DIGEST_SALT = "crm.erased-external-id"
@@ -70,9 +70,15 @@ def external_id_digest(external_id: str) -> str:
     return salted_hmac(ERASED_DIGEST_SALT, external_id).hexdigest()
 
 
+def erased_external_id_record(*, external_id: str, now) -> str:
+    """Keep the digest of an erased customer's external id, so that imports refuse it; returns the digest."""
+    digest = external_id_digest(external_id)
+    ErasedExternalId.objects.get_or_create(digest=digest, defaults={"erased_at": now})
+    return digest
+
+
 def _erased_digests() -> set[str]:
-    rows = PrivacyEvent.objects.filter(action=PrivacyAction.ERASE, details__has_key="external_id_digest")
-    return set(rows.values_list("details__external_id_digest", flat=True))
+    return set(ErasedExternalId.objects.values_list("digest", flat=True))
 
 
 def _erased_before(external_id: str, rules: CustomerRules) -> bool:
@@ -181,7 +187,7 @@ def customers_upsert_numbered(
     customers by external id, one bulk INSERT of the new ones, one bulk UPDATE of the
     changed ones; an unchanged customer is not written at all, so importing the same data
     twice changes nothing. The same external id twice is refused on its second row. One
-    PrivacyEvent (action "import") records who imported what counts; no personal data.
+    customers_imported signal tells who imported what counts (the privacy log records it).
     """
     report = UpsertReport()
     rules = rules or customer_rules_load()
@@ -192,7 +198,7 @@ def customers_upsert_numbered(
     details = {"source": source, **report.counts()}
     if filename:
         details["file"] = filename
-    PrivacyEvent.objects.create(action=PrivacyAction.IMPORT, actor=actor, details=details)
+    customers_imported.send(sender=Customer, actor=actor, details=details)
     return report
 
 

@@ -6,9 +6,10 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from crm import importer
-from crm.choices import PrivacyAction
 from crm.importer import ImportFileError, import_customers_csv, iter_rows, read_header, report_lines
-from crm.models import CustomAttribute, Customer, PrivacyEvent
+from crm.models import CustomAttribute, Customer
+from privacy.choices import PrivacyAction
+from privacy.models import PrivacyEvent
 from tests.factories import CustomerFactory
 
 HEADER = "external_id,email,first_name,last_name,newsletter_subscribed,birth_year,customer_since,plan"

@@ -7,10 +7,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from crm.choices import EventKind, PrivacyAction
-from crm.models import CustomAttribute, Customer, CustomerEvent, PrivacyEvent, Purchase
+from crm.choices import EventKind
+from crm.models import CustomAttribute, Customer, CustomerEvent, Purchase
 from crm.services import activity, customers
 from crm.services.rows import PLAIN_EMAIL, CustomerRules, RowError, RowsInvalid, customer_clean
+from privacy.choices import PrivacyAction
+from privacy.models import PrivacyEvent
 from tests.factories import CustomerFactory
 
 TODAY = date(2025, 6, 15)
@@ -191,9 +193,7 @@ def test_upsert_refuses_an_erased_customer(db):
 
 def test_upsert_refuses_the_old_external_id_of_an_erased_customer(db):
     # What an erasure records of the external id it replaced (see external_id_digest).
-    PrivacyEvent.objects.create(
-        action=PrivacyAction.ERASE, details={"external_id_digest": customers.external_id_digest("C0042")}
-    )
+    customers.erased_external_id_record(external_id="C0042", now=timezone.now())
     with pytest.raises(ValidationError, match="was erased"):
         customers.customer_upsert(data={"external_id": "C0042", "first_name": "Back"})
     assert customers.customer_upsert(data={"external_id": "C0043"})[1] == "created"
