@@ -422,6 +422,20 @@ def test_retention_task_follows_the_setting(survey, settings):
     assert Response.objects.get(id=old.id).comment == ""
 
 
+def test_the_retention_task_still_runs_under_its_name_before_the_move(survey, settings):
+    """A message queued under the old name, or a beat schedule that kept it, still runs the task."""
+    from django.conf import settings as django_settings
+
+    from npsapp.celery import app
+
+    old = _answer_at(timezone.now() - timedelta(days=400), survey=survey)
+    settings.NPSAPP_RETENTION_MONTHS = 12
+    assert app.tasks["crm.tasks.responses_retention_task"].delay().get() == 1
+    assert Response.objects.get(id=old.id).comment == ""
+    scheduled = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "privacy.tasks.responses_retention_task" in scheduled
+
+
 def test_erasure_reaches_the_webhook_delivery_log(db):
     from integrations.models import WebhookDelivery, WebhookSubscription
     from privacy.services import customer_erase
