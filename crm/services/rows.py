@@ -104,6 +104,7 @@ class RowsInvalid(ValidationError):
         )
 
 
+# customer_clean's shortcuts for plain valid strings.
 _TEXT, _CHOICE, _EMAIL = "text", "choice", "email"
 TEXT_LIMITS = {"external_id": 100, "first_name": 100, "last_name": 100, "phone": 40, "city": 100, "region": 100}
 # Addresses of the most common shape, each one that Django's EmailValidator accepts too
