@@ -40,7 +40,7 @@ ATTRIBUTES = [("loyalty_points", "number", ""), ("store", "choice", "Paris\nLyon
 
 def header() -> list[str]:
     """The importer's own columns (after django_setup), plus the bench's custom attributes."""
-    from crm.services import ATTRIBUTE_PREFIX, CUSTOMER_FIELDS
+    from crm.services.rows import ATTRIBUTE_PREFIX, CUSTOMER_FIELDS
 
     return [*CUSTOMER_FIELDS, *(f"{ATTRIBUTE_PREFIX}{key}" for key, _type, _choices in ATTRIBUTES)]
 

@@ -6,3 +6,5 @@ class CampaignsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "campaigns"
     verbose_name = _("Campaigns")
+    # Its part of export, erasure and retention (found by the privacy room: privacy.registry).
+    personal_data = "campaigns.privacy"

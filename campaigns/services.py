@@ -19,7 +19,7 @@ from campaigns import selectors
 from campaigns.choices import CampaignStatus, SkipReason
 from campaigns.models import Campaign, CampaignSkip
 from crm.models import Customer
-from crm.services import customer_record_email_failure
+from crm.services.email_failures import customer_record_email_failure
 from npsapp.publish import publish_on_commit
 from surveys import consent
 from surveys.choices import DeliveryStatus

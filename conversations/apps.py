@@ -6,6 +6,8 @@ class ConversationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "conversations"
     verbose_name = _("Conversations with customers")
+    # Its part of export, erasure and retention (found by the privacy room: privacy.registry).
+    personal_data = "conversations.privacy"
 
     def ready(self) -> None:
         from conversations.panels import CASE_PANEL

@@ -27,7 +27,7 @@ from conversations.models import (
     new_reply_token,
 )
 from conversations.placeholders import render_placeholders
-from crm.services import customer_record_email_failure
+from crm.services.email_failures import customer_record_email_failure
 from followups import services as followup_services
 from followups.choices import ContactChannel, TicketStatus
 from followups.models import Ticket

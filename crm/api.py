@@ -1,19 +1,19 @@
 """REST API for the CRM: customers (by external id), their purchases and behaviour events.
 
-Every write goes through crm.services, which checks each value and answers field messages;
-the serializers here describe the bodies for the schema and shape the answers.
+Every write goes through crm.services (customers, activity), which checks each value and
+answers field messages; the serializers here describe the bodies for the schema and shape the answers.
 """
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from crm import privacy, services
 from crm.choices import AgeBand, Area, EventKind, Gender, Plan
 from crm.models import Customer, CustomerEvent, Purchase
+from crm.services import activity, customers
 from integrations.api_support import (
     ApiModelSerializer,
     JsonApiView,
@@ -195,12 +195,12 @@ class CreatedCountSerializer(serializers.Serializer):
 # --- Views --------------------------------------------------------------------------------------
 
 
-def _customer(external_id: str) -> Customer:
+def customer_or_404(external_id: str) -> Customer:
     external_id = path_text(external_id, max_length=EXTERNAL_ID_MAX_LENGTH)
     return get_object_or_404(Customer.objects.select_related("account_owner"), external_id=external_id)
 
 
-def _customer_body(customer: Customer) -> dict:
+def customer_body(customer: Customer) -> dict:
     return CustomerSerializer(Customer.objects.select_related("account_owner").get(pk=customer.pk)).data
 
 
@@ -219,8 +219,8 @@ class CustomerCreateView(JsonApiView):
         if isinstance(external_id, str) and Customer.objects.filter(external_id=external_id.strip()).exists():
             message = _("A customer with this external id already exists: update it with PUT /customers/<id>/.")
             raise serializers.ValidationError({"external_id": [message]})
-        customer, _status = services.customer_upsert(data=data, actor=actor_of(request))
-        return Response(_customer_body(customer), status=status.HTTP_201_CREATED)
+        customer, _status = customers.customer_upsert(data=data, actor=actor_of(request))
+        return Response(customer_body(customer), status=status.HTTP_201_CREATED)
 
 
 class CustomerDetailView(JsonApiView):
@@ -231,7 +231,7 @@ class CustomerDetailView(JsonApiView):
         tags=["customers"],
     )
     def get(self, request, external_id):
-        return Response(CustomerSerializer(_customer(external_id)).data)
+        return Response(CustomerSerializer(customer_or_404(external_id)).data)
 
     @extend_schema(
         operation_id="customers_upsert",
@@ -248,38 +248,9 @@ class CustomerDetailView(JsonApiView):
             raise serializers.ValidationError(
                 {"external_id": [_("This is not the external id in the address: change it there, not here.")]}
             )
-        customer, outcome = services.customer_upsert(data=data, actor=actor_of(request))
+        customer, outcome = customers.customer_upsert(data=data, actor=actor_of(request))
         code = status.HTTP_201_CREATED if outcome == "created" else status.HTTP_200_OK
-        return Response(_customer_body(customer), status=code)
-
-    @extend_schema(
-        operation_id="customers_erase",
-        summary=_("Erase a customer's personal data"),
-        description=_("Same as POST …/erase/, with no body in the answer."),
-        responses={204: OpenApiResponse(description=_("Erased."))},
-        tags=["customers"],
-    )
-    def delete(self, request, external_id):
-        privacy.customer_erase(customer=_customer(external_id), actor=actor_of(request))
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class CustomerEraseView(JsonApiView):
-    @extend_schema(
-        operation_id="customers_erase_post",
-        summary=_("Erase a customer's personal data"),
-        description=_(
-            "Identity blanked, comments and case notes redacted, open links expired; scores, purchases and "
-            "segments stay so that every figure reads the same. The external id becomes erased-<public id>."
-        ),
-        request=None,
-        responses={200: CustomerSerializer},
-        tags=["customers"],
-    )
-    def post(self, request, external_id):
-        customer = _customer(external_id)
-        privacy.customer_erase(customer=customer, actor=actor_of(request))
-        return Response(_customer_body(customer))
+        return Response(customer_body(customer), status=code)
 
 
 class CustomerBulkView(JsonApiView):
@@ -292,7 +263,7 @@ class CustomerBulkView(JsonApiView):
         tags=["customers"],
     )
     def post(self, request):
-        report = services.customers_upsert_many(rows=_items(request.data), actor=actor_of(request))
+        report = customers.customers_upsert_many(rows=_items(request.data), actor=actor_of(request))
         body = {**report.counts(), "errors": report.errors}
         return Response(UpsertReportSerializer(body).data)
 
@@ -306,7 +277,7 @@ class CustomerPurchaseCreateView(JsonApiView):
         tags=["purchases"],
     )
     def post(self, request, external_id):
-        purchase = services.purchase_create(customer=_customer(external_id), data=_object(request.data))
+        purchase = activity.purchase_create(customer=customer_or_404(external_id), data=_object(request.data))
         return Response(PurchaseSerializer(purchase).data, status=status.HTTP_201_CREATED)
 
 
@@ -319,7 +290,7 @@ class CustomerEventCreateView(JsonApiView):
         tags=["events"],
     )
     def post(self, request, external_id):
-        event = services.customer_event_create(customer=_customer(external_id), data=_object(request.data))
+        event = activity.customer_event_create(customer=customer_or_404(external_id), data=_object(request.data))
         return Response(CustomerEventSerializer(event).data, status=status.HTTP_201_CREATED)
 
 
@@ -333,7 +304,7 @@ class PurchaseBulkView(JsonApiView):
         tags=["purchases"],
     )
     def post(self, request):
-        created = services.purchases_create_many(rows=_items(request.data))
+        created = activity.purchases_create_many(rows=_items(request.data))
         return Response({"created": len(created)}, status=status.HTTP_201_CREATED)
 
 
@@ -347,5 +318,5 @@ class CustomerEventBulkView(JsonApiView):
         tags=["events"],
     )
     def post(self, request):
-        created = services.customer_events_create_many(rows=_items(request.data))
+        created = activity.customer_events_create_many(rows=_items(request.data))
         return Response({"created": len(created)}, status=status.HTTP_201_CREATED)

@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class CrmConfig(AppConfig):
     name = "crm"
     verbose_name = _("CRM")
+    # Its part of export, erasure and retention (found by the privacy room: privacy.registry).
+    personal_data = "crm.privacy"
 
     def ready(self) -> None:
         from crm import segments

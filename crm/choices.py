@@ -40,10 +40,3 @@ class AttributeType(models.TextChoices):
     NUMBER = "number", _("Number")
     DATE = "date", _("Date")
     CHOICE = "choice", _("Choice")
-
-
-class PrivacyAction(models.TextChoices):
-    EXPORT = "export", _("Personal data exported")
-    ERASE = "erase", _("Customer erased")
-    RETENTION = "retention", _("Old responses anonymised")
-    IMPORT = "import", _("Customers imported")

@@ -3,7 +3,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from crm.services import CUSTOMER_FIELDS
+from crm.services.rows import CUSTOMER_FIELDS
 
 # Bigger files take longer than a web request should: the command has no such limit.
 IMPORT_MAX_BYTES = 5 * 1024 * 1024

@@ -13,7 +13,7 @@ username. An absent column leaves that field as it is; an empty cell empties it.
 
 What is wrong with the file as a whole (not UTF-8, unknown columns, no external_id column,
 no rows) raises ImportFileError and writes nothing. What is wrong with a row is reported with
-its line number, and the other rows are imported (crm.services.customers_upsert_numbered).
+its line number, and the other rows are imported (crm.services.customers.customers_upsert_numbered).
 The file is read as it goes, in batches: a 100,000-line file is never held whole in memory.
 """
 
@@ -31,9 +31,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from crm import services
 from crm.choices import AttributeType
-from crm.services import ATTRIBUTE_PREFIX, CUSTOM_ATTRIBUTES, CUSTOMER_FIELDS, RefusedRow, UpsertReport
+from crm.services.customers import UpsertReport, customers_upsert_numbered
+from crm.services.rows import ATTRIBUTE_PREFIX, CUSTOM_ATTRIBUTES, CUSTOMER_FIELDS, RefusedRow, customer_rules_load
 
 DELIMITERS = (",", ";")
 # One example customer for the template (its values pass the checks).
@@ -214,12 +214,10 @@ def import_customers_csv(
     Raises ImportFileError, with nothing written, when the file as a whole is wrong. With
     dry_run, everything is checked and counted as for real, then rolled back.
     """
-    rules = services.customer_rules_load()
+    rules = customer_rules_load()
     _header, rows = iter_rows(_decoded_lines(file), rules.attributes)
     with transaction.atomic():
-        report = services.customers_upsert_numbered(
-            rows=rows, actor=actor, source=source, filename=filename, rules=rules
-        )
+        report = customers_upsert_numbered(rows=rows, actor=actor, source=source, filename=filename, rules=rules)
         if not report.rows:
             raise ImportFileError([_("The file has a header but no customer rows.")])
         if dry_run:

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.choices import AgeBand, Area, AttributeType, EventKind, Gender, Plan, PrivacyAction
+from crm.choices import AgeBand, Area, AttributeType, EventKind, Gender, Plan
 
 
 class Customer(models.Model):
@@ -157,33 +157,18 @@ class AtRiskPolicy(models.Model):
         return str(_("At-risk rules"))
 
 
-class PrivacyEvent(models.Model):
-    """Audit of staff actions on personal data."""
+class ErasedExternalId(models.Model):
+    """What an erasure keeps of an erased customer's external id, so that an import can refuse it.
 
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        verbose_name=_("actor"),
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    action = models.CharField(verbose_name=_("action"), max_length=20, choices=PrivacyAction.choices)
-    customer = models.ForeignKey(
-        Customer,
-        null=True,
-        blank=True,
-        verbose_name=_("customer"),
-        on_delete=models.SET_NULL,
-        related_name="privacy_events",
-    )
-    details = models.JSONField(verbose_name=_("details"), default=dict, blank=True)
-    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now)
+    A keyed digest (crm.services.customers.external_id_digest), never the id itself.
+    """
+
+    digest = models.CharField(_("digest"), max_length=64, unique=True)
+    erased_at = models.DateTimeField(_("erased at"), default=timezone.now)
 
     class Meta:
-        verbose_name = _("privacy event")
-        verbose_name_plural = _("privacy events")
-        ordering = ["-created_at"]
+        verbose_name = _("erased external id")
+        verbose_name_plural = _("erased external ids")
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} {self.created_at:%Y-%m-%d}"
+        return f"{self.digest[:12]}… {self.erased_at:%Y-%m-%d}"

@@ -12,6 +12,8 @@ def _subscription_changed(sender, **kwargs) -> None:
 class IntegrationsConfig(AppConfig):
     name = "integrations"
     verbose_name = _("Integrations")
+    # Its part of export, erasure and retention (found by the privacy room: privacy.registry).
+    personal_data = "integrations.privacy"
 
     def ready(self) -> None:
         # Whatever saves or deletes a subscription here (admin, shell, tests), the outbox hears of it.

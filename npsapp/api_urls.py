@@ -5,6 +5,7 @@ from django.urls import path
 from crm import api as crm_api
 from followups import api as followups_api
 from insights import api as insights_api
+from privacy import api as privacy_api
 from reporting import api as reporting_api
 from surveys import api as surveys_api
 
@@ -13,8 +14,8 @@ urlpatterns = [
     path("customers/", crm_api.CustomerCreateView.as_view(), name="customers"),
     # Before the customer's own address, so that "bulk" is not read as an external id.
     path("customers/bulk/", crm_api.CustomerBulkView.as_view(), name="customers-bulk"),
-    path("customers/<str:external_id>/", crm_api.CustomerDetailView.as_view(), name="customer"),
-    path("customers/<str:external_id>/erase/", crm_api.CustomerEraseView.as_view(), name="customer-erase"),
+    path("customers/<str:external_id>/", privacy_api.CustomerDetailView.as_view(), name="customer"),
+    path("customers/<str:external_id>/erase/", privacy_api.CustomerEraseView.as_view(), name="customer-erase"),
     path(
         "customers/<str:external_id>/purchases/",
         crm_api.CustomerPurchaseCreateView.as_view(),

@@ -352,7 +352,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": NPSAPP_BEAT_INTERVAL_SECONDS,
     },
     "responses-retention": {
-        "task": "crm.tasks.responses_retention_task",
+        "task": "privacy.tasks.responses_retention_task",
         "schedule": crontab(minute=30, hour=3),
     },
     # Theme discovery over the last NPSAPP_THEMES_DAYS days, and matching of any answer missed.

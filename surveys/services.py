@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Customer
-from crm.services import customer_record_email_failure
+from crm.services.email_failures import customer_record_email_failure
 from integrations import events as webhook_events
 from integrations.choices import WebhookEvent
 from surveys import consent, signals, webhook_payloads

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from crm.services import customer_record_email_failure
+from crm.services.email_failures import customer_record_email_failure
 from followups.services import ticket_link_resurvey
 from surveys.choices import DeliveryStatus
 from surveys.consent import ContactRefused

@@ -360,7 +360,7 @@ def test_admin_labels_are_in_french(admin_client, team):
 def test_erasing_the_customer_empties_their_chat_alerts_and_stops_one_not_yet_sent(
     receiver, team, admin_user, django_capture_on_commit_callbacks
 ):
-    from crm.privacy import customer_erase
+    from privacy.services import customer_erase
 
     _destination(team, ChatPlatform.SLACK, receiver.base_url)
     failing = _destination(team, ChatPlatform.MATTERMOST, "http://127.0.0.1:9")

@@ -5,9 +5,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from crm.choices import PrivacyAction
 from crm.importer import import_customers_csv
-from crm.models import CustomAttribute, Customer, PrivacyEvent
+from crm.models import CustomAttribute, Customer
+from privacy.choices import PrivacyAction
+from privacy.models import PrivacyEvent
 
 IMPORT = reverse("crm:import")
 TEMPLATE = reverse("crm:import_template")

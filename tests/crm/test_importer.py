@@ -6,9 +6,10 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from crm import importer
-from crm.choices import PrivacyAction
 from crm.importer import ImportFileError, import_customers_csv, iter_rows, read_header, report_lines
-from crm.models import CustomAttribute, Customer, PrivacyEvent
+from crm.models import CustomAttribute, Customer
+from privacy.choices import PrivacyAction
+from privacy.models import PrivacyEvent
 from tests.factories import CustomerFactory
 
 HEADER = "external_id,email,first_name,last_name,newsletter_subscribed,birth_year,customer_since,plan"
@@ -166,7 +167,7 @@ def test_bom_and_semicolons_as_excel_writes_them(db):
 
 
 def test_a_file_that_is_not_utf8_is_refused_and_nothing_is_written(db, monkeypatch):
-    monkeypatch.setattr("crm.services.BATCH_SIZE", 10)
+    monkeypatch.setattr("crm.services.customers.BATCH_SIZE", 10)
     text = "external_id,first_name\n" + "".join(f"C{n},Ana\n" for n in range(30)) + "C99,Zoé\n"
     with pytest.raises(ImportFileError) as caught:
         import_customers_csv(_file(text, encoding="latin-1"))

@@ -8,7 +8,6 @@ import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
 
-from crm import services
 from crm.choices import AttributeType
 from crm.importer import import_customers_csv
 from crm.models import CustomAttribute, Customer
@@ -21,6 +20,8 @@ from crm.segments import (
     attribute_value,
     filter_choices,
 )
+from crm.services import activity as activity_services
+from crm.services import customers as customer_services
 from tests.factories import CustomerFactory
 
 TODAY = date(2026, 6, 15)
@@ -115,14 +116,14 @@ def test_a_new_region_is_offered_right_after_a_csv_import(db):
 
 def test_a_new_region_is_offered_right_after_a_bulk_upsert(db):
     filter_choices()
-    services.customers_upsert_many(rows=[{"external_id": "C1", "region": "Normandie"}])
+    customer_services.customers_upsert_many(rows=[{"external_id": "C1", "region": "Normandie"}])
     assert filter_choices()["regions"] == ["Normandie"]
 
 
 def test_a_new_category_is_offered_right_after_a_purchase_import(db):
     CustomerFactory(external_id="C1")
     assert filter_choices()["categories"] == []
-    services.purchases_create_many(
+    activity_services.purchases_create_many(
         rows=[
             {
                 "customer_external_id": "C1",

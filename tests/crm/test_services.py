@@ -7,13 +7,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from crm import services
-from crm.choices import EventKind, PrivacyAction
-from crm.models import CustomAttribute, Customer, CustomerEvent, PrivacyEvent, Purchase
+from crm.choices import EventKind
+from crm.models import CustomAttribute, Customer, CustomerEvent, Purchase
+from crm.services import activity, customers
+from crm.services.rows import PLAIN_EMAIL, CustomerRules, RowError, RowsInvalid, customer_clean
+from privacy.choices import PrivacyAction
+from privacy.models import PrivacyEvent
 from tests.factories import CustomerFactory
 
 TODAY = date(2025, 6, 15)
-RULES = services.CustomerRules(
+RULES = CustomerRules(
     today=TODAY,
     attributes={
         "points": ("number", ()),
@@ -26,7 +29,7 @@ RULES = services.CustomerRules(
 
 
 def _clean(**data):
-    return services.customer_clean({"external_id": "C1", **data}, RULES)
+    return customer_clean({"external_id": "C1", **data}, RULES)
 
 
 # --- The row check, without a database --------------------------------------------------
@@ -132,10 +135,10 @@ def test_plain_email_shortcut_accepts_only_what_the_validator_accepts():
     from django.core.validators import validate_email
 
     for address in ["a.b+c@example.co.uk", "x_y@sub-domain.example.org", "A%B@EXAMPLE.COM"]:
-        assert services.PLAIN_EMAIL.match(address)
+        assert PLAIN_EMAIL.match(address)
         validate_email(address)
     for address in ["a..b@example.com", ".a@example.com", "a@-example.com", "a@example.c0m", "a@example"]:
-        assert not services.PLAIN_EMAIL.match(address)
+        assert not PLAIN_EMAIL.match(address)
 
 
 # --- One customer -----------------------------------------------------------------------
@@ -143,16 +146,16 @@ def test_plain_email_shortcut_accepts_only_what_the_validator_accepts():
 
 def test_upsert_creates_updates_and_leaves_unchanged(db, agent):
     data = {"external_id": "C42", "email": "c42@example.com", "first_name": "Ana", "account_owner": "alice"}
-    customer, status = services.customer_upsert(data=data)
+    customer, status = customers.customer_upsert(data=data)
     assert status == "created"
     assert (customer.first_name, customer.account_owner) == ("Ana", agent)
 
     with CaptureQueriesContext(connection) as queries:
-        again, status = services.customer_upsert(data=data)
+        again, status = customers.customer_upsert(data=data)
     assert (again.pk, status) == (customer.pk, "unchanged")
     assert not [q for q in queries if q["sql"].startswith(("UPDATE", "INSERT"))]
 
-    _, status = services.customer_upsert(data={"external_id": "C42", "first_name": "Anna", "account_owner": ""})
+    _, status = customers.customer_upsert(data={"external_id": "C42", "first_name": "Anna", "account_owner": ""})
     customer.refresh_from_db()
     assert status == "updated"
     # A field left out keeps its value; a field given blank is emptied.
@@ -161,7 +164,7 @@ def test_upsert_creates_updates_and_leaves_unchanged(db, agent):
 
 def test_upsert_raises_field_messages(db, outsider):
     with pytest.raises(ValidationError) as caught:
-        services.customer_upsert(data={"external_id": "C1", "email": "nope", "account_owner": "olivier"})
+        customers.customer_upsert(data={"external_id": "C1", "email": "nope", "account_owner": "olivier"})
     assert caught.value.message_dict == {
         "email": ["Enter a valid email address."],
         "account_owner": ["There is no active staff user with the username “olivier”."],
@@ -172,8 +175,8 @@ def test_upsert_raises_field_messages(db, outsider):
 def test_upsert_merges_custom_attributes(db):
     CustomAttribute.objects.create(key="points", label="Points", type="number")
     CustomAttribute.objects.create(key="store", label="Store", type="choice", choices="Paris\nLyon")
-    services.customer_upsert(data={"external_id": "C1", "custom_attributes": {"points": "5", "store": "Paris"}})
-    customer, status = services.customer_upsert(data={"external_id": "C1", "custom_attributes": {"store": ""}})
+    customers.customer_upsert(data={"external_id": "C1", "custom_attributes": {"points": "5", "store": "Paris"}})
+    customer, status = customers.customer_upsert(data={"external_id": "C1", "custom_attributes": {"store": ""}})
     assert status == "updated"
     customer.refresh_from_db()
     assert customer.custom_attributes == {"points": 5}
@@ -182,7 +185,7 @@ def test_upsert_merges_custom_attributes(db):
 def test_upsert_refuses_an_erased_customer(db):
     erased = CustomerFactory(external_id="erased-1", erased_at=timezone.now(), first_name="")
     with pytest.raises(ValidationError) as caught:
-        services.customer_upsert(data={"external_id": "erased-1", "first_name": "Back"})
+        customers.customer_upsert(data={"external_id": "erased-1", "first_name": "Back"})
     assert "was erased" in caught.value.message_dict["external_id"][0]
     erased.refresh_from_db()
     assert erased.first_name == ""
@@ -190,12 +193,10 @@ def test_upsert_refuses_an_erased_customer(db):
 
 def test_upsert_refuses_the_old_external_id_of_an_erased_customer(db):
     # What an erasure records of the external id it replaced (see external_id_digest).
-    PrivacyEvent.objects.create(
-        action=PrivacyAction.ERASE, details={"external_id_digest": services.external_id_digest("C0042")}
-    )
+    customers.erased_external_id_record(external_id="C0042", now=timezone.now())
     with pytest.raises(ValidationError, match="was erased"):
-        services.customer_upsert(data={"external_id": "C0042", "first_name": "Back"})
-    assert services.customer_upsert(data={"external_id": "C0043"})[1] == "created"
+        customers.customer_upsert(data={"external_id": "C0042", "first_name": "Back"})
+    assert customers.customer_upsert(data={"external_id": "C0043"})[1] == "created"
 
 
 # --- Many customers ---------------------------------------------------------------------
@@ -209,13 +210,11 @@ def test_upsert_many_keeps_valid_rows_and_reports_the_others_by_index(db, admin_
         {"external_id": "C3", "email": "bad"},
         {"external_id": "C1", "first_name": "Again"},
     ]
-    report = services.customers_upsert_many(rows=rows, actor=admin_user)
+    report = customers.customers_upsert_many(rows=rows, actor=admin_user)
     assert (report.created, report.updated, report.unchanged, report.invalid) == (1, 1, 0, 2)
     assert report.errors == [
-        services.RowError(2, "C3", {"email": ["Enter a valid email address."]}),
-        services.RowError(
-            3, "C1", {"external_id": ["This external id is already in row 0: a customer may appear only once."]}
-        ),
+        RowError(2, "C3", {"email": ["Enter a valid email address."]}),
+        RowError(3, "C1", {"external_id": ["This external id is already in row 0: a customer may appear only once."]}),
     ]
     assert dict(Customer.objects.values_list("external_id", "first_name")) == {"C1": "New", "C2": "Changed"}
     event = PrivacyEvent.objects.get(action=PrivacyAction.IMPORT)
@@ -224,11 +223,11 @@ def test_upsert_many_keeps_valid_rows_and_reports_the_others_by_index(db, admin_
 
 
 def test_upsert_many_and_create_many_refuse_items_that_are_not_objects(db, customer):
-    report = services.customers_upsert_many(rows=[["C1"], {"external_id": "C2"}])
-    assert report.errors == [services.RowError(0, "", {"__all__": ["Give each item as an object of field → value."]})]
+    report = customers.customers_upsert_many(rows=[["C1"], {"external_id": "C2"}])
+    assert report.errors == [RowError(0, "", {"__all__": ["Give each item as an object of field → value."]})]
     assert report.created == 1
-    with pytest.raises(services.RowsInvalid) as caught:
-        services.purchases_create_many(rows=["C1"])
+    with pytest.raises(RowsInvalid) as caught:
+        activity.purchases_create_many(rows=["C1"])
     assert caught.value.message_dict == {"0": ["Give each item as an object of field → value."]}
 
 
@@ -236,7 +235,7 @@ def test_upsert_many_leaves_out_fields_rows_do_not_give(db):
     CustomerFactory(external_id="C1", email="one@example.com", first_name="One")
     CustomerFactory(external_id="C2", email="two@example.com", first_name="Two")
     rows = [{"external_id": "C1", "first_name": "Uno"}, {"external_id": "C2", "email": "deux@example.com"}]
-    report = services.customers_upsert_many(rows=rows)
+    report = customers.customers_upsert_many(rows=rows)
     assert report.updated == 2
     assert set(Customer.objects.values_list("external_id", "email", "first_name")) == {
         ("C1", "one@example.com", "Uno"),
@@ -246,7 +245,7 @@ def test_upsert_many_leaves_out_fields_rows_do_not_give(db):
 
 def test_upsert_many_refuses_erased_customers(db):
     CustomerFactory(external_id="erased-9", erased_at=timezone.now())
-    report = services.customers_upsert_many(rows=[{"external_id": "erased-9", "first_name": "X"}])
+    report = customers.customers_upsert_many(rows=[{"external_id": "erased-9", "first_name": "X"}])
     assert report.invalid == 1
     assert report.errors[0].errors["external_id"][0].startswith("This customer's personal data was erased")
 
@@ -259,15 +258,15 @@ def _purchase(**data):
 
 
 def test_purchase_create(db, customer):
-    purchase = services.purchase_create(customer=customer, data=_purchase(currency="eur", product_category="Lamps"))
+    purchase = activity.purchase_create(customer=customer, data=_purchase(currency="eur", product_category="Lamps"))
     purchase.refresh_from_db()
     assert (purchase.amount, purchase.currency, purchase.product_category) == (Decimal("49.90"), "EUR", "Lamps")
     assert purchase.purchased_at == datetime(2025, 1, 2, 9, 0, tzinfo=UTC)
 
 
 def test_purchase_create_keeps_the_customers_total_spend_in_step(db, customer):
-    services.purchase_create(customer=customer, data=_purchase())
-    services.purchase_create(customer=customer, data=_purchase(amount="10.10"))
+    activity.purchase_create(customer=customer, data=_purchase())
+    activity.purchase_create(customer=customer, data=_purchase(amount="10.10"))
     customer.refresh_from_db()
     assert customer.total_spend == Decimal("60.00")
 
@@ -277,9 +276,9 @@ def test_a_purchase_whose_total_cannot_be_updated_is_not_kept(db, customer, monk
     def fail(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "customers_refresh_total_spend", fail)
+    monkeypatch.setattr(activity, "customers_refresh_total_spend", fail)
     with pytest.raises(RuntimeError):
-        services.purchase_create(customer=customer, data=_purchase())
+        activity.purchase_create(customer=customer, data=_purchase())
     assert not Purchase.objects.exists()
 
 
@@ -301,7 +300,7 @@ def test_a_purchase_whose_total_cannot_be_updated_is_not_kept(db, customer, monk
 )
 def test_purchase_create_refuses_bad_values(db, customer, data, field, message):
     with pytest.raises(ValidationError) as caught:
-        services.purchase_create(customer=customer, data=data)
+        activity.purchase_create(customer=customer, data=data)
     assert caught.value.message_dict[field][0].startswith(message)
     assert not Purchase.objects.exists()
 
@@ -309,15 +308,15 @@ def test_purchase_create_refuses_bad_values(db, customer, data, field, message):
 def test_purchase_in_the_future_is_refused(db, customer):
     tomorrow = (timezone.now() + timedelta(days=1)).isoformat()
     with pytest.raises(ValidationError, match="in the future"):
-        services.purchase_create(customer=customer, data=_purchase(purchased_at=tomorrow))
+        activity.purchase_create(customer=customer, data=_purchase(purchased_at=tomorrow))
 
 
 def test_nothing_is_added_to_an_erased_customer(db):
     erased = CustomerFactory(erased_at=timezone.now())
     with pytest.raises(ValidationError, match="was erased"):
-        services.purchase_create(customer=erased, data=_purchase())
+        activity.purchase_create(customer=erased, data=_purchase())
     with pytest.raises(ValidationError, match="was erased"):
-        services.customer_event_create(
+        activity.customer_event_create(
             customer=erased, data={"kind": "site_visit", "occurred_at": "2025-01-02T10:00:00Z"}
         )
 
@@ -327,8 +326,8 @@ def test_purchases_create_many_is_all_or_nothing(db):
     CustomerFactory(external_id="C2")
     rows = [_purchase(customer_external_id="C1"), _purchase(customer_external_id="C2", amount="0")]
     rows.append(_purchase(customer_external_id="C9"))
-    with pytest.raises(services.RowsInvalid) as caught:
-        services.purchases_create_many(rows=rows)
+    with pytest.raises(RowsInvalid) as caught:
+        activity.purchases_create_many(rows=rows)
     assert [(e.position, e.external_id, list(e.errors)) for e in caught.value.row_errors] == [
         (1, "C2", ["amount"]),
         (2, "C9", ["customer_external_id"]),
@@ -336,7 +335,7 @@ def test_purchases_create_many_is_all_or_nothing(db):
     assert caught.value.message_dict["1"] == ["amount: Enter an amount greater than zero."]
     assert not Purchase.objects.exists()
 
-    created = services.purchases_create_many(rows=rows[:1] + [_purchase(customer_external_id="C2", amount="5")])
+    created = activity.purchases_create_many(rows=rows[:1] + [_purchase(customer_external_id="C2", amount="5")])
     assert len(created) == 2
     assert sorted(Purchase.objects.values_list("customer__external_id", "amount")) == [
         ("C1", Decimal("49.90")),
@@ -350,7 +349,7 @@ def test_events_for_one_customer(db, customer, django_assert_num_queries):
         {"kind": "site_visit", "occurred_at": datetime(2025, 1, 3, tzinfo=UTC)},
     ]
     with django_assert_num_queries(1):
-        services.customer_events_create_many(customer=customer, rows=rows)
+        activity.customer_events_create_many(customer=customer, rows=rows)
     assert sorted(CustomerEvent.objects.values_list("kind", "details")) == [
         ("cart_abandoned", {"amount": "89.00"}),
         ("site_visit", {}),
@@ -367,7 +366,7 @@ def test_events_for_one_customer(db, customer, django_assert_num_queries):
 )
 def test_event_create_refuses_bad_values(db, customer, data, field, message):
     with pytest.raises(ValidationError) as caught:
-        services.customer_event_create(customer=customer, data=data)
+        activity.customer_event_create(customer=customer, data=data)
     assert caught.value.message_dict[field][0].startswith(message)
 
 
@@ -386,7 +385,7 @@ def test_total_spend_counts_purchases_recorded_at_the_same_time():
     def buy():
         try:
             start.wait()
-            services.purchase_create(
+            activity.purchase_create(
                 customer=customer, data={"purchased_at": "2025-01-02T10:00:00+00:00", "amount": "10.00"}
             )
         finally:

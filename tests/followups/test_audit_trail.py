@@ -1,6 +1,6 @@
 """The audit trail cannot be deleted: not in Django admin, not by a cascade.
 
-Erasure (crm.privacy) is the one way to remove personal data, and it keeps the rows.
+Erasure (privacy.services) is the one way to remove personal data, and it keeps the rows.
 """
 
 import pytest
@@ -11,9 +11,9 @@ from django.urls import reverse
 
 from conversations import services as conversation_services
 from conversations.models import Message
-from crm.privacy import customer_erase
 from followups import services
 from followups.models import Ticket, TicketEvent
+from privacy.services import customer_erase
 from surveys.models import Response, ResponseRevision
 from surveys.services import invitation_create, response_correct, response_submit
 from tests.factories import CustomerFactory

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from crm.privacy import customer_erase
 from insights import selectors, services
+from privacy.services import customer_erase
 from surveys.models import Response
 from tests.factories import ResponseFactory
 from tests.insights.corpus import labelled

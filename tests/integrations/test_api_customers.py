@@ -3,8 +3,9 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.choices import PrivacyAction
-from crm.models import Customer, CustomerEvent, PrivacyEvent, Purchase
+from crm.models import Customer, CustomerEvent, Purchase
+from privacy.choices import PrivacyAction
+from privacy.models import PrivacyEvent
 from tests.factories import CustomerFactory
 
 CUSTOMERS = reverse("api:customers")

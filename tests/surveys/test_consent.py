@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from crm.models import Customer
-from crm.services import customer_record_email_failure, is_address_refused
+from crm.services.email_failures import customer_record_email_failure, is_address_refused
 from surveys import consent
 from surveys.choices import ContactRefusal, DeliveryStatus
 from tests.factories import CustomerFactory, InvitationFactory, SurveyFactory
@@ -116,7 +116,7 @@ def test_only_a_refused_recipient_is_a_permanent_address_failure():
 
 
 def test_erasure_forgets_the_refused_address(admin_user):
-    from crm import privacy
+    from privacy import services as privacy
 
     customer = CustomerFactory(email="gone@example.com", email_failed_at=NOW, email_failed_address="gone@example.com")
     customer.email_failure_reason = "SMTPRecipientsRefused: gone@example.com unknown"

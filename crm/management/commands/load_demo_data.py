@@ -19,7 +19,7 @@ from django.utils import timezone
 from conversations.services import customer_reply_receive, message_reply_send
 from crm import demo
 from crm.models import Customer, Purchase
-from crm.services import customer_events_create_many, customers_refresh_total_spend
+from crm.services.activity import customer_events_create_many, customers_refresh_total_spend
 from followups import selectors as followup_selectors
 from followups.choices import ContactChannel, EventKind, TicketStatus
 from followups.models import BusinessCalendar, Holiday, OpeningHours, Team, Ticket, TicketEvent

@@ -9,11 +9,12 @@ from django.utils import timezone
 
 from conversations import services as conversation_services
 from conversations.models import Message
-from crm import privacy
-from crm.models import Customer, CustomerEvent, PrivacyEvent
-from crm.tasks import responses_retention_task
+from crm.models import Customer, CustomerEvent
 from followups import services as followup_services
 from followups.models import Ticket, TicketEvent
+from privacy import services
+from privacy.models import PrivacyEvent
+from privacy.tasks import responses_retention_task
 from reporting import rollup
 from reporting.followup_metrics import followup_report
 from reporting.models import DailyNps
@@ -151,7 +152,7 @@ def _aggregates() -> dict:
 
 
 def test_export_holds_everything_about_the_customer(rich_customer, bystander, agent, admin_user):
-    data = privacy.customer_export(customer=rich_customer, actor=admin_user)
+    data = services.customer_export(customer=rich_customer, actor=admin_user)
 
     text = json.dumps(data)  # plain JSON, no encoder needed
     profile = data["customer"]
@@ -192,7 +193,7 @@ def test_export_holds_everything_about_the_customer(rich_customer, bystander, ag
 
 def test_export_reads_a_fixed_number_of_queries(rich_customer, survey, agent, admin_user, django_assert_num_queries):
     with django_assert_num_queries(13):
-        privacy.customer_export(customer=rich_customer, actor=admin_user)
+        services.customer_export(customer=rich_customer, actor=admin_user)
     # Twice as much of everything: still the same number of queries.
     for day in range(3):
         PurchaseFactory(customer=rich_customer)
@@ -206,7 +207,7 @@ def test_export_reads_a_fixed_number_of_queries(rich_customer, survey, agent, ad
         ticket = followup_services.ticket_open_for_response(response=response)
         followup_services.ticket_add_note(ticket=ticket, actor=agent, body=f"note {day}")
     with django_assert_num_queries(13):
-        data = privacy.customer_export(customer=rich_customer, actor=admin_user)
+        data = services.customer_export(customer=rich_customer, actor=admin_user)
     assert (len(data["responses"]), len(data["cases"]), len(data["privacy_log"])) == (5, 4, 1)
 
 
@@ -216,7 +217,7 @@ def test_export_of_a_customer_holds_no_anonymous_answer_they_gave(customer, admi
     anonymous = SurveyFactory(is_anonymous=True)
     invitation = survey_services.invitation_create(survey=anonymous, customer=customer)
     survey_services.response_submit(invitation=invitation, score=5, comment="anonymous words")
-    data = privacy.customer_export(customer=customer, actor=admin_user)
+    data = services.customer_export(customer=customer, actor=admin_user)
     assert data["responses"] == []
     assert [i["answered"] for i in data["invitations"]] == [True]
 
@@ -228,7 +229,7 @@ def test_erase_removes_identity_from_customer_answers_and_cases(rich_customer, b
     before = _dump_of(rich_customer.id)
     assert all(value in before for value in PERSONAL)
 
-    privacy.customer_erase(customer=rich_customer, actor=admin_user)
+    services.customer_erase(customer=rich_customer, actor=admin_user)
 
     after = _dump_of(rich_customer.id)
     assert [value for value in PERSONAL if value in after] == []
@@ -250,7 +251,7 @@ def test_erase_removes_identity_from_customer_answers_and_cases(rich_customer, b
     ticket = Ticket.objects.get(customer=customer)
     assert ticket.reason == ""
     # The phone call, the note and the email's subject on the contact event.
-    assert sorted(ticket.events.exclude(body="").values_list("body", flat=True)) == [privacy.REDACTED] * 3
+    assert sorted(ticket.events.exclude(body="").values_list("body", flat=True)) == [services.REDACTED] * 3
     assert ticket.events.filter(field="assignee", new_value="alice").exists()  # staff names stay
     # Every survey link is dead, and the event keeps only its kind and date.
     assert not Invitation.objects.filter(customer=customer, expires_at__gt=timezone.now()).exists()
@@ -266,7 +267,7 @@ def test_erase_keeps_every_aggregate(rich_customer, bystander, admin_user):
     before = _aggregates()
     assert before["nps"].n == 3 and before["followups"]["came_back"] == 1  # not a vacuous comparison
 
-    privacy.customer_erase(customer=rich_customer, actor=admin_user)
+    services.customer_erase(customer=rich_customer, actor=admin_user)
 
     assert _aggregates() == before
     rollup.rollup_rebuild()
@@ -274,10 +275,10 @@ def test_erase_keeps_every_aggregate(rich_customer, bystander, admin_user):
 
 
 def test_erase_is_audited_without_personal_data(rich_customer, admin_user):
-    from crm.services import external_id_digest
+    from crm.services.customers import external_id_digest
 
     original_external_id = rich_customer.external_id
-    privacy.customer_erase(customer=rich_customer, actor=admin_user)
+    services.customer_erase(customer=rich_customer, actor=admin_user)
 
     audit = PrivacyEvent.objects.get(action="erase")
     assert (audit.actor, audit.customer_id) == (admin_user, rich_customer.id)
@@ -297,21 +298,21 @@ def test_erase_is_audited_without_personal_data(rich_customer, admin_user):
 
 
 def test_erasing_twice_is_harmless(rich_customer, admin_user):
-    privacy.customer_erase(customer=rich_customer, actor=admin_user)
+    services.customer_erase(customer=rich_customer, actor=admin_user)
     erased_at = Customer.objects.get(id=rich_customer.id).erased_at
     with time_machine.travel(timezone.now() + timedelta(days=1)):
-        privacy.customer_erase(customer=Customer.objects.get(id=rich_customer.id), actor=admin_user)
+        services.customer_erase(customer=Customer.objects.get(id=rich_customer.id), actor=admin_user)
 
     customer = Customer.objects.get(id=rich_customer.id)
     assert customer.erased_at == erased_at
     assert customer.external_id == f"erased-{customer.public_id}"
     second = PrivacyEvent.objects.filter(action="erase").order_by("created_at").last()
     assert set(second.details.values()) == {0}
-    assert TicketEvent.objects.filter(body=privacy.REDACTED).count() == 3
+    assert TicketEvent.objects.filter(body=services.REDACTED).count() == 3
 
 
 def test_an_import_cannot_fill_an_erased_customer_back_in(rich_customer, admin_user):
-    privacy.customer_erase(customer=rich_customer, actor=admin_user)
+    services.customer_erase(customer=rich_customer, actor=admin_user)
     assert not Customer.objects.filter(external_id="JM-1984").exists()
     # The old id is free: an import that sees it again makes a new, separate customer.
     again = CustomerFactory(external_id="JM-1984")
@@ -328,7 +329,7 @@ def test_erase_reaches_answers_to_anonymous_surveys(customer, admin_user):
         invitation__customer=customer,
         customer=None,
     )
-    privacy.customer_erase(customer=customer, actor=admin_user)
+    services.customer_erase(customer=customer, actor=admin_user)
     response.refresh_from_db()
     assert (response.score, response.comment) == (1, "")
 
@@ -364,7 +365,7 @@ def test_retention_anonymises_only_answers_older_than_the_period(survey, agent):
     nps_before = selectors.nps_summary()
 
     with time_machine.travel(now, tick=False):
-        assert privacy.responses_anonymise_older_than(months=12) == 1
+        assert services.responses_anonymise_older_than(months=12) == 1
 
     old.refresh_from_db()
     recent.refresh_from_db()
@@ -372,8 +373,8 @@ def test_retention_anonymises_only_answers_older_than_the_period(survey, agent):
     assert (recent.comment, recent.customer_id is not None) == ("Old words of Jeanne", True)
     ticket.refresh_from_db()
     assert ticket.customer_id is None
-    assert set(ticket.events.exclude(body="").values_list("body", flat=True)) == {privacy.REDACTED}
-    assert list(Message.objects.values_list("subject", "body", "email")) == [("", privacy.REDACTED, "")]
+    assert set(ticket.events.exclude(body="").values_list("body", flat=True)) == {services.REDACTED}
+    assert list(Message.objects.values_list("subject", "body", "email")) == [("", services.REDACTED, "")]
     assert list(old.revisions.values_list("score", "comment")) == [(1, "")]
     # The old link can no longer be used to answer again.
     assert Invitation.objects.get(id=old_invitation_id).expires_at <= now
@@ -392,25 +393,25 @@ def test_retention_cutoff_is_in_calendar_months(survey):
     now = datetime(2026, 3, 31, 12, tzinfo=UTC)
     just_older = _answer_at(datetime(2025, 12, 31, 11, 59, tzinfo=UTC), survey=survey)
     just_newer = _answer_at(datetime(2025, 12, 31, 12, 1, tzinfo=UTC), survey=survey)
-    assert privacy.responses_anonymise_older_than(months=3, now=now) == 1
+    assert services.responses_anonymise_older_than(months=3, now=now) == 1
     assert Response.objects.get(id=just_older.id).customer_id is None
     assert Response.objects.get(id=just_newer.id).customer_id is not None
 
 
 def test_retention_runs_in_batches_and_twice_changes_nothing(survey, monkeypatch):
-    monkeypatch.setattr(privacy, "RETENTION_BATCH_SIZE", 2)
+    monkeypatch.setattr(services, "RETENTION_BATCH_SIZE", 2)
     long_ago = timezone.now() - timedelta(days=800)
     for _ in range(5):
         _answer_at(long_ago, survey=survey)
-    assert privacy.responses_anonymise_older_than(months=24) == 5
+    assert services.responses_anonymise_older_than(months=24) == 5
     assert not Response.objects.exclude(comment="").exists()
-    assert privacy.responses_anonymise_older_than(months=24) == 0
+    assert services.responses_anonymise_older_than(months=24) == 0
     assert PrivacyEvent.objects.filter(action="retention").count() == 1
 
 
 def test_retention_refuses_a_period_under_one_month(db):
     with pytest.raises(ValueError, match="at least one month"):
-        privacy.responses_anonymise_older_than(months=0)
+        services.responses_anonymise_older_than(months=0)
 
 
 def test_retention_task_follows_the_setting(survey, settings):
@@ -423,9 +424,23 @@ def test_retention_task_follows_the_setting(survey, settings):
     assert Response.objects.get(id=old.id).comment == ""
 
 
+def test_the_retention_task_still_runs_under_its_name_before_the_move(survey, settings):
+    """A message queued under the old name, or a beat schedule that kept it, still runs the task."""
+    from django.conf import settings as django_settings
+
+    from npsapp.celery import app
+
+    old = _answer_at(timezone.now() - timedelta(days=400), survey=survey)
+    settings.NPSAPP_RETENTION_MONTHS = 12
+    assert app.tasks["crm.tasks.responses_retention_task"].delay().get() == 1
+    assert Response.objects.get(id=old.id).comment == ""
+    scheduled = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "privacy.tasks.responses_retention_task" in scheduled
+
+
 def test_erasure_reaches_the_webhook_delivery_log(db):
-    from crm.privacy import customer_erase
     from integrations.models import WebhookDelivery, WebhookSubscription
+    from privacy.services import customer_erase
     from tests.factories import CustomerFactory, ResponseFactory
 
     customer = CustomerFactory(external_id="SECRET-42")
@@ -446,10 +461,10 @@ def test_erasure_reaches_the_webhook_delivery_log(db):
 
 
 def test_an_import_refuses_the_old_id_of_an_erased_customer(rich_customer, admin_user):
-    from crm.services import customers_upsert_many
+    from crm.services.customers import customers_upsert_many
 
     old_id = rich_customer.external_id
-    privacy.customer_erase(customer=rich_customer, actor=admin_user)
+    services.customer_erase(customer=rich_customer, actor=admin_user)
     report = customers_upsert_many(rows=[{"external_id": old_id, "email": "back@example.com"}])
     assert report.created == 0
     assert len(report.errors) == 1

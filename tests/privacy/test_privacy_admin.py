@@ -5,7 +5,8 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from crm.models import AtRiskPolicy, CustomAttribute, Customer, CustomerEvent, PrivacyEvent
+from crm.models import AtRiskPolicy, CustomAttribute, Customer, CustomerEvent
+from privacy.models import PrivacyEvent
 from tests.factories import CustomerFactory, ResponseFactory
 
 CHANGELIST = reverse("admin:crm_customer_changelist")
@@ -121,10 +122,10 @@ def test_privacy_log_is_read_only(client, admin_user, customer):
     event = PrivacyEvent.objects.create(action="export", actor=admin_user, customer=customer)
     client.force_login(admin_user)
 
-    assert client.get(reverse("admin:crm_privacyevent_changelist")).status_code == 200
-    assert client.get(reverse("admin:crm_privacyevent_add")).status_code == 403
-    assert client.get(reverse("admin:crm_privacyevent_delete", args=[event.pk])).status_code == 403
-    detail = client.get(reverse("admin:crm_privacyevent_change", args=[event.pk]))
+    assert client.get(reverse("admin:privacy_privacyevent_changelist")).status_code == 200
+    assert client.get(reverse("admin:privacy_privacyevent_add")).status_code == 403
+    assert client.get(reverse("admin:privacy_privacyevent_delete", args=[event.pk])).status_code == 403
+    detail = client.get(reverse("admin:privacy_privacyevent_change", args=[event.pk]))
     assert detail.status_code == 200
     assert 'name="_save"' not in detail.content.decode()
 
