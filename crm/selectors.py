@@ -182,7 +182,7 @@ def customer_search(*, query: str = "") -> QuerySet[Customer]:
     By name, as the index customer_by_name keeps them: a page is read off the index. On
     PostgreSQL each word is found through trigram indexes (crm migration 0007).
     """
-    customers = Customer.objects.select_related("account_owner").order_by("last_name", "first_name", "id")
+    customers = Customer.objects.select_related("account_owner").order_by(*CUSTOMER_LIST_ORDER)
     for word in query.split():
         customers = customers.filter(
             Q(first_name__icontains=word)
@@ -191,6 +191,25 @@ def customer_search(*, query: str = "") -> QuerySet[Customer]:
             | Q(external_id__icontains=word)
         )
     return customers
+
+
+CUSTOMER_LIST_ORDER = ("last_name", "first_name", "id")
+
+
+class CustomersByName:
+    """Every customer by name (the customer list unsearched), sliced by npsapp.pagination.LookaheadPaginator.
+
+    A slice is one query that finds its ids on the index customer_by_name alone (an index-only
+    scan skips the rows of the earlier pages without reading them from the table) and then reads
+    only the page's rows, with their account owner.
+    """
+
+    def __getitem__(self, index: slice) -> list[Customer]:
+        ids = Customer.objects.order_by(*CUSTOMER_LIST_ORDER).values("id")[index]
+        return list(Customer.objects.select_related("account_owner").filter(id__in=ids).order_by(*CUSTOMER_LIST_ORDER))
+
+    def count(self) -> int:
+        return Customer.objects.count()
 
 
 # Above this many customers (PostgreSQL's estimate), the customer list does not count them.

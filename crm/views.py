@@ -45,12 +45,11 @@ def customer_list(request):
     pages read so far, or a small table) and PostgreSQL's estimate, said to be one, otherwise.
     """
     query = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
-    customers = selectors.customer_search(query=query)
     if query:
-        page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = Paginator(selectors.customer_search(query=query), PAGE_SIZE).get_page(request.GET.get("page"))
         total = selectors.CustomerCount(page.paginator.count, exact=True)
     else:
-        page = LookaheadPaginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = LookaheadPaginator(selectors.CustomersByName(), PAGE_SIZE).get_page(request.GET.get("page"))
         known = page.known_count
         total = selectors.customer_count() if known is None else selectors.CustomerCount(known, exact=True)
     return render(request, "crm/customer_list.html", {"page": page, "query": query, "total": total})
