@@ -31,8 +31,9 @@ class Customer(models.Model):
     email_failed_at = models.DateTimeField(_("email address failed at"), null=True, blank=True)
     email_failed_address = models.EmailField(_("address that failed"), blank=True)
     email_failure_reason = models.CharField(_("why the address failed"), max_length=300, blank=True)
-    # Kept in step with the purchases by the CRM services, so lists can sort by customer value.
-    total_spend = models.DecimalField(_("total spend"), max_digits=14, decimal_places=2, default=0, db_index=True)
+    # Kept in step with the purchases by the CRM services, so lists can sort by customer value
+    # (indexed with the tenure: Meta's customer_by_value).
+    total_spend = models.DecimalField(_("total spend"), max_digits=14, decimal_places=2, default=0)
     birth_year = models.PositiveSmallIntegerField(_("birth year"), null=True, blank=True)
     age_band = models.CharField(_("age band"), max_length=8, choices=AgeBand.choices, blank=True)
     gender = models.CharField(_("gender"), max_length=12, choices=Gender.choices, blank=True)
