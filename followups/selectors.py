@@ -189,7 +189,8 @@ class ValueSortedTickets:
         return self.tickets.filter(customer__isnull=True).order_by(*VALUE_OF_ANONYMOUS)
 
     def count(self) -> int:
-        counts = self.tickets.aggregate(all=Count("id"), known=Count("id", filter=Q(customer__isnull=False)))
+        # COUNT(customer_id) rather than a FILTER: PostgreSQL answers both from the customer_id index alone.
+        counts = self.tickets.aggregate(all=Count("*"), known=Count("customer"))
         self._known_count = counts["known"]
         return counts["all"]
 
