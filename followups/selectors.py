@@ -168,7 +168,7 @@ class ValueSortedTickets:
     """The inbox sorted by customer value (INBOX_SORTS["value"]), for the Paginator.
 
     One ORDER BY over a LEFT JOIN of every visible case to its customer cannot walk an index:
-    PostgreSQL joins and sorts all of them (100,000 cases: a quarter of a second) to show 25.
+    PostgreSQL joins and sorts every case the filters keep, to show 25 of them.
     The same order is two index-walkable parts: the cases of known customers (an inner join,
     walked from the customers' value index), then the cases without one. `count()` counts both
     parts in one query; a page reads one part, or both for the page where the first ends.
