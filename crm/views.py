@@ -18,6 +18,7 @@ from crm.importer import ImportFileError, import_customers_csv, template_csv
 from crm.models import CustomAttribute, Customer
 from followups import services as followup_services
 from npsapp import roles
+from npsapp.pagination import LookaheadPaginator
 from npsapp.roles import role_required
 from surveys import consent
 from surveys import services as survey_services
@@ -35,10 +36,22 @@ SEARCH_MAX_LENGTH = 200
 @role_required(roles.CAN_WORK_CASES)
 @require_http_methods(["GET"])
 def customer_list(request):
-    """Every customer, searchable by name, email or external id."""
+    """Every customer, searchable by name, email or external id.
+
+    A search counts what it found. The whole list is not counted (that count grows with the
+    customers and cost more than the page): a page reads one row more to know whether another
+    follows, and the caption gives the exact number when it is known (a list that fits on its
+    pages read so far, or a small table) and PostgreSQL's estimate, said to be one, otherwise.
+    """
     query = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
-    page = Paginator(selectors.customer_search(query=query), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "crm/customer_list.html", {"page": page, "query": query})
+    if query:
+        page = Paginator(selectors.customer_search(query=query), PAGE_SIZE).get_page(request.GET.get("page"))
+        total = selectors.CustomerCount(page.paginator.count, exact=True)
+    else:
+        page = LookaheadPaginator(selectors.CustomersByName(), PAGE_SIZE).get_page(request.GET.get("page"))
+        known = page.known_count
+        total = selectors.customer_count() if known is None else selectors.CustomerCount(known, exact=True)
+    return render(request, "crm/customer_list.html", {"page": page, "query": query, "total": total})
 
 
 class SurveyByPublicIdField(forms.ModelChoiceField):

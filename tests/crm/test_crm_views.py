@@ -6,9 +6,11 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.contrib.messages import get_messages
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from crm import selectors
 from crm.choices import EventKind
 from crm.models import AtRiskPolicy, CustomerEvent
 from followups import services as followups
@@ -96,10 +98,18 @@ def test_customer_list_is_paginated_with_constant_queries(client, agent, manager
     CustomerFactory.create_batch(3, account_owner=manager)
     client.force_login(agent)
     client.get(CUSTOMERS)
-    # session, user, roles, count, page (with the account owner joined in)
-    with django_assert_num_queries(5):
-        client.get(CUSTOMERS)
+    # session, user, roles, page (with the account owner joined in): the whole list is on it,
+    # so its length is the count and nothing counts the customers.
+    with django_assert_num_queries(4):
+        reply = client.get(CUSTOMERS)
+    assert reply.context["total"] == selectors.CustomerCount(3, exact=True)
     CustomerFactory.create_batch(55, account_owner=manager)
+    # session, user, roles, page, the number of customers (one query, whatever their number)
+    with django_assert_num_queries(5):
+        reply = client.get(CUSTOMERS)
+    assert len(reply.context["page"].object_list) == 50 and reply.context["page"].has_next()
+    assert reply.context["total"] == selectors.CustomerCount(58, exact=True)
+    # A search counts its matches: session, user, roles, count, page.
     with django_assert_num_queries(5):
         page = client.get(CUSTOMERS, {"q": "example", "page": "2"})
     assert page.context["page"].paginator.count == 58
@@ -295,6 +305,53 @@ def test_customer_list_pages_keep_the_search(client, agent, monkeypatch):
     assert "Page 1 of 2" in html
     second = client.get("/crm/customers/", {"q": "Zoé", "page": 2}).content.decode()
     assert "?q=Zo%C3%A9&amp;page=1" in second
+
+
+def test_customer_list_pages_without_counting_every_customer(client, agent, monkeypatch):
+    from crm import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    adam, bea, chloe = (CustomerFactory(last_name=name, first_name="") for name in ("Ardent", "Brun", "Collin"))
+    client.force_login(agent)
+    first = client.get(CUSTOMERS)
+    html = first.content.decode()
+    assert [c.id for c in first.context["page"]] == [adam.id, bea.id]
+    assert "Page 1" in html and "Page 1 of" not in html and "?page=2" in html
+    assert "3 customers." in html
+    second = client.get(CUSTOMERS, {"page": 2})
+    assert [c.id for c in second.context["page"]] == [chloe.id]
+    assert not second.context["page"].has_next() and "?page=1" in second.content.decode()
+    # A page past the end (a stale link) shows the last one, as the counted lists do.
+    assert [c.id for c in client.get(CUSTOMERS, {"page": 9}).context["page"]] == [chloe.id]
+    assert [c.id for c in client.get(CUSTOMERS, {"page": "x"}).context["page"]] == [adam.id, bea.id]
+    # A search keeps the same order (by an expression of the name that the name index cannot give).
+    twin = CustomerFactory(last_name="Ardent", first_name="")
+    searched = client.get(CUSTOMERS, {"q": "r", "page": 1}).context["page"]
+    assert [c.id for c in searched] == [adam.id, twin.id] and searched.paginator.count == 3
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's own estimate of a table's rows")
+@pytest.mark.django_db
+def test_customer_count_is_an_estimate_said_so_past_the_threshold(monkeypatch):
+    CustomerFactory.create_batch(3)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE crm_customer")
+    assert selectors.customer_count() == selectors.CustomerCount(3, exact=True)
+    monkeypatch.setattr(selectors, "COUNT_ESTIMATE_ABOVE", 2)
+    count = selectors.customer_count()
+    assert not count.exact and count.value >= 0
+
+
+def test_customer_list_caption_says_an_estimate_is_one(client, agent, monkeypatch):
+    from crm import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 1)
+    monkeypatch.setattr(selectors, "customer_count", lambda: selectors.CustomerCount(203000, exact=False))
+    CustomerFactory.create_batch(2)
+    client.force_login(agent)
+    assert "About 203000 customers." in client.get(CUSTOMERS).content.decode()
+    # The last page knows the exact number: no estimate there.
+    assert "2 customers." in client.get(CUSTOMERS, {"page": 2}).content.decode()
 
 
 def test_at_risk_list_pages_by_25_like_the_inbox(client, agent):

@@ -8,7 +8,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
-from followups import services
+from followups import selectors, services
 from followups.models import Team, Ticket, TicketEvent
 from followups.views import PAGE_SIZE
 from tests.factories import CustomerFactory, ResponseFactory, SurveyFactory
@@ -122,6 +122,38 @@ def test_sort_by_customer_value_then_tenure(client, agent):
     client.force_login(agent)
     assert _ids(client, sort="value") == [big_old.id, big_new.id, small.id, anonymous.id]
     assert _ids(client, sort="newest")[0] == anonymous.id
+
+
+def test_value_sort_pages_run_from_the_customers_into_the_anonymous_cases(
+    client, agent, monkeypatch, django_assert_num_queries
+):
+    """The value sort reads the cases of known customers and those without one apart (so PostgreSQL
+    can walk the customers' value index): the pages still follow one order, and only the page where
+    the customers' cases end reads both (one query more)."""
+    from followups import views
+
+    def case_for(customer, hours_ago):
+        return _ticket(hours_ago=hours_ago, customer=customer, invitation__customer=customer)
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    same = {"total_spend": Decimal("500.00"), "customer_since": date(2018, 1, 1)}
+    tie_late = case_for(CustomerFactory(**same), 1)
+    tie_early = case_for(CustomerFactory(**same), 20)
+    no_tenure = case_for(CustomerFactory(total_spend=Decimal("500.00"), customer_since=None), 1)
+    anonymous_late = _ticket(hours_ago=2, invitation=None, customer=None, survey=tie_late.survey)
+    anonymous_early = _ticket(hours_ago=30, invitation=None, customer=None, survey=tie_late.survey)
+    expected = [tie_early.id, tie_late.id, no_tenure.id, anonymous_early.id, anonymous_late.id]
+    client.force_login(agent)
+    client.get(INBOX, {"sort": "value"})
+    pages = []
+    for number, queries in ((1, 8), (2, 9), (3, 8)):
+        with django_assert_num_queries(queries):
+            reply = client.get(INBOX, {"sort": "value", "page": number})
+        assert reply.context["page"].paginator.count == 5
+        pages.append([t.id for t in reply.context["page"]])
+    assert pages == [expected[0:2], expected[2:4], expected[4:5]]
+    # The same order as one ORDER BY over every case.
+    assert list(Ticket.objects.order_by(*selectors.INBOX_SORTS["value"]).values_list("id", flat=True)) == expected
 
 
 def test_unknown_filter_values_are_ignored_with_a_message(client, agent, cases):
