@@ -242,8 +242,8 @@ def _floor_sql(token: str, score: int) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO surveys_response (public_id, survey_id, invitation_id, customer_id, channel, score,"
-            " comment, language, criteria, contact_email, submitted_at)"
-            " SELECT %s, survey_id, id, customer_id, 'email', %s, %s, '', '[]', '', now()"
+            " comment, language, criteria, contact_email, submitted_at, is_resurvey, correction_digest, location)"
+            " SELECT %s, survey_id, id, customer_id, 'email', %s, %s, '', '[]', '', now(), is_resurvey, '', ''"
             " FROM surveys_invitation WHERE token = %s",
             [uuid.uuid4(), score, COMMENT, token],
         )

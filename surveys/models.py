@@ -78,6 +78,9 @@ class Brand(models.Model):
         validators=[validate_hex_colour],
         help_text=_("Hex colour, e.g. #0d6efd"),
     )
+    # Set on every save: the survey pages keep a brand's survey in each process and check this
+    # stamp, read with the link, to know it is still current (surveys.selectors).
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("brand")
@@ -249,6 +252,10 @@ class Survey(models.Model):
         _("open an outreach case for passives"), default=False, help_text=_("With a 7-day deadline.")
     )
     created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    # Set on every save: each process keeps the survey for its pages and checks this stamp, read
+    # with the link, to know it is still current (surveys.selectors). A QuerySet.update() of a
+    # survey must set it too.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("survey")

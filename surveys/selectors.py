@@ -1,10 +1,12 @@
 """Reads over responses: NPS aggregates in one query each."""
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+import copy
+
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from surveys import scoring
-from surveys.models import Invitation, Response, ResponseTheme, correction_digest
+from surveys.models import Invitation, Response, ResponseTheme, Survey, correction_digest
 
 PROMOTER_Q = Q(score__gte=9)
 PASSIVE_Q = Q(score__gte=7, score__lte=8)
@@ -47,14 +49,50 @@ def top_themes(responses: QuerySet[Response], *, limit: int = 8) -> list[dict]:
     return list(rows)
 
 
+# The survey pages' surveys, kept in each process: survey id -> ((survey's and brand's updated_at),
+# survey with its brand). Every answer reads the same few surveys; building one (about ninety
+# columns with the translations) and its brand costs more than the rest of the link's lookup.
+SURVEYS_KEPT = 256
+_surveys: dict[int, tuple[tuple, Survey]] = {}
+
+
+def surveys_forget() -> None:
+    """Drop the surveys this process keeps (tests; nothing else needs it: each read checks)."""
+    _surveys.clear()
+
+
+def _survey_as_of(survey_id: int, version: tuple) -> Survey:
+    """The survey with its brand as of `version` (their updated_at, read with the link): the
+    process's copy when it is that version, else read again. Each caller gets its own copy, so
+    what a request caches on it (the team, the calendar) stays in that request."""
+    kept = _surveys.get(survey_id)
+    if kept is None or kept[0] != version:
+        survey = Survey.objects.select_related("brand").get(pk=survey_id)
+        if len(_surveys) >= SURVEYS_KEPT:
+            _surveys.clear()
+        # Kept under the version just read: a save since the link's read makes it newer.
+        kept = _surveys[survey_id] = ((survey.updated_at, survey.brand.updated_at), survey)
+    return copy.copy(kept[1])
+
+
 def invitation_for_token(token: str) -> Invitation:
     """The personal link behind `token`, with what its page and its answer need joined in.
 
     One lookup by the unique, indexed token whatever the token looks like (Http404 for any
-    miss, so neither the time nor the page tells a near miss apart).
+    miss, so neither the time nor the page tells a near miss apart). The survey and its brand
+    come from this process's copy when the stamps read with the link say it is current (a second
+    query otherwise): a survey or brand saved in any process is seen by the next request.
     """
-    invitations = Invitation.objects.select_related("survey__brand", "customer", "response")
-    return get_object_or_404(invitations, token=token)
+    invitations = Invitation.objects.select_related("customer", "response").annotate(
+        survey_updated_at=F("survey__updated_at"), brand_updated_at=F("survey__brand__updated_at")
+    )
+    invitation = get_object_or_404(invitations, token=token)
+    survey = _survey_as_of(invitation.survey_id, (invitation.survey_updated_at, invitation.brand_updated_at))
+    invitation.survey = survey
+    response = getattr(invitation, "response", None)
+    if response is not None and response.survey_id == survey.id:
+        response.survey = survey
+    return invitation
 
 
 def anonymous_response_for_key(*, survey, key: str):
