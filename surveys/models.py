@@ -78,9 +78,6 @@ class Brand(models.Model):
         validators=[validate_hex_colour],
         help_text=_("Hex colour, e.g. #0d6efd"),
     )
-    # Set on every save: the survey pages keep a brand's survey in each process and check this
-    # stamp, read with the link, to know it is still current (surveys.selectors).
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("brand")
@@ -88,6 +85,12 @@ class Brand(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # Each process keeps the survey pages' surveys with their brand, checked by the survey's
+        # updated_at (surveys.selectors): a brand's change is its surveys' change.
+        Survey.objects.filter(brand=self).update(updated_at=timezone.now())
 
     @property
     def css_colour(self) -> str:
@@ -252,9 +255,9 @@ class Survey(models.Model):
         _("open an outreach case for passives"), default=False, help_text=_("With a 7-day deadline.")
     )
     created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
-    # Set on every save: each process keeps the survey for its pages and checks this stamp, read
-    # with the link, to know it is still current (surveys.selectors). A QuerySet.update() of a
-    # survey must set it too.
+    # Set on every save, and when its brand is saved: each process keeps the survey with its brand
+    # for its pages and checks this stamp, read with the link, to know it is still current
+    # (surveys.selectors). A QuerySet.update() of surveys or brands must set it too.
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

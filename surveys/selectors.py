@@ -52,11 +52,12 @@ def top_themes(responses: QuerySet[Response], *, limit: int = 8) -> list[dict]:
     return list(rows)
 
 
-# The survey pages' surveys, kept in each process: survey id -> ((survey's and brand's updated_at),
-# survey with its brand). Every answer reads the same few surveys; building one (about ninety
-# columns with the translations) and its brand costs more than the rest of the link's lookup.
+# The survey pages' surveys, kept in each process: survey id -> (its updated_at, the survey with
+# its brand; saving the brand sets its surveys' updated_at). Every answer reads the same few
+# surveys; building one (about ninety columns with the translations) and its brand cost more
+# than the rest of the link's lookup.
 SURVEYS_KEPT = 256
-_surveys: dict[int, tuple[tuple, Survey]] = {}
+_surveys: dict[int, tuple[object, Survey]] = {}
 
 
 def surveys_forget() -> None:
@@ -64,8 +65,8 @@ def surveys_forget() -> None:
     _surveys.clear()
 
 
-def _survey_as_of(survey_id: int, version: tuple) -> Survey:
-    """The survey with its brand as of `version` (their updated_at, read with the link): the
+def _survey_as_of(survey_id: int, version) -> Survey:
+    """The survey with its brand as of `version` (its updated_at, read with the link): the
     process's copy when it is that version, else read again. Each caller gets its own copy, so
     what a request caches on it (the team, the calendar) stays in that request."""
     kept = _surveys.get(survey_id)
@@ -74,7 +75,7 @@ def _survey_as_of(survey_id: int, version: tuple) -> Survey:
         if len(_surveys) >= SURVEYS_KEPT:
             _surveys.clear()
         # Kept under the version just read: a save since the link's read makes it newer.
-        kept = _surveys[survey_id] = ((survey.updated_at, survey.brand.updated_at), survey)
+        kept = _surveys[survey_id] = (survey.updated_at, survey)
     return copy.copy(kept[1])
 
 
@@ -135,7 +136,7 @@ class _CompiledLookup:
 _invitation_lookup = _CompiledLookup(
     lambda token: (
         Invitation.objects.select_related("customer", "response")
-        .annotate(survey_updated_at=F("survey__updated_at"), brand_updated_at=F("survey__brand__updated_at"))
+        .annotate(survey_updated_at=F("survey__updated_at"))
         .filter(token=token)[:1]
     )
 )
@@ -146,13 +147,13 @@ def invitation_for_token(token: str) -> Invitation:
 
     One lookup by the unique, indexed token whatever the token looks like (Http404 for any
     miss, so neither the time nor the page tells a near miss apart). The survey and its brand
-    come from this process's copy when the stamps read with the link say it is current (a second
-    query otherwise): a survey or brand saved in any process is seen by the next request.
+    come from this process's copy when the survey's stamp read with the link says it is current
+    (a second query otherwise): a survey or brand saved in any process is seen by the next request.
     """
     invitation = _invitation_lookup.first(str(token), using=router.db_for_read(Invitation))
     if invitation is None:
         raise Http404("No invitation matches the given query.")
-    survey = _survey_as_of(invitation.survey_id, (invitation.survey_updated_at, invitation.brand_updated_at))
+    survey = _survey_as_of(invitation.survey_id, invitation.survey_updated_at)
     invitation.survey = survey
     response = getattr(invitation, "response", None)
     if response is not None and response.survey_id == survey.id:

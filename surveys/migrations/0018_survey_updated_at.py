@@ -9,12 +9,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddField(
-            model_name="brand",
-            name="updated_at",
-            field=models.DateTimeField(auto_now=True, default=django.utils.timezone.now, verbose_name="updated at"),
-            preserve_default=False,
-        ),
-        migrations.AddField(
             model_name="survey",
             name="updated_at",
             field=models.DateTimeField(auto_now=True, default=django.utils.timezone.now, verbose_name="updated at"),
