@@ -65,13 +65,14 @@ def surveys_forget() -> None:
     _surveys.clear()
 
 
-def _survey_as_of(survey_id: int, version) -> Survey:
+def _survey_as_of(survey_id: int, version, *, using: str) -> Survey:
     """The survey with its brand as of `version` (its updated_at, read with the link): the
     process's copy when it is that version, else read again. Each caller gets its own copy, so
     what a request caches on it (the team, the calendar) stays in that request."""
     kept = _surveys.get(survey_id)
     if kept is None or kept[0] != version:
-        survey = Survey.objects.select_related("brand").get(pk=survey_id)
+        # From the database the stamp came from: a replica's older row would be kept as current.
+        survey = Survey.objects.using(using).select_related("brand").get(pk=survey_id)
         if len(_surveys) >= SURVEYS_KEPT:
             _surveys.clear()
         # Kept under the version just read: a save since the link's read makes it newer.
@@ -150,10 +151,11 @@ def invitation_for_token(token: str) -> Invitation:
     come from this process's copy when the survey's stamp read with the link says it is current
     (a second query otherwise): a survey or brand saved in any process is seen by the next request.
     """
-    invitation = _invitation_lookup.first(str(token), using=router.db_for_read(Invitation))
+    using = router.db_for_read(Invitation)
+    invitation = _invitation_lookup.first(str(token), using=using)
     if invitation is None:
         raise Http404("No invitation matches the given query.")
-    survey = _survey_as_of(invitation.survey_id, invitation.survey_updated_at)
+    survey = _survey_as_of(invitation.survey_id, invitation.survey_updated_at, using=using)
     invitation.survey = survey
     response = getattr(invitation, "response", None)
     if response is not None and response.survey_id == survey.id:
