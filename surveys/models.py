@@ -268,6 +268,13 @@ class Survey(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        # A save of a few fields stamps the survey too: the pages check the stamp, not the fields.
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "updated_at" not in update_fields:
+            kwargs["update_fields"] = [*update_fields, "updated_at"]
+        super().save(*args, **kwargs)
+
     @property
     def question_text(self) -> str:
         return self.question or DEFAULT_QUESTION % {"brand": self.brand.name}

@@ -62,6 +62,10 @@ def test_the_survey_is_read_once_per_process_and_again_when_saved(db, django_ass
     survey.save()
     with django_assert_num_queries(2):
         assert selectors.invitation_for_token(first.token).survey.question_text == "Would you send a friend to us?"
+    survey.question = "Would you tell a friend about us?"
+    survey.save(update_fields=["question"])
+    with django_assert_num_queries(2):
+        assert selectors.invitation_for_token(first.token).survey.question_text == "Would you tell a friend about us?"
     survey.brand.name = "Maison Neuve"
     survey.brand.save()
     with django_assert_num_queries(2):
