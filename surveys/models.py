@@ -86,6 +86,12 @@ class Brand(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # Each process keeps the survey pages' surveys with their brand, checked by the survey's
+        # updated_at (surveys.selectors): a brand's change is its surveys' change.
+        Survey.objects.filter(brand=self).update(updated_at=timezone.now())
+
     @property
     def css_colour(self) -> str:
         """The colour, or the default if a row predates the validation."""
@@ -249,6 +255,10 @@ class Survey(models.Model):
         _("open an outreach case for passives"), default=False, help_text=_("With a 7-day deadline.")
     )
     created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    # Set on every save, and when its brand is saved: each process keeps the survey with its brand
+    # for its pages and checks this stamp, read with the link, to know it is still current
+    # (surveys.selectors). A QuerySet.update() of surveys or brands must set it too.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("survey")
@@ -257,6 +267,13 @@ class Survey(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        # A save of a few fields stamps the survey too: the pages check the stamp, not the fields.
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "updated_at" not in update_fields:
+            kwargs["update_fields"] = [*update_fields, "updated_at"]
+        super().save(*args, **kwargs)
 
     @property
     def question_text(self) -> str:

@@ -1,10 +1,15 @@
 """Reads over responses: NPS aggregates in one query each."""
 
-from django.db.models import Count, Prefetch, Q, QuerySet
-from django.shortcuts import get_object_or_404
+import copy
+import weakref
+
+from django.db import connections, router
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models.query import get_related_populators
+from django.http import Http404
 
 from surveys import scoring
-from surveys.models import Invitation, Response, ResponseTheme, correction_digest
+from surveys.models import Invitation, Response, ResponseTheme, Survey, correction_digest
 
 PROMOTER_Q = Q(score__gte=9)
 PASSIVE_Q = Q(score__gte=7, score__lte=8)
@@ -47,14 +52,115 @@ def top_themes(responses: QuerySet[Response], *, limit: int = 8) -> list[dict]:
     return list(rows)
 
 
+# The survey pages' surveys, kept in each process: survey id -> (its updated_at, the survey with
+# its brand; saving the brand sets its surveys' updated_at). Every answer reads the same few
+# surveys; building one (about ninety columns with the translations) and its brand cost more
+# than the rest of the link's lookup.
+SURVEYS_KEPT = 256
+_surveys: dict[int, tuple[object, Survey]] = {}
+
+
+def surveys_forget() -> None:
+    """Drop the surveys this process keeps (tests; nothing else needs it: each read checks)."""
+    _surveys.clear()
+
+
+def _survey_as_of(survey_id: int, version, *, using: str) -> Survey:
+    """The survey with its brand as of `version` (its updated_at, read with the link): the
+    process's copy when it is that version, else read again. Each caller gets its own copy, so
+    what a request caches on it (the team, the calendar) stays in that request."""
+    kept = _surveys.get(survey_id)
+    if kept is None or kept[0] != version:
+        # From the database the stamp came from: a replica's older row would be kept as current.
+        survey = Survey.objects.using(using).select_related("brand").get(pk=survey_id)
+        if len(_surveys) >= SURVEYS_KEPT:
+            _surveys.clear()
+        # Kept under the version just read: a save since the link's read makes it newer.
+        kept = _surveys[survey_id] = (survey.updated_at, survey)
+    return copy.copy(kept[1])
+
+
+class _CompiledLookup:
+    """An ORM query by one value, turned into SQL once per database connection instead of once
+    per call (Django compiles a query again on every execution: for the link's lookup over three
+    tables that cost more than the rest of reading it). Built into model instances as the
+    queryset itself would be (Django's ModelIterable), with the database's converters."""
+
+    PLACEHOLDER = "\x00value"
+
+    def __init__(self, build):
+        self._build = build  # value -> the queryset of at most one row
+        self._compiled = weakref.WeakKeyDictionary()  # connection -> what running it needs
+
+    def _compile(self, connection):
+        compiler = self._build(self.PLACEHOLDER).query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        params = list(params)
+        position = params.index(self.PLACEHOLDER)
+        select, klass_info = compiler.select, compiler.klass_info
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        compiled = {
+            "compiler": compiler,
+            "sql": sql,
+            "params": params,
+            "position": position,
+            "converters": compiler.get_converters([column[0] for column in select[: compiler.col_count]]),
+            "model": klass_info["model"],
+            "fields": (start, end, [column[0].target.attname for column in select[start:end]]),
+            "populators": get_related_populators(klass_info, select, connection.alias),
+            "annotations": list(compiler.annotation_col_map.items()),
+        }
+        self._compiled[connection] = compiled
+        return compiled
+
+    def first(self, value, *, using: str):
+        connection = connections[using]
+        compiled = self._compiled.get(connection) or self._compile(connection)
+        params = list(compiled["params"])
+        params[compiled["position"]] = value
+        with connection.cursor() as cursor:
+            cursor.execute(compiled["sql"], params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        if compiled["converters"]:
+            row = next(iter(compiled["compiler"].apply_converters([row], compiled["converters"])))
+        start, end, names = compiled["fields"]
+        instance = compiled["model"].from_db(using, names, row[start:end])
+        for populator in compiled["populators"]:
+            populator.populate(row, instance)
+        for name, position in compiled["annotations"]:
+            setattr(instance, name, row[position])
+        return instance
+
+
+_invitation_lookup = _CompiledLookup(
+    lambda token: (
+        Invitation.objects.select_related("customer", "response")
+        .annotate(survey_updated_at=F("survey__updated_at"))
+        .filter(token=token)[:1]
+    )
+)
+
+
 def invitation_for_token(token: str) -> Invitation:
     """The personal link behind `token`, with what its page and its answer need joined in.
 
     One lookup by the unique, indexed token whatever the token looks like (Http404 for any
-    miss, so neither the time nor the page tells a near miss apart).
+    miss, so neither the time nor the page tells a near miss apart). The survey and its brand
+    come from this process's copy when the survey's stamp read with the link says it is current
+    (a second query otherwise): a survey or brand saved in any process is seen by the next request.
     """
-    invitations = Invitation.objects.select_related("survey__brand", "customer", "response")
-    return get_object_or_404(invitations, token=token)
+    using = router.db_for_read(Invitation)
+    invitation = _invitation_lookup.first(str(token), using=using)
+    if invitation is None:
+        raise Http404("No invitation matches the given query.")
+    survey = _survey_as_of(invitation.survey_id, invitation.survey_updated_at, using=using)
+    invitation.survey = survey
+    response = getattr(invitation, "response", None)
+    if response is not None and response.survey_id == survey.id:
+        response.survey = survey
+    return invitation
 
 
 def anonymous_response_for_key(*, survey, key: str):

@@ -110,7 +110,8 @@ def _page_context(request, survey, form=None, **extra) -> dict:
         "comment_prompt": _comment_prompt(survey, form),
         "language_links": _language_links(request),
         "switch_param": SWITCH_LANGUAGE_PARAM,
-        "segment_prompts": survey.segment_prompts,
+        # The open question's wording per segment, for the form's script: no form, no wording.
+        "segment_prompts": survey.segment_prompts if form is not None else {},
         "location_param": embed.LOCATION_PARAM,
         "location_token": getattr(request, "poster_location_token", ""),
         **extra,

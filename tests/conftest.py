@@ -3,6 +3,7 @@ from django.contrib.auth.models import Group, User
 from django.utils import translation
 
 from npsapp import celery_app, generations, roles
+from surveys import selectors
 
 
 @pytest.fixture(autouse=True)
@@ -15,6 +16,14 @@ def _eager_celery(request):
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _surveys_forgotten():
+    """Each process keeps the survey pages' surveys, checked by their updated_at: a rolled-back
+    test leaves its ids to the next, and a frozen clock could repeat a stamp."""
+    yield
+    selectors.surveys_forget()
 
 
 @pytest.fixture(autouse=True)

@@ -158,7 +158,7 @@ class Command(BaseCommand):
         team, _ = Team.objects.get_or_create(name=demo.TEAM_NAME)
         team.members.add(*(users[username] for username in demo.AGENTS))
         surveys = Survey.objects.filter(brand__name=demo.BRAND_NAME)
-        surveys.update(team=team)
+        surveys.update(team=team, updated_at=timezone.now())  # the stamp the survey pages check
         Ticket.objects.filter(survey__in=surveys).update(team=team)
 
     def _load_themes(self) -> None:
@@ -239,7 +239,9 @@ class Command(BaseCommand):
             for key, (name, hours) in demo.SURVEYS.items()
         }
         # The post-purchase survey shows every option a survey page can have.
-        Survey.objects.filter(pk=surveys[demo.POST_PURCHASE].pk).update(**demo.POST_PURCHASE_OPTIONS)
+        Survey.objects.filter(pk=surveys[demo.POST_PURCHASE].pk).update(
+            **demo.POST_PURCHASE_OPTIONS, updated_at=timezone.now()
+        )
         surveys[demo.POST_PURCHASE].refresh_from_db()
         for survey in surveys.values():
             services.survey_created(survey=survey)
