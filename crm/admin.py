@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from crm import privacy
-from crm.models import AtRiskPolicy, CustomAttribute, Customer, CustomerEvent, PrivacyEvent, Purchase
+from crm.models import CustomAttribute, Customer, CustomerEvent, PrivacyEvent, Purchase
 
 
 class PurchaseInline(admin.TabularInline):
@@ -105,22 +105,6 @@ class CustomAttributeAdmin(admin.ModelAdmin):
     list_display = ("label", "key", "type")
     list_filter = ("type",)
     search_fields = ("label", "key")
-
-
-@admin.register(AtRiskPolicy)
-class AtRiskPolicyAdmin(admin.ModelAdmin):
-    list_display = (
-        "__str__",
-        "inactivity_factor",
-        "min_purchases_for_interval",
-        "cart_abandoned_days",
-        "unsubscribed_days",
-        "detractor_days",
-    )
-
-    def has_add_permission(self, request):
-        # One row is used (the first): a second one would be silently ignored.
-        return super().has_add_permission(request) and not AtRiskPolicy.objects.exists()
 
 
 @admin.register(PrivacyEvent)

@@ -6,7 +6,6 @@ app_name = "crm"
 urlpatterns = [
     path("customers/", views.customer_list, name="customers"),
     path("customers/<uuid:public_id>/", views.customer_detail, name="customer"),
-    path("at-risk/", views.at_risk_list, name="at_risk"),
     path("import/", views.customer_import, name="import"),
     path("import/template.csv", views.import_template, name="import_template"),
 ]

@@ -155,3 +155,23 @@ RULES = (inactive_reason, cart_reason, unsubscribed_reason, detractor_reason)
 def at_risk_reasons(*, signals: Signals, policy, today: date) -> list[Reason]:
     """Every reason `policy` flags this customer at risk for, in rule order; empty when none."""
     return [reason for rule in RULES if (reason := rule(signals, policy, today)) is not None]
+
+
+def stated_reason(code: str, *, signals: Signals, policy, today: date) -> Reason:
+    """What a stored flag says, told from the signals it was computed from, with days counted to `today`.
+
+    The flag itself is not checked again: the list shows what was flagged when it was computed.
+    """
+    if code == INACTIVE:
+        usual = max(signals.mean_interval_days or MIN_INTERVAL_DAYS, MIN_INTERVAL_DAYS)
+        return Reason(
+            INACTIVE,
+            _days_ago(signals.last_purchase_at, today),
+            usual_days=round(usual),
+            factor=_factor(policy.inactivity_factor),
+        )
+    if code == CART_ABANDONED:
+        return Reason(CART_ABANDONED, _days_ago(signals.last_cart_abandoned_at, today))
+    if code == UNSUBSCRIBED:
+        return Reason(UNSUBSCRIBED, _days_ago(signals.last_unsubscribed_at, today))
+    return Reason(DETRACTOR, _days_ago(signals.last_detractor_at, today), score=signals.last_detractor_score)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("surveys.urls")),
     path("", include("followups.urls")),
     path("crm/", include("crm.urls")),
+    path("crm/", include("customerview.urls")),
     path("account/", include("accounts.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("triggers/", include("triggers.urls")),

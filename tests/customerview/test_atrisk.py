@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from crm import atrisk
-from crm.atrisk import Signals, at_risk_reasons
+from customerview import atrisk
+from customerview.atrisk import Signals, at_risk_reasons
 
 TODAY = date(2025, 6, 30)
 NOON = datetime(2025, 6, 30, 12, 0)

@@ -118,10 +118,10 @@ def test_inbox_search(client, world, agent):
 
 def test_at_risk_list(client, world, agent, manager):
     client.force_login(agent)
-    html = client.get(reverse("crm:at_risk")).content.decode()
+    html = client.get(reverse("customerview:at_risk")).content.decode()
     assert "2 out of 10" not in html
     client.force_login(manager)
-    assert "2 out of 10" in client.get(reverse("crm:at_risk")).content.decode()
+    assert "2 out of 10" in client.get(reverse("customerview:at_risk")).content.decode()
 
 
 def test_api_responses(world, agent):
