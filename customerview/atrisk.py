@@ -12,7 +12,7 @@ so something that happened yesterday evening is one day old this morning. A wind
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
@@ -54,7 +54,12 @@ class Signals:
         """The mean number of days between two purchases; None under two purchases."""
         if self.purchase_count < 2 or self.first_purchase_at is None or self.last_purchase_at is None:
             return None
-        span = (self.last_purchase_at - self.first_purchase_at).total_seconds() / 86400
+        first, last = self.first_purchase_at, self.last_purchase_at
+        if first.tzinfo is not None and last.tzinfo is not None:
+            # Elapsed time, not wall-clock time: Python subtracts two datetimes of one zone by
+            # their wall clocks, and a gap across a change of clocks would gain or lose an hour.
+            first, last = first.astimezone(UTC), last.astimezone(UTC)
+        span = (last - first).total_seconds() / 86400
         return span / (self.purchase_count - 1)
 
 
