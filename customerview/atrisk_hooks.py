@@ -42,16 +42,20 @@ def customers_touched(customer_ids: Iterable[int | None]) -> None:
     ids = {customer_id for customer_id in customer_ids if customer_id is not None}
     if not ids:
         return
-    pending = getattr(_pending, "ids", None)
-    if pending is None:
-        pending = _pending.ids = set()
-    pending |= ids
+    connection = transaction.get_connection()
+    # The ids wait with their transaction (its outermost block): a rolled-back one leaves its own behind.
+    key = id(connection.atomic_blocks[0]) if connection.in_atomic_block else None
+    state = getattr(_pending, "state", None)
+    if state is None or state[0] != key:
+        state = _pending.state = (key, set())
+    state[1].update(ids)
+    # One callback per write: the first to run refreshes everyone touched, the others find nothing left.
     after_commit(_refresh_pending)
 
 
 def _refresh_pending() -> None:
-    """The first callback after a commit refreshes everyone touched; the others find nothing left."""
-    ids, _pending.ids = getattr(_pending, "ids", None) or set(), set()
+    state, _pending.state = getattr(_pending, "state", None), None
+    ids = state[1] if state else set()
     if not ids:
         return
     if len(ids) > BATCH_SIZE:

@@ -74,7 +74,7 @@ def test_many_writes_in_one_transaction_refresh_their_customers_together(
     with django_capture_on_commit_callbacks() as callbacks:
         for customer in customers:
             CustomerEvent.objects.create(customer=customer, kind=EventKind.CART_ABANDONED, occurred_at=timezone.now())
-    # The first callback refreshes the three (the policy, two statements, in a savepoint); the others find nothing.
+    # The first callback refreshes the three (the policy, two statements in a savepoint); the others find none.
     with django_assert_num_queries(5):
         for callback in callbacks:
             callback()
