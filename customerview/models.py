@@ -29,6 +29,7 @@ class AtRiskPolicy(models.Model):
 
 # What the at-risk list sorts by; each filter (a reason) has its own partial index in this order.
 LIST_ORDER = ("-total_spend", "-reason_count", "sort_name", "customer")
+LIST_ORDER_BY = ("-total_spend", "-reason_count", "sort_name", "customer_id")  # not the Customer's ordering
 
 
 class CustomerRisk(models.Model):
