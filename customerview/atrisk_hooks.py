@@ -76,7 +76,9 @@ def _on_row(sender, instance, **kwargs) -> None:
     customers_touched([instance.customer_id])
 
 
-def _on_customer(sender, instance, **kwargs) -> None:
+def _on_customer(sender, instance, created=False, **kwargs) -> None:
+    if created:
+        return  # nothing to flag yet: their first purchase, event or answer will say so
     customers_touched([instance.pk])
 
 

@@ -35,7 +35,7 @@ from django.utils import timezone
 from crm.choices import EventKind
 from crm.models import Customer, CustomerEvent, Purchase
 from customerview import atrisk
-from customerview.models import LIST_ORDER_BY, AtRiskPolicy, CustomerRisk
+from customerview.models import LIST_ORDER_BY, AtRiskPolicy, CustomerRisk, RiskRefresh
 from followups.choices import OPEN_STATUSES, TicketKind
 from followups.models import Ticket
 from followups.selectors import responses_visible_to, sees_every_team, tickets_visible_to
@@ -185,8 +185,9 @@ def at_risk_rows(risks, *, viewer, policy: AtRiskPolicy, today: dt.date | None =
 
 
 def flags_computed_since() -> dt.datetime | None:
-    """When the oldest stored flags were computed: the last full refresh, as far as the list can tell. One query."""
-    return CustomerRisk.objects.aggregate(oldest=Min("computed_at"))["oldest"]
+    """When the last full refresh started (None before the first): every flag is at least this recent. One query."""
+    last = RiskRefresh.objects.order_by("-id").first()
+    return last.started_at if last else None
 
 
 def attach_open_outreach(rows: list[AtRiskRow], *, viewer) -> None:

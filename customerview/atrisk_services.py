@@ -47,7 +47,7 @@ from crm.choices import EventKind
 from crm.models import Customer, CustomerEvent, Purchase
 from customerview import atrisk
 from customerview.atrisk_selectors import at_risk_policy
-from customerview.models import AtRiskPolicy, CustomerRisk
+from customerview.models import AtRiskPolicy, CustomerRisk, RiskRefresh
 from surveys.models import Response
 from surveys.selectors import DETRACTOR_Q
 
@@ -248,4 +248,6 @@ def risk_refresh_all(*, policy: AtRiskPolicy | None = None, now: dt.datetime | N
     policy = policy or at_risk_policy()
     now = now or timezone.now()
     _store_signals(Customer.objects.all(), now)
-    return _apply_rules(CustomerRisk.objects.all(), policy, timezone.localdate(now))
+    refreshed = _apply_rules(CustomerRisk.objects.all(), policy, timezone.localdate(now))
+    RiskRefresh.objects.create(started_at=now, finished_at=timezone.now(), customers=refreshed)
+    return refreshed

@@ -61,6 +61,8 @@ class CustomerRisk(models.Model):
     last_unsubscribed_at = models.DateTimeField(_("last newsletter unsubscribe"), null=True, blank=True)
     last_detractor_at = models.DateTimeField(_("last detractor answer"), null=True, blank=True)
     last_detractor_score = models.PositiveSmallIntegerField(_("last detractor score"), null=True, blank=True)
+    # Not indexed, like every column a refresh rewrites without changing: PostgreSQL then updates
+    # the row in place (a HOT update), and the nightly refresh leaves no dead index entries behind.
     computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:
@@ -72,8 +74,22 @@ class CustomerRisk(models.Model):
             models.Index(fields=list(LIST_ORDER), condition=models.Q(cart_abandoned=True), name="risk_cart"),
             models.Index(fields=list(LIST_ORDER), condition=models.Q(unsubscribed=True), name="risk_unsubscribed"),
             models.Index(fields=list(LIST_ORDER), condition=models.Q(detractor=True), name="risk_detractor"),
-            models.Index(fields=["computed_at"], name="risk_computed"),
         ]
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.reason_count}"
+
+
+class RiskRefresh(models.Model):
+    """One full refresh of every customer's flags (the nightly task, a policy change): when, and how many."""
+
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"))
+    customers = models.PositiveIntegerField(_("customers"))
+
+    class Meta:
+        verbose_name = _("full refresh of the at-risk flags")
+        verbose_name_plural = _("full refreshes of the at-risk flags")
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M}: {self.customers}"

@@ -1,17 +1,19 @@
 """The at-risk list, read from the stored flags that the hooks keep in step with each write."""
 
+import io
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 import time_machine
 from django.contrib.messages import get_messages
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
 from crm.choices import EventKind
 from crm.models import CustomerEvent
-from customerview.models import AtRiskPolicy
+from customerview.models import AtRiskPolicy, RiskRefresh
 from followups import services as followups
 from followups.choices import TicketKind
 from followups.models import Ticket
@@ -245,3 +247,17 @@ def test_at_risk_list_pages_by_25_like_the_inbox(client, agent):
     assert len(first.context["page"].object_list) == 25
     assert "Page 1 of 2" in first.content.decode()
     assert len(client.get(AT_RISK, {"page": 2}).context["page"].object_list) == 1
+
+
+def test_the_page_says_when_the_flags_were_computed_for_everyone(client, agent):
+    client.force_login(agent)
+    page = client.get(AT_RISK)
+    assert page.context["flags_computed_since"] is None
+    assert "have not been computed for every customer yet" in page.content.decode()
+    out = io.StringIO()
+    with time_machine.travel(NOON, tick=False):
+        call_command("atrisk_refresh", stdout=out)
+    assert "recomputed for 0 customers" in out.getvalue()
+    page = client.get(AT_RISK)
+    assert page.context["flags_computed_since"] == RiskRefresh.objects.get().started_at
+    assert "Flags computed for every customer on 30 Jun 2025, 12:00" in page.content.decode()
