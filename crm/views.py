@@ -16,7 +16,7 @@ from customerview import atrisk_selectors  # until the customer page moves to th
 from npsapp import roles
 from npsapp.roles import role_required
 
-# Customers -------------------------------------------------------
+# Customers -----------------------------------------------------------------------------
 
 PAGE_SIZE = 50
 SEARCH_MAX_LENGTH = 200
