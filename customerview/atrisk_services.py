@@ -139,10 +139,14 @@ def _store_signals(customers: QuerySet[Customer], now: dt.datetime) -> None:
     unflagged = ["0" if name == "reason_count" else "false" for name in FLAGS]
     selected = ", ".join(["sub.id", *(f"sub.{quote(s)}" for s in SIGNALS.values()), "%s", *unflagged])
     updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in [*columns, computed])
+    # A row whose signals did not change is not written: a night's full refresh rewrites the few
+    # customers whose figures moved, not all of them (and leaves no dead rows behind).
+    distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    changed = " OR ".join(f"{table}.{quote(c)} {distinct} EXCLUDED.{quote(c)}" for c in columns)
     # "WHERE true": SQLite would read ON CONFLICT as a join's ON without it.
     sql = (
         f"INSERT INTO {table} ({inserted}) SELECT {selected} FROM ({select_sql}) sub WHERE true "
-        f"ON CONFLICT (customer_id) DO UPDATE SET {updates}"
+        f"ON CONFLICT (customer_id) DO UPDATE SET {updates} WHERE {changed}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [connection.ops.adapt_datetimefield_value(now), *select_params])
@@ -197,7 +201,8 @@ def _flag(condition: Q | None) -> Case | Value:
 
 
 def _apply_rules(rows: QuerySet[CustomerRisk], policy: AtRiskPolicy, today: dt.date) -> int:
-    """One UPDATE: the policy's verdicts on the rows' stored signals. An erased customer is never flagged."""
+    """One UPDATE: the policy's verdicts on the rows' stored signals, where they change. An erased
+    customer is never flagged. Returns how many rows changed."""
     conditions = {code: Q(erased=False) & q for code, q in rule_conditions(policy, today).items()}
     count = sum(
         (Case(When(q, then=Value(1)), default=Value(0), output_field=IntegerField()) for q in conditions.values()),
@@ -206,14 +211,14 @@ def _apply_rules(rows: QuerySet[CustomerRisk], policy: AtRiskPolicy, today: dt.d
     anything = None
     for q in conditions.values():
         anything = q if anything is None else anything | q
-    return rows.update(
-        inactive=_flag(conditions.get(atrisk.INACTIVE)),
-        cart_abandoned=_flag(conditions.get(atrisk.CART_ABANDONED)),
-        unsubscribed=_flag(conditions.get(atrisk.UNSUBSCRIBED)),
-        detractor=_flag(conditions.get(atrisk.DETRACTOR)),
-        reason_count=count,
-        at_risk=_flag(anything),
-    )
+    flags = {
+        "inactive": _flag(conditions.get(atrisk.INACTIVE)),
+        "cart_abandoned": _flag(conditions.get(atrisk.CART_ABANDONED)),
+        "unsubscribed": _flag(conditions.get(atrisk.UNSUBSCRIBED)),
+        "detractor": _flag(conditions.get(atrisk.DETRACTOR)),
+    }
+    # Only the rows whose verdicts change (the count and the summary follow from the four flags).
+    return rows.exclude(**flags).update(**flags, reason_count=count, at_risk=_flag(anything))
 
 
 def _batches(ids: Iterable[int]) -> Iterable[list[int]]:
@@ -228,7 +233,7 @@ def risk_refresh(
 ) -> int:
     """Recompute the stored flags of these customers: two statements per BATCH_SIZE customers.
 
-    Returns how many customers were refreshed (ids of deleted customers are skipped).
+    Returns how many ids were looked at (a deleted customer's is skipped; an unchanged row is not rewritten).
     """
     policy = policy or at_risk_policy()
     now = now or timezone.now()
@@ -248,6 +253,7 @@ def risk_refresh_all(*, policy: AtRiskPolicy | None = None, now: dt.datetime | N
     policy = policy or at_risk_policy()
     now = now or timezone.now()
     _store_signals(Customer.objects.all(), now)
-    refreshed = _apply_rules(CustomerRisk.objects.all(), policy, timezone.localdate(now))
+    _apply_rules(CustomerRisk.objects.all(), policy, timezone.localdate(now))
+    refreshed = CustomerRisk.objects.count()
     RiskRefresh.objects.create(started_at=now, finished_at=timezone.now(), customers=refreshed)
     return refreshed

@@ -61,8 +61,8 @@ class CustomerRisk(models.Model):
     last_unsubscribed_at = models.DateTimeField(_("last newsletter unsubscribe"), null=True, blank=True)
     last_detractor_at = models.DateTimeField(_("last detractor answer"), null=True, blank=True)
     last_detractor_score = models.PositiveSmallIntegerField(_("last detractor score"), null=True, blank=True)
-    # Not indexed, like every column a refresh rewrites without changing: PostgreSQL then updates
-    # the row in place (a HOT update), and the nightly refresh leaves no dead index entries behind.
+    # When a refresh last found the signals changed (a refresh that finds them unchanged does not
+    # write the row). Not indexed: PostgreSQL can then update a row in place (a HOT update).
     computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:

@@ -126,3 +126,19 @@ def test_flags_that_depend_on_the_clock_change_at_the_nightly_refresh(db, manage
         assert row.reasons[0].days == 20
         risk_refresh_all()  # …the night's refresh.
         assert _listed(policy, manager) == {}
+
+
+def test_a_refresh_rewrites_only_what_changed(db, manager):
+    customer = Customer.objects.create(external_id="U")
+    with time_machine.travel("2025-06-30 08:00 +0000", tick=False):
+        CustomerEvent.objects.create(customer=customer, kind=EventKind.CART_ABANDONED, occurred_at=timezone.now())
+        risk_refresh_all()
+        first = timezone.now()
+    with time_machine.travel("2025-07-01 08:00 +0000", tick=False):
+        risk_refresh_all()
+    risk = CustomerRisk.objects.get()
+    assert (risk.cart_abandoned, risk.computed_at) == (True, first)  # nothing changed: not written
+    with time_machine.travel("2025-07-20 08:00 +0000", tick=False):
+        risk_refresh_all()  # the cart is past its window: the flags change, the signals do not
+    risk = CustomerRisk.objects.get()
+    assert (risk.cart_abandoned, risk.at_risk, risk.reason_count, risk.computed_at) == (False, False, 0, first)
