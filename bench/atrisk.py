@@ -6,7 +6,7 @@ Builds its own database, `npsapp_bench_atrisk` (set BENCH_ATRISK_DATABASE_URL fo
 a brand and a survey, a team with an agent, a manager, N customers, 3 purchases each on average
 over eight years (customers who buy often and recently, and customers who stopped), about 1.8
 behaviour events each over two years (site visits, abandoned carts, newsletter unsubscribes),
-2 answers each over three years (a quarter of them detractors), with `INSERT ... SELECT
+2 answers each over three years, in the order they came in (a quarter of them detractors), with `INSERT ... SELECT
 generate_series`, then VACUUM ANALYZE and the first full refresh of the flags. Later runs reuse
 it (`--rebuild` starts again; it always runs `migrate` first).
 
@@ -120,7 +120,9 @@ def _bulk_sql(customers: int) -> list[tuple[str, str]]:
             SELECT g, gen_random_uuid(), (SELECT min(id) FROM surveys_survey) + (random() < 0.5)::int,
                    1 + floor(random() * {customers})::int, 'email',
                    CASE WHEN random() < 0.25 THEN floor(random() * 7)::int ELSE 7 + floor(random() * 4)::int END,
-                   '', 'fr', '[]', now() - random() * interval '3 years'
+                   '', 'fr', '[]',
+                   -- In the order they come in, as a live table holds them: spread evenly over three years.
+                   now() - interval '3 years' + (g - random()) / {answers} * interval '3 years'
             FROM generate_series(1, {answers}) g;
             SELECT setval(pg_get_serial_sequence('surveys_response', 'id'), {answers});
             """,
