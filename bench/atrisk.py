@@ -6,9 +6,9 @@ Builds its own database, `npsapp_bench_atrisk` (set BENCH_ATRISK_DATABASE_URL fo
 a brand and a survey, a team with an agent, a manager, N customers, 3 purchases each on average
 over eight years (customers who buy often and recently, and customers who stopped), about 1.8
 behaviour events each over two years (site visits, abandoned carts, newsletter unsubscribes),
-2 answers each over three years, in the order they came in (a quarter of them detractors), with `INSERT ... SELECT
-generate_series`, then VACUUM ANALYZE and the first full refresh of the flags. Later runs reuse
-it (`--rebuild` starts again; it always runs `migrate` first).
+2 answers each over three years, in the order they came in (a quarter of them detractors),
+with `INSERT ... SELECT generate_series`, then VACUUM ANALYZE and the first full refresh of the
+flags. Later runs reuse it (`--rebuild` starts again; it always runs `migrate` first).
 
 Then, through Django's test client, as a manager (every answer) and as an agent (their team's
 answers only): `GET /crm/at-risk/` for the first page, each reason's filter and the last page,
