@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from crm.models import AtRiskPolicy, CustomAttribute, Customer, CustomerEvent, Purchase
+from crm.models import CustomAttribute, Customer, CustomerEvent, Purchase
 
 
 class PurchaseInline(admin.TabularInline):
@@ -47,19 +47,3 @@ class CustomAttributeAdmin(admin.ModelAdmin):
     list_display = ("label", "key", "type")
     list_filter = ("type",)
     search_fields = ("label", "key")
-
-
-@admin.register(AtRiskPolicy)
-class AtRiskPolicyAdmin(admin.ModelAdmin):
-    list_display = (
-        "__str__",
-        "inactivity_factor",
-        "min_purchases_for_interval",
-        "cart_abandoned_days",
-        "unsubscribed_days",
-        "detractor_days",
-    )
-
-    def has_add_permission(self, request):
-        # One row is used (the first): a second one would be silently ignored.
-        return super().has_add_permission(request) and not AtRiskPolicy.objects.exists()

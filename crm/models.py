@@ -142,29 +142,6 @@ class CustomAttribute(models.Model):
         return [line.strip() for line in self.choices.splitlines() if line.strip()]
 
 
-class AtRiskPolicy(models.Model):
-    """The rules that flag silent detractors. One row (the first) is used."""
-
-    inactivity_factor = models.DecimalField(
-        _("no purchase for longer than k × the usual interval (k)"), max_digits=4, decimal_places=1, default=2
-    )
-    min_purchases_for_interval = models.PositiveSmallIntegerField(
-        _("purchases needed to know the usual interval"), default=3
-    )
-    cart_abandoned_days = models.PositiveSmallIntegerField(
-        _("cart abandoned without purchase in the last (days)"), default=14
-    )
-    unsubscribed_days = models.PositiveSmallIntegerField(_("newsletter unsubscribe in the last (days)"), default=30)
-    detractor_days = models.PositiveSmallIntegerField(_("detractor answer in the last (days)"), default=90)
-
-    class Meta:
-        verbose_name = _("at-risk policy")
-        verbose_name_plural = _("at-risk policy")
-
-    def __str__(self) -> str:
-        return str(_("At-risk rules"))
-
-
 class ErasedExternalId(models.Model):
     """What an erasure keeps of an erased customer's external id, so that an import can refuse it.
 

@@ -5,7 +5,6 @@ from crm import views
 app_name = "crm"
 urlpatterns = [
     path("customers/", views.customer_list, name="customers"),
-    path("at-risk/", views.at_risk_list, name="at_risk"),
     path("import/", views.customer_import, name="import"),
     path("import/template.csv", views.import_template, name="import_template"),
 ]

@@ -13,9 +13,9 @@ from decimal import Decimal
 from django.db.models import Count, Max, Min, Sum
 from django.utils import timezone
 
-from crm import atrisk
 from crm.choices import EventKind
 from crm.models import Customer
+from customerview import atrisk
 from followups.selectors import responses_visible_to, tickets_visible_to
 
 LATEST_ROWS = 20

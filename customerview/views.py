@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from crm import selectors as crm_selectors
-from customerview import selectors, timeline
+from customerview import atrisk_selectors, selectors, timeline
 from npsapp import roles
 from npsapp.roles import role_required
 
@@ -26,8 +26,8 @@ def customer_detail(request, public_id):
             customer=customer, viewer=request.user, today=today, with_earlier_responses=False
         ),
         "attributes": crm_selectors.customer_custom_attributes(customer=customer),
-        "reasons": crm_selectors.customer_at_risk_reasons(
-            customer=customer, policy=crm_selectors.at_risk_policy(), viewer=request.user, today=today
+        "reasons": atrisk_selectors.customer_at_risk_reasons(
+            customer=customer, policy=atrisk_selectors.at_risk_policy(), viewer=request.user, today=today
         ),
         **_timeline_context(request, customer),
     }

@@ -355,6 +355,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "privacy.tasks.responses_retention_task",
         "schedule": crontab(minute=30, hour=3),
     },
+    # The at-risk flags of every customer, as of the new day (the rules that count days change with the clock).
+    "at-risk-refresh": {
+        "task": "customerview.tasks.risk_refresh_all_task",
+        "schedule": crontab(minute=45, hour=2),
+    },
     # Theme discovery over the last NPSAPP_THEMES_DAYS days, and matching of any answer missed.
     "themes-discover-nightly": {
         "task": "insights.tasks.themes_discover_nightly_task",

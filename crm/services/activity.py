@@ -23,6 +23,7 @@ from crm.services.rows import (
     not_an_object_message,
     purchase_clean,
 )
+from crm.signals import customers_changed
 
 # Rows per INSERT.
 BATCH_SIZE = 2000
@@ -123,13 +124,16 @@ def _create_many(model, rows: Iterable[Mapping], customer: Customer | None, clea
             objects.append(model(customer=owner, **cleaned))
     if row_errors:
         raise RowsInvalid(row_errors)
-    if model is not Purchase:
-        return model.objects.bulk_create(objects, batch_size=BATCH_SIZE)
     customer_ids = {o.customer_id for o in objects}
+    if model is not Purchase:
+        created = model.objects.bulk_create(objects, batch_size=BATCH_SIZE)
+        customers_changed.send(sender=model, customer_ids=customer_ids)
+        return created
     with transaction.atomic():
         _lock_customers(customer_ids)
         created = model.objects.bulk_create(objects, batch_size=BATCH_SIZE)
         customers_refresh_total_spend(customer_ids=customer_ids)
+        customers_changed.send(sender=model, customer_ids=customer_ids)
     return created
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from crm.models import Customer
 from crm.services.rows import CUSTOM_ATTRIBUTES, FIELD_NAMES
+from crm.signals import customers_changed
 
 SCRATCH_TABLE = "crm_customer_import"
 TEXT_TYPES = ("CharField", "EmailField")
@@ -30,21 +31,23 @@ def customers_write(given: tuple[str, ...], rows: list[dict], *, batch_size: int
     updated = [FIELD_NAMES.get(name, name) for name in given if name != "external_id"]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and hasattr(cursor.cursor, "copy_expert"):
-            _customers_copy(cursor, given, updated, rows)
+            customer_ids = _customers_copy(cursor, given, updated, rows)
+            customers_changed.send(sender=Customer, customer_ids=customer_ids)
             return
-    Customer.objects.bulk_create(
+    written = Customer.objects.bulk_create(
         [Customer(**row) for row in rows],
         batch_size=batch_size,
         update_conflicts=True,
         unique_fields=["external_id"],
         update_fields=[*updated, "updated_at"],
     )
+    customers_changed.send(sender=Customer, customer_ids=[customer.pk for customer in written])
 
 
-def _customers_copy(cursor, given: tuple[str, ...], updated: list[str], rows: list[dict]) -> None:
+def _customers_copy(cursor, given: tuple[str, ...], updated: list[str], rows: list[dict]) -> list[int]:
     """The PostgreSQL way, several times faster than bulk_create's INSERT: COPY the given columns
     into a scratch table, then one INSERT … SELECT … ON CONFLICT, the model's defaults filling
-    the columns not given and the database drawing the public ids."""
+    the columns not given and the database drawing the public ids. Returns the ids written."""
     quote = connection.ops.quote_name
     fields = [f for f in Customer._meta.concrete_fields if not f.primary_key]
     by_attname = {f.attname: f for f in fields}
@@ -79,7 +82,9 @@ def _customers_copy(cursor, given: tuple[str, ...], updated: list[str], rows: li
     cursor.copy_expert(f"COPY {SCRATCH_TABLE} ({copied}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL ({texts}))", out)
     cursor.execute(
         f"INSERT INTO {table} ({', '.join(quote(f.column) for f in fields)}) SELECT {', '.join(selected)} "
-        f"FROM {SCRATCH_TABLE} ON CONFLICT (external_id) DO UPDATE SET {assignments}",
+        f"FROM {SCRATCH_TABLE} ON CONFLICT (external_id) DO UPDATE SET {assignments} RETURNING id",
         params,
     )
+    customer_ids = [row[0] for row in cursor.fetchall()]
     cursor.execute(f"TRUNCATE {SCRATCH_TABLE}")
+    return customer_ids

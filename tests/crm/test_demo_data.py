@@ -11,8 +11,9 @@ from django.utils import timezone
 from campaigns.selectors import audience_count
 from campaigns.services import campaign_create, campaigns_start_due
 from conversations.models import Direction, Message
-from crm import atrisk, demo
-from crm.selectors import at_risk_customers, at_risk_policy
+from crm import demo
+from customerview import atrisk
+from customerview.atrisk_selectors import at_risk_list, at_risk_policy, at_risk_rows
 from followups.choices import EventKind, TicketStatus
 from followups.models import Ticket, TicketEvent
 from followups.services import tickets_check_deadlines
@@ -114,7 +115,8 @@ def test_the_demo_has_something_live_on_every_screen(db, django_capture_on_commi
     assert reply.ticket.is_open and reply.in_reply_to.direction == Direction.OUT
 
     # The at-risk list shows every rule.
-    rows = at_risk_customers(policy=at_risk_policy(), viewer=get_user_model().objects.get(username="manager"))
+    viewer, policy = get_user_model().objects.get(username="manager"), at_risk_policy()
+    rows = at_risk_rows(at_risk_list(viewer=viewer, policy=policy), viewer=viewer, policy=policy)
     assert {code for row in rows for code in row.reason_codes} == {code for code, _label in atrisk.REASONS}
 
     # Verbatims with their themes.

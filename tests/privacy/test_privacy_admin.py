@@ -5,7 +5,8 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from crm.models import AtRiskPolicy, CustomAttribute, Customer, CustomerEvent
+from crm.models import CustomAttribute, Customer, CustomerEvent
+from customerview.models import AtRiskPolicy
 from privacy.models import PrivacyEvent
 from tests.factories import CustomerFactory, ResponseFactory
 
@@ -138,9 +139,9 @@ def test_crm_settings_and_events_have_admin_pages(client, admin_user, customer):
     AtRiskPolicy.objects.create()
     client.force_login(admin_user)
 
-    for name in ("customerevent", "customattribute", "atriskpolicy"):
-        assert client.get(reverse(f"admin:crm_{name}_changelist")).status_code == 200
+    for name in ("crm_customerevent", "crm_customattribute", "customerview_atriskpolicy"):
+        assert client.get(reverse(f"admin:{name}_changelist")).status_code == 200
     # One policy is used: a second cannot be added.
-    assert client.get(reverse("admin:crm_atriskpolicy_add")).status_code == 403
+    assert client.get(reverse("admin:customerview_atriskpolicy_add")).status_code == 403
     assert client.get(reverse("admin:crm_customer_change", args=[customer.pk])).status_code == 200
     assert Customer.objects.count() == 1

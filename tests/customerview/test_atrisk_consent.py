@@ -12,9 +12,9 @@ from crm.models import CustomerEvent
 from surveys.models import Invitation
 from tests.factories import CustomerFactory, InvitationFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("refresh_at_once")]
 
-AT_RISK = reverse("crm:at_risk")
+AT_RISK = reverse("customerview:at_risk")
 
 
 def _at_risk(**extra):

@@ -12,7 +12,7 @@ so something that happened yesterday evening is one day old this morning. A wind
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
@@ -54,7 +54,12 @@ class Signals:
         """The mean number of days between two purchases; None under two purchases."""
         if self.purchase_count < 2 or self.first_purchase_at is None or self.last_purchase_at is None:
             return None
-        span = (self.last_purchase_at - self.first_purchase_at).total_seconds() / 86400
+        first, last = self.first_purchase_at, self.last_purchase_at
+        if first.tzinfo is not None and last.tzinfo is not None:
+            # Elapsed time, not wall-clock time: Python subtracts two datetimes of one zone by
+            # their wall clocks, and a gap across a change of clocks would gain or lose an hour.
+            first, last = first.astimezone(UTC), last.astimezone(UTC)
+        span = (last - first).total_seconds() / 86400
         return span / (self.purchase_count - 1)
 
 
@@ -155,3 +160,23 @@ RULES = (inactive_reason, cart_reason, unsubscribed_reason, detractor_reason)
 def at_risk_reasons(*, signals: Signals, policy, today: date) -> list[Reason]:
     """Every reason `policy` flags this customer at risk for, in rule order; empty when none."""
     return [reason for rule in RULES if (reason := rule(signals, policy, today)) is not None]
+
+
+def stated_reason(code: str, *, signals: Signals, policy, today: date) -> Reason:
+    """What a stored flag says, told from the signals it was computed from, with days counted to `today`.
+
+    The flag itself is not checked again: the list shows what was flagged when it was computed.
+    """
+    if code == INACTIVE:
+        usual = max(signals.mean_interval_days or MIN_INTERVAL_DAYS, MIN_INTERVAL_DAYS)
+        return Reason(
+            INACTIVE,
+            _days_ago(signals.last_purchase_at, today),
+            usual_days=round(usual),
+            factor=_factor(policy.inactivity_factor),
+        )
+    if code == CART_ABANDONED:
+        return Reason(CART_ABANDONED, _days_ago(signals.last_cart_abandoned_at, today))
+    if code == UNSUBSCRIBED:
+        return Reason(UNSUBSCRIBED, _days_ago(signals.last_unsubscribed_at, today))
+    return Reason(DETRACTOR, _days_ago(signals.last_detractor_at, today), score=signals.last_detractor_score)

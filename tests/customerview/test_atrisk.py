@@ -1,13 +1,14 @@
 """The at-risk rules, without a database: signals in, reasons out."""
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from crm import atrisk
-from crm.atrisk import Signals, at_risk_reasons
+from customerview import atrisk
+from customerview.atrisk import Signals, at_risk_reasons
 
 TODAY = date(2025, 6, 30)
 NOON = datetime(2025, 6, 30, 12, 0)
@@ -135,3 +136,12 @@ def test_every_reason_code_has_a_filter_label():
         atrisk.UNSUBSCRIBED,
         atrisk.DETRACTOR,
     }
+
+
+def test_the_usual_interval_is_elapsed_time_across_a_change_of_clocks():
+    """Thirty days apart at 00:30 UTC, across the end of summer time: 30 days, not 30 days and an hour."""
+    paris = ZoneInfo("Europe/Paris")
+    first = datetime(2024, 10, 16, 22, 30, tzinfo=UTC).astimezone(paris)
+    last = datetime(2024, 11, 15, 22, 30, tzinfo=UTC).astimezone(paris)
+    assert (last - first) != timedelta(days=30)  # Python's own subtraction, by the wall clock
+    assert Signals(purchase_count=2, first_purchase_at=first, last_purchase_at=last).mean_interval_days == 30
