@@ -7,9 +7,10 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from crm import services as crm_services
 from crm.choices import EventKind
 from crm.models import Customer, CustomerEvent, Purchase
+from crm.services import activity as crm_activity
+from crm.services import customers as crm_customers
 from crm.signals import customers_changed
 from customerview import atrisk_hooks
 from customerview.atrisk_services import risk_refresh_all
@@ -51,7 +52,7 @@ def test_a_purchase_after_the_cart_clears_it(django_capture_on_commit_callbacks)
         CustomerEvent.objects.create(customer=customer, kind=EventKind.CART_ABANDONED, occurred_at=timezone.now())
     assert _flags(customer) == {"cart_abandoned": True}
     with django_capture_on_commit_callbacks(execute=True):
-        crm_services.purchase_create(customer=customer, data={"purchased_at": _ago(0), "amount": "12.50"})
+        crm_activity.purchase_create(customer=customer, data={"purchased_at": _ago(0), "amount": "12.50"})
     assert _flags(customer) == {}
     assert CustomerRisk.objects.get(customer=customer).total_spend == Decimal("12.50")
 
@@ -95,7 +96,7 @@ def test_the_crm_bulk_writes_refresh_their_customers(django_capture_on_commit_ca
     """They bypass post_save: the CRM says which customers it wrote (crm.signals.customers_changed)."""
     a, b = CustomerFactory(external_id="A"), CustomerFactory(external_id="B")
     with django_capture_on_commit_callbacks(execute=True):
-        crm_services.customer_events_create_many(
+        crm_activity.customer_events_create_many(
             rows=[
                 {"customer_external_id": "A", "kind": EventKind.CART_ABANDONED, "occurred_at": _ago(1)},
                 {"customer_external_id": "B", "kind": EventKind.NEWSLETTER_UNSUBSCRIBED, "occurred_at": _ago(1)},
@@ -103,11 +104,11 @@ def test_the_crm_bulk_writes_refresh_their_customers(django_capture_on_commit_ca
         )
     assert (_flags(a), _flags(b)) == ({"cart_abandoned": True}, {"unsubscribed": True})
     with django_capture_on_commit_callbacks(execute=True):
-        crm_services.purchases_create_many(rows=[{"purchased_at": _ago(0), "amount": "5.00"}], customer=a)
+        crm_activity.purchases_create_many(rows=[{"purchased_at": _ago(0), "amount": "5.00"}], customer=a)
     assert _flags(a) == {}
     # A customer upsert (the import's path) changes the name the list sorts by.
     with django_capture_on_commit_callbacks(execute=True):
-        crm_services.customers_upsert_many(rows=[{"external_id": "B", "last_name": "Zola"}])
+        crm_customers.customers_upsert_many(rows=[{"external_id": "B", "last_name": "Zola"}])
     assert CustomerRisk.objects.get(customer=b).sort_name == "Zola"
 
 
@@ -116,7 +117,7 @@ def test_without_the_signal_a_bulk_write_waits_for_the_night(django_capture_on_c
     customer = CustomerFactory()
     monkeypatch.setattr(customers_changed, "send", lambda **kwargs: [])
     with django_capture_on_commit_callbacks(execute=True):
-        crm_services.customer_events_create_many(
+        crm_activity.customer_events_create_many(
             rows=[{"kind": EventKind.CART_ABANDONED, "occurred_at": _ago(1)}], customer=customer
         )
     assert _flags(customer) == {}

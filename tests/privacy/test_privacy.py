@@ -192,7 +192,7 @@ def test_export_holds_everything_about_the_customer(rich_customer, bystander, ag
 
 
 def test_export_reads_a_fixed_number_of_queries(rich_customer, survey, agent, admin_user, django_assert_num_queries):
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         services.customer_export(customer=rich_customer, actor=admin_user)
     # Twice as much of everything: still the same number of queries.
     for day in range(3):
@@ -206,7 +206,7 @@ def test_export_reads_a_fixed_number_of_queries(rich_customer, survey, agent, ad
         )
         ticket = followup_services.ticket_open_for_response(response=response)
         followup_services.ticket_add_note(ticket=ticket, actor=agent, body=f"note {day}")
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         data = services.customer_export(customer=rich_customer, actor=admin_user)
     assert (len(data["responses"]), len(data["cases"]), len(data["privacy_log"])) == (5, 4, 1)
 
@@ -288,6 +288,7 @@ def test_erase_is_audited_without_personal_data(rich_customer, admin_user):
         "messages_redacted": 1,
         "loop_addresses_removed": 0,
         "case_texts_redacted": 3,
+        "at_risk_flags": 0,
         "case_reasons_blanked": 1,
         "event_details_removed": 1,
         "invitations_expired": 3,

@@ -50,6 +50,7 @@ def test_the_parts_run_in_their_order(fresh_registry):
         "conversations",
         "triggers",
         "integrations",
+        "customerview",
     ]
     assert [hook.__module__ for hook in registry.hooks("erase")] == [
         "crm.privacy",
@@ -57,6 +58,7 @@ def test_the_parts_run_in_their_order(fresh_registry):
         "followups.privacy",
         "conversations.privacy",
         "integrations.privacy",
+        "customerview.privacy",
     ]
     with pytest.raises(ValueError):
         registry.hooks("forget")
@@ -90,7 +92,7 @@ def test_a_new_app_that_declares_its_part_is_erased_and_exported_with_the_others
         "export",
         ["format", "exported_at", "customer", "purchases", "events", "invitations", "responses", "cases"],
     )
-    assert list(document)[-2:] == ["notes", "privacy_log"]
+    assert list(document)[-3:] == ["notes", "at_risk", "privacy_log"]
     # The id as it was before the CRM's part (which runs first) replaced it.
     assert calls[1] == ("erase", external_id, 0, [])
     assert PrivacyEvent.objects.get(action="erase").details["notes_forgotten"] == 2
