@@ -315,6 +315,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "surveys.tasks.nps_rollup_refresh_task",
         "schedule": NPSAPP_BEAT_INTERVAL_SECONDS,
     },
+    "followup-rollup-refresh": {
+        "task": "reporting.tasks.followup_rollup_refresh_task",
+        "schedule": NPSAPP_BEAT_INTERVAL_SECONDS,
+    },
     "themes-tag-new-responses": {
         "task": "surveys.tasks.responses_tag_new_with_themes_task",
         "schedule": NPSAPP_BEAT_INTERVAL_SECONDS,

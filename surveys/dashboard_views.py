@@ -9,11 +9,10 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from followups.metrics import followup_report
-from followups.selectors import tickets_of_responses
 from npsapp import roles
 from npsapp.replicas import reads_from_replica
 from npsapp.roles import role_required
+from reporting.followups_rollup import dashboard_followup_report
 from surveys.filters import DashboardFilterForm, ResponseFilter, filter_choices
 
 
@@ -27,6 +26,6 @@ def dashboard_followup(request):
     if not form.is_valid():
         return render(request, template, {"form": form, "followup": None}, status=400)
     filters = ResponseFilter.from_form(form, today=timezone.localdate())
-    followup = followup_report(tickets=tickets_of_responses(filters.case_responses()), now=timezone.now())
+    followup = dashboard_followup_report(filters=filters, now=timezone.now())
     context = {"form": form, "filters": filters, "followup": followup, "query_string": filters.query_string()}
     return render(request, template, context)
