@@ -26,17 +26,18 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from followups.choices import DONE_STATUSES, OPEN_STATUSES, Outcome
 from followups.metrics import RECOVERED_FROM, FollowupReport, Performance, followup_report, labelled_report
 from followups.models import Ticket, TicketEvent
-from followups.selectors import tickets_of_responses
+from followups.selectors import deadline_counted_q, deadline_met_q, tickets_of_responses
 from reporting.models import DailyFollowup, FollowupRollupCursor
 from surveys.filters import RESURVEYS_EXCLUDED, RESURVEYS_INCLUDED, ResponseFilter, resurvey_q
 
@@ -250,6 +251,21 @@ def _live_q() -> Q:
     return Q(status__in=OPEN_STATUSES) & (Q(first_contact_met__isnull=True) | Q(first_contacted_at__isnull=True))
 
 
+def first_contact_figures(*, filters: ResponseFilter, now) -> Performance:
+    """ "% first contact within deadline" of the cases of the answers the NPS counts (`filters.responses()`,
+    re-survey answers as the NPS counts them): its numerator and denominator, as the API gives them.
+
+    From the roll-up and the open cases when it can; otherwise one count over the cases (no
+    percentiles, no grouping: those are the panel's)."""
+    if filters.can_use_rollup:
+        return _rolled_up(filters, now, filters.resurveys).total
+    counted = tickets_of_responses(filters.responses()).aggregate(
+        deadline_counted=Count("id", filter=deadline_counted_q(now)),
+        within_deadline=Count("id", filter=deadline_met_q()),
+    )
+    return Performance(**counted)
+
+
 def dashboard_followup_report(*, filters: ResponseFilter, now) -> FollowupReport:
     """The follow-up panel's figures for the dashboard's filters (their cases: `case_responses`).
 
@@ -258,14 +274,21 @@ def dashboard_followup_report(*, filters: ResponseFilter, now) -> FollowupReport
     """
     if not filters.can_use_rollup:
         return followup_report(tickets=tickets_of_responses(filters.case_responses()), now=now)
+    # As `case_responses`: a case opened by a re-survey answer is still a case to work.
+    return _rolled_up(
+        filters, now, RESURVEYS_INCLUDED if filters.resurveys == RESURVEYS_EXCLUDED else filters.resurveys
+    )
+
+
+def _rolled_up(filters: ResponseFilter, now, resurveys: str) -> FollowupReport:
+    """The report of the cases of the answers `filters` select with this re-survey choice."""
+    filters = replace(filters, resurveys=resurveys)
     followup_rollup_catch_up_when_embedded()
     rows = DailyFollowup.objects.filter(_period_q(filters.start, filters.end))
     if filters.survey is not None:
         rows = rows.filter(survey=filters.survey)
     if filters.channel:
         rows = rows.filter(channel=filters.channel)
-    # As `case_responses`: a case opened by a re-survey answer is still a case to work.
-    resurveys = RESURVEYS_INCLUDED if filters.resurveys == RESURVEYS_EXCLUDED else filters.resurveys
     rows = rows.filter(resurvey_q(resurveys))
     total, agents, teams = Performance(), defaultdict(Performance), defaultdict(Performance)
     histograms: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
@@ -288,7 +311,7 @@ def dashboard_followup_report(*, filters: ResponseFilter, now) -> FollowupReport
             histogram = histograms[id(performance)]
             for first_minute, count in row["first_contact_minutes"].items():
                 histogram[int(first_minute)] += count
-    live = tickets_of_responses(filters.case_responses()).filter(_live_q())
+    live = tickets_of_responses(filters.responses()).filter(_live_q())
     for assignee_id, team_id, status, met, due_at, contacted_at, paused_at in live.order_by().values_list(
         "assignee_id",
         "team_id",

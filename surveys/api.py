@@ -21,8 +21,7 @@ from rest_framework.response import Response as ApiResponse
 
 from crm.choices import AgeBand, Gender, Plan
 from crm.models import Customer
-from followups.metrics import followup_report
-from followups.selectors import tickets_of_responses
+from followups.metrics import Performance
 from integrations.api_support import (
     BAD_REQUEST,
     NOT_FOUND,
@@ -38,6 +37,7 @@ from integrations.api_support import (
 from integrations.choices import TokenScope
 from integrations.models import ApiToken
 from npsapp.replicas import reads_from_replica
+from reporting.followups_rollup import first_contact_figures
 from surveys import reports, scoring, services
 from surveys.choices import Channel, ContactRefusal, Segment
 from surveys.consent import ContactRefused
@@ -403,8 +403,7 @@ def _figures(result: scoring.NpsResult) -> dict:
     }
 
 
-def first_contact_data(followup) -> dict:
-    total = followup.total
+def first_contact_data(total: Performance) -> dict:
     return {
         "within_deadline": total.within_deadline,
         "counted": total.deadline_counted,
@@ -412,12 +411,10 @@ def first_contact_data(followup) -> dict:
     }
 
 
-def nps_summary_data(dashboard: reports.Dashboard, followup=None) -> dict:
+def nps_summary_data(dashboard: reports.Dashboard) -> dict:
     filters, previous = dashboard.filters, dashboard.filters.previous()
-    if followup is None:
-        followup = followup_report(tickets=tickets_of_responses(filters.responses()), now=timezone.now())
     return {
-        "first_contact": first_contact_data(followup),
+        "first_contact": first_contact_data(first_contact_figures(filters=filters, now=timezone.now())),
         **_figures(dashboard.current),
         "start": filters.start,
         "end": filters.end,

@@ -1,7 +1,7 @@
 """The follow-up panel's roll-up: the same counts as the cases themselves, kept up to date by the cases' events."""
 
 import random
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,7 +14,7 @@ from followups.metrics import followup_report
 from followups.models import Team, Ticket
 from followups.selectors import tickets_of_responses
 from reporting import followups_rollup
-from reporting.followups_rollup import bucket_value, dashboard_followup_report, minute_bucket
+from reporting.followups_rollup import bucket_value, dashboard_followup_report, first_contact_figures, minute_bucket
 from reporting.models import DailyFollowup
 from surveys.filters import RESURVEYS_ONLY, ResponseFilter
 from tests.factories import CustomerFactory, ResponseFactory
@@ -23,7 +23,7 @@ PARIS = ZoneInfo("Europe/Paris")
 
 
 def _case(at, score=3, **extra):
-    customer = CustomerFactory()
+    customer = CustomerFactory(region=random.Random(at.toordinal()).choice(["Bretagne", "Occitanie"]))
     response = ResponseFactory(score=score, submitted_at=at, customer=customer, invitation__customer=customer, **extra)
     return services.ticket_open_for_response(response=response)
 
@@ -79,6 +79,11 @@ def test_the_roll_up_gives_the_figures_of_the_cases(db, agent, other_agent, seed
         ResponseFilter(start=today - timedelta(days=90), end=today, resurveys=RESURVEYS_ONLY, today=today),
     ):
         assert asdict(dashboard_followup_report(filters=filters, now=now)) == _bucketed(_raw(filters, now))
+        # The API's "% within deadline": the cases of the answers the NPS counts, without percentiles.
+        for api_filters in (filters, replace(filters, region="Bretagne")):
+            raw = followup_report(tickets=tickets_of_responses(api_filters.responses()), now=now).total
+            rolled = first_contact_figures(filters=api_filters, now=now)
+            assert (rolled.deadline_counted, rolled.within_deadline) == (raw.deadline_counted, raw.within_deadline)
 
 
 def test_month_rows_and_the_days_around_them_count_each_case_once(db, survey):
