@@ -214,8 +214,12 @@ def _answer_days(tickets) -> set[date]:
 
 @transaction.atomic
 def followup_rollup_refresh() -> int:
-    """Recount the answer days of the cases changed since the last refresh. Returns day rows rewritten."""
-    cursor, _ = FollowupRollupCursor.objects.select_for_update().get_or_create(name=CURSOR_NAME)
+    """Recount the answer days of the cases changed since the last refresh. Returns day rows rewritten.
+
+    The first refresh (no cursor yet: the roll-up was just installed) counts every day."""
+    cursor, created = FollowupRollupCursor.objects.select_for_update().get_or_create(name=CURSOR_NAME)
+    if created:
+        return _rebuild(cursor)
     newest = TicketEvent.objects.aggregate(newest=Max("id"))["newest"] or 0
     if newest <= cursor.last_event_id:
         return 0
@@ -230,6 +234,10 @@ def followup_rollup_refresh() -> int:
 def followup_rollup_rebuild() -> int:
     """Recount every day from the cases (after an import or a time-zone change)."""
     cursor, _ = FollowupRollupCursor.objects.select_for_update().get_or_create(name=CURSOR_NAME)
+    return _rebuild(cursor)
+
+
+def _rebuild(cursor: FollowupRollupCursor) -> int:
     newest = TicketEvent.objects.aggregate(newest=Max("id"))["newest"] or 0
     DailyFollowup.objects.all().delete()
     written = _recount_days(_answer_days(Ticket.objects.all()))

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from followups import services
 from followups.metrics import followup_report
-from followups.models import Team, Ticket
+from followups.models import Team, Ticket, TicketEvent
 from followups.selectors import tickets_of_responses
 from reporting import followups_rollup
 from reporting.followups_rollup import bucket_value, dashboard_followup_report, first_contact_figures, minute_bucket
@@ -133,3 +133,11 @@ def test_a_case_falls_overdue_with_the_clock_alone(db):
     after = dashboard_followup_report(filters=filters, now=ticket.first_contact_due_at + timedelta(minutes=1)).total
     assert (before.overdue_now, before.deadline_counted) == (0, 0)
     assert (after.overdue_now, after.deadline_counted, after.pct_within_deadline) == (1, 1, 0)
+
+
+def test_the_first_refresh_counts_the_cases_that_were_there_before_it(db):
+    """Installed on a site with cases (some imported, without events): its first refresh counts them all."""
+    ticket = _case(timezone.now() - timedelta(days=3))
+    TicketEvent.objects.filter(ticket=ticket).delete()
+    assert followups_rollup.followup_rollup_refresh() >= 1
+    assert DailyFollowup.objects.get(whole_month=False).opened == 1
