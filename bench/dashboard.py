@@ -39,9 +39,9 @@ HAND_BREAKDOWN = (
 )
 NEW_RESPONSES = """
     INSERT INTO surveys_response (public_id, survey_id, customer_id, channel, score, comment, language, submitted_at,
-                                  criteria, contact_email)
+                                  criteria, contact_email, is_resurvey, correction_digest, location)
     SELECT gen_random_uuid(), (SELECT min(id) FROM surveys_survey), 1 + floor(random() * 50000)::int, 'email',
-           floor(random() * 11)::int, '', 'fr', now() - random() * interval '10 seconds', '[]', ''
+           floor(random() * 11)::int, '', 'fr', now() - random() * interval '10 seconds', '[]', '', false, '', ''
     FROM generate_series(1, 100)
 """
 API_TOKEN_NAME = "bench dashboard"
