@@ -315,8 +315,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "surveys.tasks.nps_rollup_refresh_task",
         "schedule": NPSAPP_BEAT_INTERVAL_SECONDS,
     },
-    "followup-rollup-refresh": {
-        "task": "reporting.tasks.followup_rollup_refresh_task",
+    "reporting-rollups-refresh": {
+        "task": "reporting.tasks.reporting_rollups_refresh_task",
         "schedule": NPSAPP_BEAT_INTERVAL_SECONDS,
     },
     "themes-tag-new-responses": {

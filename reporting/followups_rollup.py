@@ -38,7 +38,7 @@ from followups.choices import DONE_STATUSES, OPEN_STATUSES, Outcome
 from followups.metrics import RECOVERED_FROM, FollowupReport, Performance, followup_report, labelled_report
 from followups.models import Ticket, TicketEvent
 from followups.selectors import deadline_counted_q, deadline_met_q, tickets_of_responses
-from reporting.models import DailyFollowup, FollowupRollupCursor
+from reporting.models import DailyFollowup, ReportingCursor
 from surveys.filters import RESURVEYS_EXCLUDED, RESURVEYS_INCLUDED, ResponseFilter, resurvey_q
 
 CURSOR_NAME = "daily_followup"
@@ -217,32 +217,32 @@ def followup_rollup_refresh() -> int:
     """Recount the answer days of the cases changed since the last refresh. Returns day rows rewritten.
 
     The first refresh (no cursor yet: the roll-up was just installed) counts every day."""
-    cursor, created = FollowupRollupCursor.objects.select_for_update().get_or_create(name=CURSOR_NAME)
+    cursor, created = ReportingCursor.objects.select_for_update().get_or_create(name=CURSOR_NAME)
     if created:
         return _rebuild(cursor)
     newest = TicketEvent.objects.aggregate(newest=Max("id"))["newest"] or 0
-    if newest <= cursor.last_event_id:
+    if newest <= cursor.last_id:
         return 0
-    changed = TicketEvent.objects.filter(id__gt=max(cursor.last_event_id - ID_OVERLAP, 0)).values("ticket_id")
+    changed = TicketEvent.objects.filter(id__gt=max(cursor.last_id - ID_OVERLAP, 0)).values("ticket_id")
     written = _recount_days(_answer_days(Ticket.objects.filter(id__in=changed)))
-    cursor.last_event_id = newest
-    cursor.save(update_fields=["last_event_id", "updated_at"])
+    cursor.last_id = newest
+    cursor.save(update_fields=["last_id", "updated_at"])
     return written
 
 
 @transaction.atomic
 def followup_rollup_rebuild() -> int:
     """Recount every day from the cases (after an import or a time-zone change)."""
-    cursor, _ = FollowupRollupCursor.objects.select_for_update().get_or_create(name=CURSOR_NAME)
+    cursor, _ = ReportingCursor.objects.select_for_update().get_or_create(name=CURSOR_NAME)
     return _rebuild(cursor)
 
 
-def _rebuild(cursor: FollowupRollupCursor) -> int:
+def _rebuild(cursor: ReportingCursor) -> int:
     newest = TicketEvent.objects.aggregate(newest=Max("id"))["newest"] or 0
     DailyFollowup.objects.all().delete()
     written = _recount_days(_answer_days(Ticket.objects.all()))
-    cursor.last_event_id = newest
-    cursor.save(update_fields=["last_event_id", "updated_at"])
+    cursor.last_id = newest
+    cursor.save(update_fields=["last_id", "updated_at"])
     return written
 
 

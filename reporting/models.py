@@ -61,12 +61,46 @@ class DailyFollowup(models.Model):
         return f"{self.day} {self.survey_id} {self.channel} cases {self.opened}"
 
 
-class FollowupRollupCursor(models.Model):
-    """How far the follow-up roll-up has read the cases' audit events (by id)."""
+class DailyTheme(models.Model):
+    """How many detractors gave each theme, per local answer day, survey, channel and re-survey or not.
+
+    The dashboard's "top themes" reads it when its filters are only dates, survey and channel.
+    Kept by the beat's roll-up refresh (`themes_rollup`): new theme links by id, links removed
+    (marked by a receiver of their deletion, `StaleThemeAnswer`) and corrected answers (a score
+    that turns a detractor into a promoter) have their days recounted.
+    """
+
+    day = models.DateField()
+    survey = models.ForeignKey("surveys.Survey", on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    is_resurvey = models.BooleanField(default=False)
+    theme = models.ForeignKey("surveys.Theme", on_delete=models.CASCADE, related_name="+")
+    detractors = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.theme_id}: {self.detractors}"
+
+
+class StaleThemeAnswer(models.Model):
+    """An answer whose theme links were removed since the last refresh: its day is recounted."""
+
+    response_id = models.BigIntegerField(unique=True)
+
+    def __str__(self) -> str:
+        return f"answer {self.response_id}"
+
+
+class ReportingCursor(models.Model):
+    """How far one of these roll-ups has read its sources (by id)."""
 
     name = models.CharField(max_length=50, unique=True)
-    last_event_id = models.BigIntegerField(default=0)
+    last_id = models.BigIntegerField(default=0)
+    # The themes' roll-up reads the corrections too: a corrected score may no longer be a detractor's.
+    last_revision_id = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
-        return f"{self.name} at event {self.last_event_id}"
+        return f"{self.name} at {self.last_id}"

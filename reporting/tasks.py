@@ -2,10 +2,10 @@
 
 from celery import shared_task
 
-from reporting import followups_rollup
+from reporting import followups_rollup, themes_rollup
 
 
 @shared_task
-def followup_rollup_refresh_task() -> int:
-    """Every minute (beat): recount the follow-up roll-up's days of the cases changed since."""
-    return followups_rollup.followup_rollup_refresh()
+def reporting_rollups_refresh_task() -> int:
+    """Every minute (beat): recount the days of the cases and theme links changed since the last time."""
+    return followups_rollup.followup_rollup_refresh() + themes_rollup.theme_rollup_refresh()

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.choices import AgeBand, Gender, Plan
+from reporting import themes_rollup
 from surveys import rollup, scoring
 from surveys.choices import Channel
 from surveys.filters import DIMENSIONS, ResponseFilter, Tenure, attribute_key, attribute_value, resurvey_q
@@ -283,6 +284,11 @@ def _breakdown_rows(by_value: dict, total: scoring.NpsResult, dimension: str) ->
         rows.append(BreakdownRow(key=key or "", label=label, result=result, differs=differs))
     rows.sort(key=lambda row: (row.result.score is None, -(row.result.score or 0), -row.result.n))
     return rows
+
+
+def top_themes(filters: ResponseFilter) -> list[dict]:
+    """The dashboard's "top themes": from the themes' daily roll-up unless CRM filters need the answers."""
+    return themes_rollup.dashboard_top_themes(filters)
 
 
 def first_answer_day() -> date | None:

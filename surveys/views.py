@@ -438,7 +438,7 @@ def dashboard(request):
         "dashboard": data,
         "replica_lag_minutes": replica_lag_minutes(),
         "verbatims": selectors.verbatims(responses),
-        "top_themes": selectors.top_themes(responses),
+        "top_themes": reports.top_themes(filters),
         "chart_data": _chart_data(data),
         "query_string": filters.query_string(),
         "presets": {
