@@ -30,8 +30,8 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Max, Q
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Max, Q, Subquery
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from followups.choices import DONE_STATUSES, OPEN_STATUSES, Outcome
@@ -212,11 +212,20 @@ def _answer_days(tickets) -> set[date]:
     )
 
 
-@transaction.atomic
 def followup_rollup_refresh() -> int:
     """Recount the answer days of the cases changed since the last refresh. Returns day rows rewritten.
 
-    The first refresh (no cursor yet: the roll-up was just installed) counts every day."""
+    One query when nothing changed (the cursor beside the newest event id); the first refresh
+    (no cursor yet: the roll-up was just installed) counts every day."""
+    newest_event = Coalesce(Subquery(TicketEvent.objects.order_by("-id").values("id")[:1]), 0)
+    seen = ReportingCursor.objects.filter(name=CURSOR_NAME).annotate(newest=newest_event).first()
+    if seen is not None and seen.newest <= seen.last_id:
+        return 0
+    return _refresh()
+
+
+@transaction.atomic
+def _refresh() -> int:
     cursor, created = ReportingCursor.objects.select_for_update().get_or_create(name=CURSOR_NAME)
     if created:
         return _rebuild(cursor)

@@ -16,8 +16,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Max, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Exists, Max, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from reporting.models import DailyTheme, ReportingCursor, StaleThemeAnswer
@@ -85,11 +85,36 @@ def _newest() -> tuple[int, int]:
     )
 
 
-@transaction.atomic
+def _newest_id(model) -> Coalesce:
+    return Coalesce(Subquery(model.objects.order_by("-id").values("id")[:1]), 0)
+
+
 def theme_rollup_refresh() -> int:
     """Recount the days of the answers whose themes or score changed. Returns rows written.
 
-    The first refresh (no cursor yet: the roll-up was just installed) counts every day."""
+    One query when nothing changed (the cursor beside the newest ids); the first refresh (no
+    cursor yet: the roll-up was just installed) counts every day."""
+    seen = (
+        ReportingCursor.objects.filter(name=CURSOR_NAME)
+        .annotate(
+            newest_link=_newest_id(ResponseTheme),
+            newest_revision=_newest_id(ResponseRevision),
+            stale=Exists(StaleThemeAnswer.objects.all()),
+        )
+        .first()
+    )
+    if (
+        seen is not None
+        and seen.newest_link <= seen.last_id
+        and seen.newest_revision <= seen.last_revision_id
+        and not seen.stale
+    ):
+        return 0
+    return _refresh()
+
+
+@transaction.atomic
+def _refresh() -> int:
     cursor, created = ReportingCursor.objects.select_for_update().get_or_create(name=CURSOR_NAME)
     if created:
         return _rebuild(cursor)
@@ -134,16 +159,21 @@ def theme_links_removed(sender, instance, **kwargs) -> None:
     StaleThemeAnswer.objects.bulk_create([StaleThemeAnswer(response_id=instance.response_id)], ignore_conflicts=True)
 
 
+def theme_rollup_catch_up_when_embedded() -> None:
+    """Embedded mode (eager Celery) runs no beat: whoever reads the roll-up brings it up to date."""
+    from npsapp import celery_app
+
+    if celery_app.conf.task_always_eager:
+        theme_rollup_refresh()
+
+
 def dashboard_top_themes(filters: ResponseFilter, *, limit: int = 8) -> list[dict]:
     """The themes most often given by the detractors among the answers the filters select.
 
     From the roll-up when the filters are only dates, survey and channel; from the links otherwise."""
     if not filters.can_use_rollup:
         return top_themes(filters.responses(), limit=limit)
-    from npsapp import celery_app
-
-    if celery_app.conf.task_always_eager:  # embedded mode runs no beat: the reader catches up
-        theme_rollup_refresh()
+    theme_rollup_catch_up_when_embedded()
     rows = DailyTheme.objects.filter(day__gte=filters.start, day__lte=filters.end)
     if filters.survey is not None:
         rows = rows.filter(survey=filters.survey)
