@@ -311,8 +311,8 @@ def main() -> None:
     from django.utils import timezone
 
     from npsapp import celery_app
-    from reporting import followups_rollup
-    from surveys import reports
+    from reporting import followups_rollup, themes_rollup
+    from surveys import reports, selectors
     from surveys.filters import ResponseFilter, default_start
     from surveys.models import Response
 
@@ -335,9 +335,12 @@ def main() -> None:
         f"{runs} runs after 1 warm-up; times in ms; {machine()}\n"
     )
     # What the beat does every minute (the first time, on a dataset built before the follow-up
-    # roll-up existed, it counts every case); then its figures checked against the cases'.
+    # and themes roll-ups existed, it counts every case and theme link); then their figures
+    # checked against the cases' and the links'.
     followups_rollup.followup_rollup_refresh()
+    themes_rollup.theme_rollup_refresh()
     followup_check(all_time)
+    assert themes_rollup.dashboard_top_themes(all_time) == selectors.top_themes(all_time.responses())
     report = Report("dashboard")
     filtered_view(crm, client, runs, report)
     region = ResponseFilter(start=first_day, end=today, region=REGION, today=today)
