@@ -65,9 +65,10 @@ class DailyTheme(models.Model):
     """How many detractors gave each theme, per local answer day, survey, channel and re-survey or not.
 
     The dashboard's "top themes" reads it when its filters are only dates, survey and channel.
-    Kept by the beat's roll-up refresh (`themes_rollup`): new theme links by id, links removed
-    (marked by a receiver of their deletion, `StaleThemeAnswer`) and corrected answers (a score
-    that turns a detractor into a promoter) have their days recounted.
+    Kept by the beat's roll-up refresh (`themes_rollup`): the days of new theme links (by id)
+    and of corrected answers (a score that turns a detractor into a promoter) are recounted, and
+    a theme whose links were removed (marked by a receiver of their deletion, `StaleTheme`) is
+    recounted over every day.
     """
 
     day = models.DateField()
@@ -84,13 +85,13 @@ class DailyTheme(models.Model):
         return f"{self.day} {self.theme_id}: {self.detractors}"
 
 
-class StaleThemeAnswer(models.Model):
-    """An answer whose theme links were removed since the last refresh: its day is recounted."""
+class StaleTheme(models.Model):
+    """A theme some of whose links were removed since the last refresh: its rows are recounted."""
 
-    response_id = models.BigIntegerField(unique=True)
+    theme_id = models.BigIntegerField(unique=True)
 
     def __str__(self) -> str:
-        return f"answer {self.response_id}"
+        return f"theme {self.theme_id}"
 
 
 class ReportingCursor(models.Model):

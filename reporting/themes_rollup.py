@@ -5,14 +5,17 @@ raw, that joins every detractor answer of the period to the theme links; the rol
 count per local answer day, survey, channel, re-survey or not, and theme.
 
 The refresh (every minute from the beat) recounts from the source every day touched since the
-last one: answers with new theme links (links are only ever inserted with new ids), answers
-whose links were removed (a receiver of the links' deletion marks them, `StaleThemeAnswer`, in
-the same transaction) and corrected answers (a new score may not be a detractor's). A theme
-deleted takes its rows with it. Recounting whole days makes a refresh safe to run twice.
+last one: answers with new theme links (links are only ever inserted with new ids) and
+corrected answers (a new score may not be a detractor's); and every row of a theme whose links
+were removed (a receiver of the links' deletion marks the theme, `StaleTheme`, in the same
+transaction: once per deletion, so re-applying a theme's rules to 100,000 comments writes one
+mark). A theme deleted takes its rows with it. Recounting from the source makes a refresh safe
+to run twice.
 """
 
 from __future__ import annotations
 
+import weakref
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
@@ -20,7 +23,7 @@ from django.db.models import Count, Exists, Max, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from reporting.models import DailyTheme, ReportingCursor, StaleThemeAnswer
+from reporting.models import DailyTheme, ReportingCursor, StaleTheme
 from surveys.filters import ResponseFilter, resurvey_q
 from surveys.models import Response, ResponseRevision, ResponseTheme
 from surveys.selectors import DETRACTOR_Q, top_themes
@@ -71,6 +74,28 @@ def _recount_days(days: set[date]) -> int:
     return written
 
 
+def _recount_themes(theme_ids: list[int]) -> int:
+    """Replace every row of these themes by counts from their links."""
+    tz = timezone.get_current_timezone()
+    counts = (
+        ResponseTheme.objects.filter(theme_id__in=theme_ids)
+        .filter(_DETRACTOR_LINK_Q)
+        .annotate(day=TruncDate("response__submitted_at", tzinfo=tz))
+        .order_by()
+        .values_list("day", "response__survey_id", "response__channel", "response__is_resurvey", "theme_id")
+        .annotate(n=Count("id"))
+    )
+    rows = [
+        DailyTheme(
+            day=day, survey_id=survey_id, channel=channel, is_resurvey=is_resurvey, theme_id=theme_id, detractors=n
+        )
+        for day, survey_id, channel, is_resurvey, theme_id, n in counts
+    ]
+    DailyTheme.objects.filter(theme_id__in=theme_ids).delete()
+    DailyTheme.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
 def _answer_days(responses) -> set[date]:
     tz = timezone.get_current_timezone()
     return set(
@@ -99,7 +124,7 @@ def theme_rollup_refresh() -> int:
         .annotate(
             newest_link=_newest_id(ResponseTheme),
             newest_revision=_newest_id(ResponseRevision),
-            stale=Exists(StaleThemeAnswer.objects.all()),
+            stale=Exists(StaleTheme.objects.all()),
         )
         .first()
     )
@@ -119,7 +144,7 @@ def _refresh() -> int:
     if created:
         return _rebuild(cursor)
     newest_link, newest_revision = _newest()
-    stale = list(StaleThemeAnswer.objects.values_list("id", "response_id"))
+    stale = list(StaleTheme.objects.values_list("id", "theme_id"))
     if newest_link <= cursor.last_id and newest_revision <= cursor.last_revision_id and not stale:
         return 0
     linked = ResponseTheme.objects.filter(id__gt=max(cursor.last_id - ID_OVERLAP, 0)).values("response_id")
@@ -129,10 +154,10 @@ def _refresh() -> int:
     days = _answer_days(Response.objects.filter(id__in=linked))
     if newest_revision > cursor.last_revision_id:
         days |= _answer_days(Response.objects.filter(id__in=corrected))
-    if stale:
-        days |= _answer_days(Response.objects.filter(id__in=[response_id for _id, response_id in stale]))
-        StaleThemeAnswer.objects.filter(id__in=[stale_id for stale_id, _response_id in stale]).delete()
     written = _recount_days(days)
+    if stale:
+        written += _recount_themes([theme_id for _id, theme_id in stale])
+        StaleTheme.objects.filter(id__in=[stale_id for stale_id, _theme_id in stale]).delete()
     cursor.last_id, cursor.last_revision_id = newest_link, newest_revision
     cursor.save(update_fields=["last_id", "last_revision_id", "updated_at"])
     return written
@@ -147,16 +172,28 @@ def theme_rollup_rebuild() -> int:
 
 def _rebuild(cursor: ReportingCursor) -> int:
     cursor.last_id, cursor.last_revision_id = _newest()
-    StaleThemeAnswer.objects.all().delete()
+    StaleTheme.objects.all().delete()
     DailyTheme.objects.all().delete()
     written = _recount_days(_answer_days(Response.objects.filter(theme_links__isnull=False).distinct()))
     cursor.save(update_fields=["last_id", "last_revision_id", "updated_at"])
     return written
 
 
-def theme_links_removed(sender, instance, **kwargs) -> None:
-    """Receiver of a theme link's deletion (one by one, a theme's, an answer's): its answer's day is recounted."""
-    StaleThemeAnswer.objects.bulk_create([StaleThemeAnswer(response_id=instance.response_id)], ignore_conflicts=True)
+# The themes already marked by one deletion (a queryset's or an instance's `delete()`, its `origin`).
+_marked_by: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def theme_links_removed(sender, instance, origin=None, **kwargs) -> None:
+    """Receiver of a theme link's deletion (untagged, rules re-applied, answer or theme deleted):
+    its theme is marked for a recount, once per deletion call (the same transaction)."""
+    try:
+        marked = _marked_by.setdefault(origin, set())
+    except TypeError:  # no origin, or one that cannot be remembered: mark every time
+        marked = set()
+    if instance.theme_id in marked:
+        return
+    StaleTheme.objects.bulk_create([StaleTheme(theme_id=instance.theme_id)], ignore_conflicts=True)
+    marked.add(instance.theme_id)
 
 
 def theme_rollup_catch_up_when_embedded() -> None:

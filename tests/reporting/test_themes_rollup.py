@@ -7,10 +7,10 @@ import pytest
 from django.utils import timezone
 
 from reporting import themes_rollup
-from reporting.models import DailyTheme, StaleThemeAnswer
+from reporting.models import DailyTheme, StaleTheme
 from surveys import services
 from surveys.filters import RESURVEYS_INCLUDED, ResponseFilter
-from surveys.models import Theme
+from surveys.models import ResponseTheme, Theme
 from surveys.selectors import top_themes
 from tests.factories import ResponseFactory, SurveyFactory
 
@@ -59,10 +59,10 @@ def test_a_removed_link_is_recounted(db, themes, manager, django_assert_max_num_
     themes_rollup.theme_rollup_refresh()
     assert [row["count"] for row in themes_rollup.dashboard_top_themes(_filters())] == [1, 1]
     services.response_untag_theme(response=answer, theme=themes[0], actor=manager)
-    assert StaleThemeAnswer.objects.filter(response_id=answer.id).exists()
+    assert StaleTheme.objects.filter(theme_id=themes[0].id).exists()
     themes_rollup.theme_rollup_refresh()
     assert [row["theme__name"] for row in themes_rollup.dashboard_top_themes(_filters())] == ["Price"]
-    assert not StaleThemeAnswer.objects.exists()
+    assert not StaleTheme.objects.exists()
     with django_assert_max_num_queries(1):  # the cursor beside the newest ids: nothing to recount
         assert themes_rollup.theme_rollup_refresh() == 0
 
@@ -75,5 +75,17 @@ def test_a_corrected_score_and_a_deleted_theme(db, themes, manager):
     themes[2].delete()
     assert DailyTheme.objects.count() == 1
     services.response_correct(response=answer, score=9, comment="Sorry, all good")
+    themes_rollup.theme_rollup_refresh()
+    assert themes_rollup.dashboard_top_themes(_filters()) == top_themes(_filters().responses()) == []
+
+
+def test_removing_many_links_of_a_theme_marks_it_once(db, themes, manager):
+    """Re-applying a theme's rules removes its rule links in one deletion: one mark, one recount."""
+    for days_ago in (1, 20, 40):
+        services.response_tag_theme(response=_answer(1, days_ago=days_ago), theme=themes[0], actor=manager)
+    themes_rollup.theme_rollup_refresh()
+    assert themes_rollup.dashboard_top_themes(_filters())[0]["count"] == 3
+    ResponseTheme.objects.filter(theme=themes[0]).delete()
+    assert list(StaleTheme.objects.values_list("theme_id", flat=True)) == [themes[0].id]
     themes_rollup.theme_rollup_refresh()
     assert themes_rollup.dashboard_top_themes(_filters()) == top_themes(_filters().responses()) == []
