@@ -4,7 +4,7 @@ The lifecycle: new → contacted → waiting on customer → resolved (with an o
 reopening. `ticket_set_status` is the one transition function; `ticket_mark_contacted`,
 `ticket_customer_replied` and the bulk change call the same helpers, so every path is audited.
 
-Frozen metrics (see followups/metrics.py, which only reads them):
+Frozen metrics (see reporting/followup_metrics.py, which only reads them):
 - minutes_to_first_contact: wall-clock minutes from the answer (or the case's opening when there
   is no answer) to the first contact. Paused time is NOT subtracted: it is what the customer
   lived through.

@@ -315,6 +315,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reporting.tasks.nps_rollup_refresh_task",
         "schedule": NPSAPP_BEAT_INTERVAL_SECONDS,
     },
+    "reporting-rollups-refresh": {
+        "task": "reporting.tasks.reporting_rollups_refresh_task",
+        "schedule": NPSAPP_BEAT_INTERVAL_SECONDS,
+    },
     "themes-tag-new-responses": {
         "task": "surveys.tasks.responses_tag_new_with_themes_task",
         "schedule": NPSAPP_BEAT_INTERVAL_SECONDS,

@@ -10,7 +10,7 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response as ApiResponse
 
 from crm.segments import filter_choices
-from followups.selectors import responses_visible_to, tickets_of_responses
+from followups.selectors import responses_visible_to
 from integrations.api_support import (
     BAD_REQUEST,
     NOT_FOUND,
@@ -25,7 +25,8 @@ from integrations.api_support import (
 )
 from npsapp.replicas import reads_from_replica
 from reporting import reports
-from reporting.followup_metrics import followup_report
+from reporting.followup_metrics import Performance
+from reporting.followups_rollup import first_contact_figures
 from surveys import scoring
 from surveys.api import NPS_PARAMETERS, form_errors
 from surveys.choices import Channel, Segment
@@ -282,8 +283,7 @@ def _figures(result: scoring.NpsResult) -> dict:
     }
 
 
-def first_contact_data(followup) -> dict:
-    total = followup.total
+def first_contact_data(total: Performance) -> dict:
     return {
         "within_deadline": total.within_deadline,
         "counted": total.deadline_counted,
@@ -291,12 +291,10 @@ def first_contact_data(followup) -> dict:
     }
 
 
-def nps_summary_data(dashboard: reports.Dashboard, followup=None) -> dict:
+def nps_summary_data(dashboard: reports.Dashboard) -> dict:
     filters, previous = dashboard.filters, dashboard.filters.previous()
-    if followup is None:
-        followup = followup_report(tickets=tickets_of_responses(filters.responses()), now=timezone.now())
     return {
-        "first_contact": first_contact_data(followup),
+        "first_contact": first_contact_data(first_contact_figures(filters=filters, now=timezone.now())),
         **_figures(dashboard.current),
         "start": filters.start,
         "end": filters.end,

@@ -203,6 +203,11 @@ def followup_report(*, tickets: QuerySet[Ticket], now) -> FollowupReport:
         total, agents, teams = _grouped_in_postgres(rows, tickets.db)
     else:
         total, agents, teams = _grouped_in_python(rows)
+    return labelled_report(total, agents, teams)
+
+
+def labelled_report(total: Performance, agents: dict, teams: dict) -> FollowupReport:
+    """The report of these groups (by user id and team id), named and sorted: two queries at most."""
     if agents:
         for user in get_user_model().objects.filter(pk__in=agents).only("username", "first_name", "last_name"):
             agents[user.pk].label = _person(user)

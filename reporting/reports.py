@@ -12,14 +12,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from django.db.models import Count, Min
+from django.db.models import BooleanField, Case, Count, DateField, Min, Sum, Value, When
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.choices import AgeBand, Gender, Plan
 from crm.segments import Tenure, attribute_key, attribute_value
-from reporting import rollup
+from reporting import rollup, themes_rollup
 from reporting.models import DailyNps
 from surveys import scoring
 from surveys.choices import Channel
@@ -118,10 +118,47 @@ def _distribution(counts: list[int]) -> list[dict]:
     ]
 
 
-class _RollupSource:
-    """Everything from the roll-up rows of the current and previous periods: one query."""
+class _PeriodRows:
+    """Score counts of the current and previous periods, grouped by period, trend bucket (the
+    filters' grain), survey and channel: the headline, the previous period, the trend and a
+    breakdown by survey or channel all read these few rows."""
+
+    filters: ResponseFilter
+    rows: list[tuple[bool, date, str, str, list[int]]]
+
+    def _current(self):
+        return (row for row in self.rows if not row[0])
+
+    def counts(self, start: date, end: date) -> list[int]:
+        """The current period's counts, or the previous period's (the only two periods read)."""
+        previous = (start, end) != (self.filters.start, self.filters.end)
+        total = _empty()
+        for row in self.rows:
+            if row[0] == previous:
+                _add(total, row[4])
+        return total
+
+    def trend(self, start: date, end: date, grain: str) -> dict[date, list[int]]:
+        by_bucket: dict[date, list[int]] = defaultdict(_empty)
+        for _previous, bucket, _survey, _channel, counts in self._current():
+            _add(by_bucket[bucket], counts)
+        return by_bucket
+
+    def breakdown(self, start: date, end: date, dimension: str) -> dict[str, list[int]]:
+        if dimension not in ("survey", "channel"):
+            return _RawSource(self.filters).breakdown(start, end, dimension)
+        by_value: dict[str, list[int]] = defaultdict(_empty)
+        for _previous, _bucket, survey_name, channel, counts in self._current():
+            _add(by_value[survey_name if dimension == "survey" else channel], counts)
+        return by_value
+
+
+class _RollupSource(_PeriodRows):
+    """Everything from the roll-up rows of the current and previous periods: one query, summed
+    by the database per period, trend bucket, survey and channel."""
 
     def __init__(self, filters: ResponseFilter):
+        self.filters = filters
         previous = filters.previous()
         rows = DailyNps.objects.filter(day__gte=previous.start, day__lte=filters.end)
         if filters.survey is not None:
@@ -129,32 +166,22 @@ class _RollupSource:
         if filters.channel:
             rows = rows.filter(channel=filters.channel)
         rows = rows.filter(resurvey_q(filters.resurveys))
-        self.rows = list(rows.values("day", "survey_id", "survey__name", "channel", *DailyNps.SCORE_FIELDS))
-
-    def _counts(self, row) -> list[int]:
-        return [row[name] for name in DailyNps.SCORE_FIELDS]
-
-    def counts(self, start: date, end: date) -> list[int]:
-        total = _empty()
-        for row in self.rows:
-            if start <= row["day"] <= end:
-                _add(total, self._counts(row))
-        return total
-
-    def trend(self, start: date, end: date, grain: str) -> dict[date, list[int]]:
-        by_bucket: dict[date, list[int]] = defaultdict(_empty)
-        for row in self.rows:
-            if start <= row["day"] <= end:
-                _add(by_bucket[bucket_of(row["day"], grain)], self._counts(row))
-        return by_bucket
-
-    def breakdown(self, start: date, end: date, dimension: str) -> dict[str, list[int]]:
-        key = "survey__name" if dimension == "survey" else "channel"
-        by_value: dict[str, list[int]] = defaultdict(_empty)
-        for row in self.rows:
-            if start <= row["day"] <= end:
-                _add(by_value[row[key]], self._counts(row))
-        return by_value
+        trunc = TruncWeek if filters.grain == "week" else TruncMonth
+        grouped = (
+            rows.annotate(
+                is_previous=Case(
+                    When(day__lt=filters.start, then=Value(True)), default=Value(False), output_field=BooleanField()
+                ),
+                bucket=trunc("day", output_field=DateField()),
+            )
+            .order_by()
+            .values_list("is_previous", "bucket", "survey__name", "channel")
+            .annotate(*(Sum(name) for name in DailyNps.SCORE_FIELDS))
+        )
+        self.rows = [
+            (is_previous, bucket, name, channel, list(counts))
+            for is_previous, bucket, name, channel, *counts in grouped
+        ]
 
 
 class _RawSource:
@@ -197,6 +224,41 @@ class _RawSource:
         return self._grouped(responses, DIMENSIONS[dimension][1])
 
 
+class _RawPeriodsSource(_PeriodRows):
+    """The raw answers of the current and previous periods in one grouped query (CRM filters, not
+    "latest answer only", whose previous period is a different question): grouped by period,
+    trend bucket, survey, channel and score, so the headline, the previous period, the trend
+    and a breakdown by survey or channel are read from one scan of the filtered answers."""
+
+    def __init__(self, filters: ResponseFilter):
+        self.filters = filters
+        tz = timezone.get_current_timezone()
+        trunc = TruncWeek if filters.grain == "week" else TruncMonth
+        responses = (
+            replace(filters, start=filters.previous().start)
+            .responses()
+            .annotate(
+                is_previous=Case(
+                    When(submitted_at__lt=filters.starts_at, then=Value(True)),
+                    default=Value(False),
+                    output_field=BooleanField(),
+                ),
+                bucket=trunc("submitted_at", tzinfo=tz),
+            )
+        )
+        by_key: dict[tuple, list[int]] = defaultdict(_empty)
+        grouped = responses.order_by().values_list("is_previous", "bucket", "survey__name", "channel", "score")
+        for is_previous, bucket, survey_name, channel, score, n in grouped.annotate(n=Count("id")):
+            by_key[(is_previous, timezone.localtime(bucket, tz).date(), survey_name, channel)][score] = n
+        self.rows = [(*key, counts) for key, counts in by_key.items()]
+
+
+def _source(filters: ResponseFilter):
+    if filters.can_use_rollup:
+        return _RollupSource(filters)
+    return _RawSource(filters) if filters.latest_only else _RawPeriodsSource(filters)
+
+
 def _labels(dimension: str) -> dict:
     choices = {
         "channel": Channel.choices,
@@ -228,6 +290,11 @@ def _breakdown_rows(by_value: dict, total: scoring.NpsResult, dimension: str) ->
     return rows
 
 
+def top_themes(filters: ResponseFilter) -> list[dict]:
+    """The dashboard's "top themes": from the themes' daily roll-up unless CRM filters need the answers."""
+    return themes_rollup.dashboard_top_themes(filters)
+
+
 def first_answer_day() -> date | None:
     """The day of the oldest answer, from the roll-up when it has one (for "all time")."""
     first = DailyNps.objects.aggregate(first=Min("day"))["first"]
@@ -240,7 +307,7 @@ def first_answer_day() -> date | None:
 def build_dashboard(filters: ResponseFilter) -> Dashboard:
     if filters.can_use_rollup:
         rollup.rollup_catch_up_when_embedded()
-    source = _RollupSource(filters) if filters.can_use_rollup else _RawSource(filters)
+    source = _source(filters)
     previous = filters.previous()
     current_counts = source.counts(filters.start, filters.end)
     current = scoring.result_from_score_counts(current_counts)

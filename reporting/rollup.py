@@ -17,6 +17,7 @@ from django.db.models import Count, Max
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from reporting import followups_rollup, themes_rollup
 from reporting.models import DailyNps
 from surveys.models import ID_OVERLAP, Response, ResponseRevision, RollupCursor
 
@@ -110,6 +111,9 @@ def rollup_rebuild() -> int:
     cursor.last_response_id = newest
     cursor.last_revision_id = ResponseRevision.objects.aggregate(newest=Max("id"))["newest"] or 0
     cursor.save(update_fields=["last_response_id", "last_revision_id", "updated_at"])
+    # The follow-up figures' and the themes' roll-ups are rebuilt with it (`manage.py rebuild_nps_rollup`).
+    followups_rollup.followup_rollup_rebuild()
+    themes_rollup.theme_rollup_rebuild()
     return written
 
 

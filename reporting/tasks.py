@@ -1,10 +1,10 @@
-"""Thin Celery wrappers: the roll-up's refresh and the weekly digest, both run by the beat."""
+"""Thin Celery wrappers: the roll-ups' refreshes and the weekly digest, all run by the beat."""
 
 import smtplib
 
 from celery import shared_task
 
-from reporting import rollup
+from reporting import followups_rollup, rollup, themes_rollup
 from reporting.digest import DigestNotSent, digest_send_weekly
 
 
@@ -12,6 +12,12 @@ from reporting.digest import DigestNotSent, digest_send_weekly
 def nps_rollup_refresh_task() -> int:
     """Every minute (beat): count new answers into the daily roll-up."""
     return rollup.rollup_refresh()
+
+
+@shared_task
+def reporting_rollups_refresh_task() -> int:
+    """Every minute (beat): recount the days of the cases and theme links changed since the last time."""
+    return followups_rollup.followup_rollup_refresh() + themes_rollup.theme_rollup_refresh()
 
 
 def _digest_send(task) -> int:

@@ -12,12 +12,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from crm.segments import filter_choices
-from followups.selectors import tickets_of_responses
 from npsapp import roles
 from npsapp.replicas import reads_from_replica, replica_lag_minutes
 from npsapp.roles import role_required
 from reporting import reports
-from reporting.followup_metrics import followup_report
+from reporting.followups_rollup import dashboard_followup_report
 from surveys import selectors
 from surveys.filters import DashboardFilterForm, ResponseFilter
 
@@ -32,7 +31,7 @@ def dashboard_followup(request):
     if not form.is_valid():
         return render(request, template, {"form": form, "followup": None}, status=400)
     filters = ResponseFilter.from_form(form, today=timezone.localdate())
-    followup = followup_report(tickets=tickets_of_responses(filters.case_responses()), now=timezone.now())
+    followup = dashboard_followup_report(filters=filters, now=timezone.now())
     context = {"form": form, "filters": filters, "followup": followup, "query_string": filters.query_string()}
     return render(request, template, context)
 
@@ -77,7 +76,7 @@ def dashboard(request):
         "dashboard": data,
         "replica_lag_minutes": replica_lag_minutes(),
         "verbatims": selectors.verbatims(responses),
-        "top_themes": selectors.top_themes(responses),
+        "top_themes": reports.top_themes(filters),
         "chart_data": _chart_data(data),
         "query_string": filters.query_string(),
         "presets": {

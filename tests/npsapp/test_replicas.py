@@ -13,7 +13,7 @@ from integrations.choices import TokenScope
 from integrations.services import api_token_create
 from npsapp import replicas
 from npsapp.replicas import REPLICA, ReplicaRouter, reads_from_replica
-from reporting.models import DailyNps
+from reporting.models import DailyFollowup, DailyNps, DailyTheme
 from surveys.models import Response
 from tests.factories import ResponseFactory
 
@@ -58,7 +58,7 @@ def test_no_lag_is_reported_without_a_replica():
 
 
 # What the dashboard, the exports, the digest and the API's reports read.
-REPORTED = (Response, Ticket, DailyNps)
+REPORTED = (Response, Ticket, DailyNps, DailyFollowup, DailyTheme)
 
 
 @pytest.fixture
@@ -74,6 +74,8 @@ def answer_reads(monkeypatch):
     A replica runs beside a broker and real workers: the embedded default's roll-up catch-up
     (a write, after which the block reads the primary) does not run there."""
     monkeypatch.setattr("reporting.rollup.rollup_catch_up_when_embedded", lambda: None)
+    monkeypatch.setattr("reporting.followups_rollup.followup_rollup_catch_up_when_embedded", lambda: None)
+    monkeypatch.setattr("reporting.themes_rollup.theme_rollup_catch_up_when_embedded", lambda: None)
     seen = []
     original = ReplicaRouter.db_for_read
 
