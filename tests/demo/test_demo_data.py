@@ -11,8 +11,9 @@ from django.utils import timezone
 from campaigns.selectors import audience_count
 from campaigns.services import campaign_create, campaigns_start_due
 from conversations.models import Direction, Message
-from crm import atrisk, demo
+from crm import atrisk
 from crm.selectors import at_risk_customers, at_risk_policy
+from demo import plan as demo
 from followups.choices import EventKind, TicketStatus
 from followups.models import Ticket, TicketEvent
 from followups.services import tickets_check_deadlines
@@ -119,3 +120,39 @@ def test_the_demo_has_something_live_on_every_screen(db, django_capture_on_commi
 
     # Verbatims with their themes.
     assert ResponseTheme.objects.filter(response__comment__gt="").count() > 100
+
+
+@pytest.mark.slow
+def test_demo_cases_carry_the_audit_trail_and_figures_the_services_write(db):
+    from followups import sla
+    from followups.choices import Outcome
+
+    call_command("load_demo_data", seed=4, stdout=io.StringIO())
+    tickets = list(Ticket.objects.select_related("response", "survey"))
+    assert len(tickets) > 300
+    opened = dict(TicketEvent.objects.filter(kind=EventKind.OPENED).values_list("ticket_id", "created_at").order_by())
+    for ticket in tickets:
+        # Opened by the answer's follow-up hook when the answer was given, with its audit row.
+        assert opened[ticket.id] == ticket.opened_at == ticket.response.submitted_at
+        assert ticket.first_contact_due_at == sla.first_contact_due(
+            ticket.response.submitted_at, hours=ticket.survey.first_contact_hours
+        )
+        if ticket.first_contacted_at is not None:
+            minutes = int((ticket.first_contacted_at - ticket.response.submitted_at).total_seconds() // 60)
+            assert ticket.minutes_to_first_contact == minutes
+            assert ticket.first_contact_met == (ticket.first_contacted_at <= ticket.first_contact_due_at)
+        if ticket.resolved_at is not None:
+            resolved = ticket.events.get(field="resolved_at")
+            assert resolved.created_at == ticket.resolved_at and ticket.outcome in Outcome.values
+    # The beat of the past marked the cases left uncontacted past their deadline, when it passed.
+    breached = [t for t in tickets if t.breached_at is not None]
+    assert breached
+    for ticket in breached:
+        assert timedelta(0) < ticket.breached_at - ticket.first_contact_due_at <= timedelta(minutes=1)
+        assert ticket.first_contacted_at is None or ticket.first_contacted_at > ticket.breached_at
+    # Recovery re-surveys were sent by the trigger rule, 14 days or more after the resolution.
+    resurveyed = [t for t in tickets if t.resurvey_invitation_id is not None]
+    assert resurveyed
+    for ticket in resurveyed:
+        assert ticket.resurvey_invitation.created_at - ticket.resolved_at >= timedelta(days=14)
+        assert ticket.events.filter(kind=EventKind.RESURVEY_SENT).exists()
