@@ -1,9 +1,10 @@
 """Demo data for a showcase install: pure Python, no database.
 
 `build_plan()` turns a seed and the current time into plain records (customers, purchases,
-responses with the later history of their follow-up cases, pending invitations). The
-`load_demo_data` command writes them. Everything is drawn from one random.Random(seed), so
-the same seed gives the same data relative to "now".
+answers with what the staff later did on their follow-up cases, re-survey answers, pending
+invitations). Only actions and their moments: demo/services.py replays them through the app's
+services, which write the cases, their audit rows and their figures. Everything is drawn from
+one random.Random(seed), so the same seed gives the same data relative to "now".
 """
 
 from __future__ import annotations
