@@ -71,6 +71,9 @@ def demo_load(*, seed: int, now: datetime | None = None) -> Brand:
     """Load the demo into an empty database (DemoDataError otherwise). All or nothing: if the
     replay fails halfway, what it wrote is deleted again."""
     now = now or timezone.now()
+    if connection.in_atomic_block:
+        # Each step must commit at its moment, for what runs on commit (the follow-up hook) to run then.
+        raise DemoDataError("Demo data loads outside a transaction: each step of its replay commits.")
     demo_require_empty()
     try:
         with _offline_side_effects():

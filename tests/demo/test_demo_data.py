@@ -1,3 +1,6 @@
+"""The demo is loaded as `make run` loads it: each step commits (its follow-up hook runs then),
+so these tests use a database that really commits."""
+
 import io
 import re
 from datetime import timedelta
@@ -26,7 +29,7 @@ HOUR = timedelta(hours=1)
 
 
 @pytest.mark.slow
-def test_demo_data_loads_once_and_is_realistic(db, capsys):
+def test_demo_data_loads_once_and_is_realistic(transactional_db, capsys):
     call_command("load_demo_data", seed=1)
     out = capsys.readouterr().out
     assert "demo_links" in out
@@ -50,7 +53,7 @@ def test_demo_data_loads_once_and_is_realistic(db, capsys):
 
 
 @pytest.mark.slow
-def test_demo_links_prints_the_logins_and_answerable_survey_links_on_this_server(db, settings):
+def test_demo_links_prints_the_logins_and_answerable_survey_links_on_this_server(transactional_db, settings):
     settings.SITE_URL = "http://127.0.0.1:8100"
     call_command("load_demo_data", seed=2, stdout=io.StringIO())
     out = io.StringIO()
@@ -72,7 +75,7 @@ def test_demo_links_without_demo_data_says_how_to_load_it(db):
 
 
 @pytest.mark.slow
-def test_the_demo_has_something_live_on_every_screen(db, django_capture_on_commit_callbacks):
+def test_the_demo_has_something_live_on_every_screen(transactional_db, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         call_command("load_demo_data", seed=3, stdout=io.StringIO())
     loaded_at = timezone.now()
@@ -123,7 +126,7 @@ def test_the_demo_has_something_live_on_every_screen(db, django_capture_on_commi
 
 
 @pytest.mark.slow
-def test_demo_cases_carry_the_audit_trail_and_figures_the_services_write(db):
+def test_demo_cases_carry_the_audit_trail_and_figures_the_services_write(transactional_db):
     from followups import sla
     from followups.choices import Outcome
 
