@@ -381,6 +381,55 @@ CONTACT_NOTES = {
         "Wrote to the customer to understand what went wrong with the delivery.",
     ),
 }
+# Emails written from the case page, in the customer's language ({first_name}, {agent}), and
+# the customers' answers to them.
+CASE_EMAILS = {
+    "en": (
+        (
+            "About your recent order",
+            "Hello {first_name},\n\nThank you for telling us, and I am sorry about what happened. Could you send "
+            "me your order number? I will look into it today and come back to you.\n\n{agent}, Maison Dupont "
+            "customer care",
+        ),
+        (
+            "Your feedback",
+            "Hello {first_name},\n\nI read your comment and I would like to put this right. We can replace the "
+            "item or refund it, as you prefer: just tell me.\n\n{agent}, Maison Dupont customer care",
+        ),
+    ),
+    "fr": (
+        (
+            "À propos de votre commande",
+            "Bonjour {first_name},\n\nMerci de nous avoir écrit, et toutes nos excuses pour ce qui s'est passé. "
+            "Pouvez-vous m'indiquer votre numéro de commande ? Je m'en occupe aujourd'hui et je reviens vers "
+            "vous.\n\n{agent}, service client Maison Dupont",
+        ),
+        (
+            "Votre avis",
+            "Bonjour {first_name},\n\nJ'ai lu votre commentaire et je souhaite arranger les choses. Nous pouvons "
+            "remplacer l'article ou vous rembourser, comme vous préférez : dites-le-moi simplement.\n\n{agent}, "
+            "service client Maison Dupont",
+        ),
+    ),
+}
+CUSTOMER_EMAIL_REPLIES = {
+    "en": (
+        "Thank you for getting back to me. The order number is 4471-2210.",
+        "A replacement would be perfect, thank you.",
+        "Thanks. I would prefer a refund, please.",
+        "I appreciate the quick answer. Any morning next week works for me.",
+    ),
+    "fr": (
+        "Merci pour votre retour. Le numéro de commande est 4471-2210.",
+        "Un remplacement me conviendrait très bien, merci.",
+        "Merci. Je préférerais un remboursement, s'il vous plaît.",
+        "Merci pour la réponse rapide. N'importe quelle matinée la semaine prochaine me va.",
+    ),
+}
+EMAIL_FROM_CASE_RATE = 0.5  # of the contacts by email: written from the case page (the others: from a mailbox)
+CUSTOMER_ANSWERS_RATE = 0.45  # of those emails, answered by the customer
+
+
 INTERNAL_NOTES = (
     "Checked the order with logistics: the carrier lost the first parcel.",
     "Warehouse confirms the item left damaged packaging; claim opened with the carrier.",
@@ -456,6 +505,8 @@ class CaseStep:
     """One thing the staff did on a detractor's case, at a moment, through the follow-up services.
 
     `action`: "reassign" (the manager gives the case to `actor`), "contact" (with `channel`),
+    "email" (written from the case page: `body` is its subject, a newline, then its text),
+    "customer_reply" (the customer answers that email with `body`), "read" (the reply),
     "note", "wait" (waiting on the customer) or "resolve" (with `outcome`). `actor` is a demo
     username, or ASSIGNEE for whoever holds the case then (the routing rules chose them).
     """
@@ -672,6 +723,7 @@ def plan_case(
     owner: str | None,
     tz,
     dealt: dict[bool, Iterator[str]] | None = None,
+    language: str = "en",
 ) -> CasePlan:
     """What the staff do on a detractor's case by now: old cases mostly handled, recent ones a mix.
 
@@ -748,8 +800,13 @@ def plan_case(
         assigned_at = max(opened, contacted_at - timedelta(minutes=rng.uniform(1, 20)))
     reassign(assigned_at)
     channel = ContactChannel.PHONE if rng.random() < 0.35 else ContactChannel.EMAIL
-    body = rng.choice(CONTACT_NOTES[channel]) if rng.random() < 0.6 else ""
-    step(contacted_at, "contact", channel=channel, body=body)
+    emailed = channel == ContactChannel.EMAIL and rng.random() < EMAIL_FROM_CASE_RATE
+    if emailed:  # from the case page: the conversation holds the email, the history its subject
+        email = rng.choice(CASE_EMAILS[language])
+        step(contacted_at, "email", body="\n".join(email))
+    else:
+        body = rng.choice(CONTACT_NOTES[channel]) if rng.random() < 0.6 else ""
+        step(contacted_at, "contact", channel=channel, body=body)
 
     outcome = _pick(rng, {Outcome.RECOVERED: 45, Outcome.NOT_RECOVERABLE: 25, Outcome.NO_REPLY: 30})
     # Offsets after the contact: (waiting on the customer, internal note, resolution).
@@ -784,6 +841,12 @@ def plan_case(
     if resolution is not None:
         body = rng.choice(RESOLUTION_NOTES[outcome]) if rng.random() < 0.75 else ""
         resolve(max(resolution, contacted_at + timedelta(seconds=3)), outcome, body)
+    if emailed and outcome != Outcome.NO_REPLY and rng.random() < CUSTOMER_ANSWERS_RATE:
+        # The customer answers the email before the case is resolved; the assignee reads it later.
+        end = resolution or latest
+        replied_at = contacted_at + (end - contacted_at) * rng.uniform(0.1, 0.6)
+        step(replied_at, "customer_reply", body=rng.choice(CUSTOMER_EMAIL_REPLIES[language]))
+        step(working(replied_at + (end - replied_at) * rng.uniform(0.1, 0.5)), "read")
     plan.steps.sort(key=lambda s: s.at)
     return plan
 
@@ -881,6 +944,7 @@ def build_plan(*, seed: int, now: datetime, tz, fatigue_days: int = FATIGUE_DAYS
                 owner=customer.account_owner,
                 tz=tz,
                 dealt=dealt,
+                language=customer.language,
             )
             # A won-back customer answers the next survey more kindly; a lost one less so.
             customer.mood += {Outcome.RECOVERED: 1.2, Outcome.NOT_RECOVERABLE: -0.6}.get(case.outcome, 0.0)

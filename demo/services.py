@@ -33,7 +33,7 @@ from django.utils import timezone
 from conversations.models import Message
 from conversations.services import customer_reply_receive, message_reply_send
 from crm.models import Customer, Purchase
-from crm.services import customer_events_create_many, customers_refresh_total_spend
+from crm.services import customer_events_create_many, customers_upsert_many, purchases_create_many
 from demo import plan as demo
 from followups.choices import ContactChannel, TicketStatus
 from followups.models import BusinessCalendar, Holiday, OpeningHours, Team, Ticket, TicketEvent
@@ -42,6 +42,7 @@ from followups.services import (
     ticket_add_note,
     ticket_assign,
     ticket_mark_contacted,
+    ticket_mark_reply_read,
     ticket_resolve,
     ticket_set_status,
     tickets_check_deadlines,
@@ -158,6 +159,7 @@ class _Replay:
         self.order = itertools.count()
         self.invitations: dict[int, Invitation] = {}  # by id() of the InvitationSpec
         self.cases: dict[int, Ticket] = {}  # by id() of the ResponseSpec
+        self.emails: dict[int, Message] = {}  # the last email written on each case, by case id
         self.beat_until = now - LIVE_BEAT_FROM
         self.trigger_beats: set[datetime] = set()
 
@@ -238,6 +240,14 @@ class _Replay:
         actor = actor or self.users[demo.MANAGER]
         if step.action == "reassign":
             ticket_assign(ticket=ticket, actor=self.users[demo.MANAGER], assignee=actor)
+        elif step.action == "email":
+            subject, body = step.body.split("\n", 1)
+            body = body.format(first_name=ticket.customer.first_name, agent=actor.first_name)
+            self.emails[ticket.id] = message_reply_send(ticket=ticket, actor=actor, subject=subject, body=body)
+        elif step.action == "customer_reply":
+            customer_reply_receive(message=self.emails[ticket.id], body=step.body)
+        elif step.action == "read":
+            ticket_mark_reply_read(ticket=ticket, actor=actor)
         elif step.action == "contact":
             ticket_mark_contacted(ticket=ticket, actor=actor, channel=step.channel, body=step.body)
         elif step.action == "note":
@@ -342,38 +352,45 @@ def _create_calendar() -> BusinessCalendar:
 
 
 def _load_customers(plan: demo.DemoPlan, users: dict) -> list[Customer]:
-    customers = Customer.objects.bulk_create(
-        Customer(
-            external_id=spec.external_id,
-            email=spec.email,
-            first_name=spec.first_name,
-            last_name=spec.last_name,
-            phone=spec.phone,
-            language=spec.language,
-            customer_since=spec.customer_since,
-            newsletter_subscribed=spec.newsletter_subscribed,
-            age_band=spec.age_band,
-            gender=spec.gender,
-            region=spec.region,
-            plan=spec.plan,
-            account_owner=users.get(spec.account_owner),
-        )
-        for spec in plan.customers
+    """The CRM's customers and purchases, brought in as an install's import and API bring them."""
+    report = customers_upsert_many(
+        rows=[
+            {
+                "external_id": spec.external_id,
+                "email": spec.email,
+                "first_name": spec.first_name,
+                "last_name": spec.last_name,
+                "phone": spec.phone,
+                "language": spec.language,
+                "customer_since": spec.customer_since.isoformat(),
+                "newsletter_subscribed": spec.newsletter_subscribed,
+                "age_band": spec.age_band,
+                "gender": spec.gender,
+                "region": spec.region,
+                "plan": spec.plan,
+                "account_owner": spec.account_owner or "",
+            }
+            for spec in plan.customers
+        ],
+        actor=users[demo.MANAGER],
+        source="demo",
     )
-    Purchase.objects.bulk_create(
-        (
-            Purchase(
-                customer=customers[spec.customer],
-                purchased_at=spec.purchased_at,
-                amount=spec.amount,
-                product_category=spec.product_category,
-                channel=spec.channel,
-            )
+    if report.errors:
+        raise DemoDataError(f"The demo's customers were refused: {report.errors[:3]}")
+    by_external_id = {c.external_id: c for c in Customer.objects.filter(external_id__regex=demo.EXTERNAL_ID_REGEX)}
+    customers = [by_external_id[spec.external_id] for spec in plan.customers]
+    purchases_create_many(
+        rows=[
+            {
+                "customer_external_id": customers[spec.customer].external_id,
+                "purchased_at": spec.purchased_at.isoformat(),
+                "amount": str(spec.amount),
+                "product_category": spec.product_category,
+                "channel": spec.channel,
+            }
             for spec in plan.purchases
-        ),
-        batch_size=1000,
+        ]
     )
-    customers_refresh_total_spend(customer_ids=[c.pk for c in customers])
     return customers
 
 
