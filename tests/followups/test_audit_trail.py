@@ -131,10 +131,10 @@ def test_the_erase_action_in_admin_still_works(client, admin_user, case):
 
 
 def test_the_demo_reset_still_removes_its_own_cases(case):
-    from crm import demo
-    from crm.management.commands.load_demo_data import Command
+    from demo import plan as demo
+    from demo.services import demo_delete
 
     case.survey.brand.name = demo.BRAND_NAME
     case.survey.brand.save()
-    Command()._delete_demo()
+    demo_delete()
     assert not Ticket.objects.exists() and not TicketEvent.objects.exists() and not Response.objects.exists()

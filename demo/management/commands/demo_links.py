@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand
 from django.urls import reverse
 from django.utils import timezone
 
-from crm import demo
+from demo import plan as demo
 from surveys.models import Brand, Invitation, Survey
 
 LINKS_PER_LANGUAGE = {"fr": 2, "en": 1}

@@ -1,13 +1,15 @@
 """Demo data for a showcase install: pure Python, no database.
 
 `build_plan()` turns a seed and the current time into plain records (customers, purchases,
-responses with the later history of their follow-up cases, pending invitations). The
-`load_demo_data` command writes them. Everything is drawn from one random.Random(seed), so
-the same seed gives the same data relative to "now".
+answers with what the staff later did on their follow-up cases, re-survey answers, pending
+invitations). Only actions and their moments: demo/services.py replays them through the app's
+services, which write the cases, their audit rows and their figures. Everything is drawn from
+one random.Random(seed), so the same seed gives the same data relative to "now".
 """
 
 from __future__ import annotations
 
+import heapq
 import random
 import unicodedata
 from bisect import bisect_left, bisect_right
@@ -19,9 +21,11 @@ from itertools import accumulate, cycle
 
 from crm.choices import AgeBand, Gender, Plan
 from followups import sla
-from followups.choices import ContactChannel, EventKind, Outcome, TicketStatus
+from followups.choices import ContactChannel, Outcome
 from surveys import scoring
 from surveys.choices import Segment
+from triggers.services import RECOVERY_DAYS
+from triggers.window import next_send_time
 
 BRAND_NAME = "Maison Dupont"
 BRAND_COLOUR = "#1f5f8b"
@@ -41,7 +45,7 @@ HOLIDAYS = (
     (date(2027, 5, 1), "Fête du travail"),
     (date(2027, 5, 8), "Victoire 1945"),
 )
-RESURVEY_WITHIN_DAYS = 30
+RESURVEY_ANSWER_RATE = 0.55  # of the customers the recovery rule invites again
 POST_PURCHASE_OPTIONS = {
     # Customer texts exist in each language, option lists line for line.
     "criteria_question_en": "What mattered most in this purchase?",
@@ -70,7 +74,7 @@ EXTERNAL_ID_REGEX = r"^C[0-9]{4}$"
 CUSTOMER_COUNT = 300
 RESPONSE_COUNT = 2000
 PENDING_COUNT = 150
-MIN_DAYS_BETWEEN_INVITATIONS = 14  # contact fatigue: at most one survey a fortnight per customer
+MIN_DAYS_BETWEEN_INVITATIONS = 14  # contact fatigue over the year: at most one survey a fortnight
 # Every fifth customer was last surveyed before the contact-fatigue window (the command passes
 # NPSAPP_CONTACT_FATIGUE_DAYS), so a campaign made in the demo today has customers to invite.
 FATIGUE_DAYS = 90
@@ -377,6 +381,55 @@ CONTACT_NOTES = {
         "Wrote to the customer to understand what went wrong with the delivery.",
     ),
 }
+# Emails written from the case page, in the customer's language ({first_name}, {agent}), and
+# the customers' answers to them.
+CASE_EMAILS = {
+    "en": (
+        (
+            "About your recent order",
+            "Hello {first_name},\n\nThank you for telling us, and I am sorry about what happened. Could you send "
+            "me your order number? I will look into it today and come back to you.\n\n{agent}, Maison Dupont "
+            "customer care",
+        ),
+        (
+            "Your feedback",
+            "Hello {first_name},\n\nI read your comment and I would like to put this right. We can replace the "
+            "item or refund it, as you prefer: just tell me.\n\n{agent}, Maison Dupont customer care",
+        ),
+    ),
+    "fr": (
+        (
+            "À propos de votre commande",
+            "Bonjour {first_name},\n\nMerci de nous avoir écrit, et toutes nos excuses pour ce qui s'est passé. "
+            "Pouvez-vous m'indiquer votre numéro de commande ? Je m'en occupe aujourd'hui et je reviens vers "
+            "vous.\n\n{agent}, service client Maison Dupont",
+        ),
+        (
+            "Votre avis",
+            "Bonjour {first_name},\n\nJ'ai lu votre commentaire et je souhaite arranger les choses. Nous pouvons "
+            "remplacer l'article ou vous rembourser, comme vous préférez : dites-le-moi simplement.\n\n{agent}, "
+            "service client Maison Dupont",
+        ),
+    ),
+}
+CUSTOMER_EMAIL_REPLIES = {
+    "en": (
+        "Thank you for getting back to me. The order number is 4471-2210.",
+        "A replacement would be perfect, thank you.",
+        "Thanks. I would prefer a refund, please.",
+        "I appreciate the quick answer. Any morning next week works for me.",
+    ),
+    "fr": (
+        "Merci pour votre retour. Le numéro de commande est 4471-2210.",
+        "Un remplacement me conviendrait très bien, merci.",
+        "Merci. Je préférerais un remboursement, s'il vous plaît.",
+        "Merci pour la réponse rapide. N'importe quelle matinée la semaine prochaine me va.",
+    ),
+}
+EMAIL_FROM_CASE_RATE = 0.5  # of the contacts by email: written from the case page (the others: from a mailbox)
+CUSTOMER_ANSWERS_RATE = 0.45  # of those emails, answered by the customer
+
+
 INTERNAL_NOTES = (
     "Checked the order with logistics: the carrier lost the first parcel.",
     "Warehouse confirms the item left damaged packaging; claim opened with the carrier.",
@@ -448,28 +501,31 @@ class PurchaseSpec:
 
 
 @dataclass
-class EventSpec:
+class CaseStep:
+    """One thing the staff did on a detractor's case, at a moment, through the follow-up services.
+
+    `action`: "reassign" (the manager gives the case to `actor`), "contact" (with `channel`),
+    "email" (written from the case page: `body` is its subject, a newline, then its text),
+    "customer_reply" (the customer answers that email with `body`), "read" (the reply),
+    "note", "wait" (waiting on the customer) or "resolve" (with `outcome`). `actor` is a demo
+    username, or ASSIGNEE for whoever holds the case then (the routing rules chose them).
+    """
+
     at: datetime
-    actor: str | None
-    kind: str
-    field: str = ""
-    old_value: str = ""
-    new_value: str = ""
+    actor: str
+    action: str
+    channel: str = ""
+    outcome: str = ""
     body: str = ""
 
 
 @dataclass
-class TicketPlan:
-    """The state a detractor's follow-up case reached by now, and the audit events that led there."""
+class CasePlan:
+    """What the staff will do on a detractor's case, in order; the services write the case."""
 
-    opened_at: datetime
-    status: str = TicketStatus.NEW
-    assignee: str | None = None
-    first_contacted_at: datetime | None = None
-    contact_channel: str = ""
-    resolved_at: datetime | None = None
+    steps: list[CaseStep] = field(default_factory=list)
     outcome: str = ""
-    events: list[EventSpec] = field(default_factory=list)
+    resolved_at: datetime | None = None
 
 
 @dataclass
@@ -486,7 +542,8 @@ class ResponseSpec:
     score: int
     comment: str
     language: str
-    ticket: TicketPlan | None
+    case: CasePlan | None
+    resurvey_of: ResponseSpec | None = None  # the answer whose case this re-survey answer follows
 
 
 @dataclass
@@ -530,11 +587,6 @@ def _ascii(text: str) -> str:
 
 def staff_email(first_name: str, last_name: str) -> str:
     return f"{_ascii(first_name)}.{_ascii(last_name)}@{STAFF_EMAIL_DOMAIN}"
-
-
-def _iso(moment: datetime) -> str:
-    # The services store timezone.now() (UTC) through isoformat(); write history the same way.
-    return moment.astimezone(UTC).isoformat()
 
 
 def _local(rng: random.Random, day: date, tz, *, first_hour: int = 7, last_hour: int = 22) -> datetime:
@@ -659,7 +711,10 @@ RECENT_FATES = {
 }
 
 
-def plan_ticket(
+ASSIGNEE = ""  # a step's actor: whoever holds the case at that moment
+
+
+def plan_case(
     rng: random.Random,
     *,
     submitted_at: datetime,
@@ -668,12 +723,16 @@ def plan_ticket(
     owner: str | None,
     tz,
     dealt: dict[bool, Iterator[str]] | None = None,
-) -> TicketPlan:
-    """Where a detractor's case stands now: old cases mostly handled, recent ones a mix."""
-    opened = submitted_at + timedelta(seconds=rng.randint(3, 90))
+    language: str = "en",
+) -> CasePlan:
+    """What the staff do on a detractor's case by now: old cases mostly handled, recent ones a mix.
+
+    Only the staff's actions and their moments: opening the case, its deadline, its audit rows
+    and its figures are the follow-up services' business when the loader replays the steps.
+    """
     due = sla.first_contact_due(submitted_at, hours=hours)
     latest = now - timedelta(minutes=15)
-    plan = TicketPlan(opened_at=opened)
+    plan = CasePlan()
     age = now - submitted_at
     if age > timedelta(days=5):
         if rng.random() < 0.85:
@@ -682,12 +741,14 @@ def plan_ticket(
             fate = "closed_uncontacted"
         else:
             fate = rng.choice(("waiting", "overdue", "overdue"))  # contacted and waiting, or forgotten
-    elif latest - opened < timedelta(minutes=45):
+    elif latest - submitted_at < timedelta(minutes=45):
         fate = "new"
     else:
         past_due = now >= due
         fate = rng.choice(RECENT_FATES[past_due]) if dealt is None else next(dealt[past_due])
 
+    # The routing rules give the case to the account owner or to the team's next agent; now and
+    # then the manager hands it to someone else.
     assignee = owner if owner and rng.random() < 0.8 else rng.choice(AGENTS)
 
     def working(moment: datetime) -> datetime:
@@ -699,26 +760,31 @@ def plan_ticket(
         snapped = datetime.combine(day, time(8, local.minute, local.second), tzinfo=tz) + timedelta(minutes=30)
         return snapped if snapped <= latest else moment
 
-    def change(at, actor, field_name, old, new):
-        plan.events.append(EventSpec(at, actor, EventKind.FIELD_CHANGED, field_name, old, new))
+    def step(at: datetime, action: str, actor: str = ASSIGNEE, **details) -> None:
+        plan.steps.append(CaseStep(at, actor, action, **details))
 
-    def assign(at):
-        plan.assignee = assignee
-        change(at, assignee if rng.random() < 0.7 else MANAGER, "assignee", "", assignee)
+    def reassign(at: datetime) -> None:
+        if rng.random() < 0.3:
+            step(at, "reassign", assignee)
 
+    def resolve(at: datetime, outcome: str, body: str) -> None:
+        step(at, "resolve", outcome=outcome, body=body)
+        plan.outcome, plan.resolved_at = outcome, at
+
+    opened = submitted_at + timedelta(minutes=1)
     if fate == "new":
         return plan
     if fate in ("overdue", "assigned"):
         if fate == "assigned" or rng.random() < 0.5:
-            assign(working(opened + (latest - opened) * rng.uniform(0.05, 0.6)))
+            reassign(working(opened + (latest - opened) * rng.uniform(0.05, 0.6)))
         return plan
     if fate == "closed_uncontacted":
         closed_at = working(opened + timedelta(days=rng.uniform(3, 10)))
         if rng.random() < 0.5:
-            assign(working(opened + timedelta(hours=rng.uniform(1, 24))))
+            reassign(working(opened + timedelta(hours=rng.uniform(1, 24))))
         outcome = _pick(rng, {Outcome.NO_REPLY: 60, Outcome.NOT_RECOVERABLE: 40})
-        body = rng.choice(UNCONTACTED_NOTES[outcome])
-        _resolve(plan, at=closed_at, actor=plan.assignee or MANAGER, outcome=outcome, body=body)
+        resolve(closed_at, outcome, rng.choice(UNCONTACTED_NOTES[outcome]))
+        plan.steps.sort(key=lambda s: s.at)
         return plan
 
     # Contacted: within the deadline for about four cases in five.
@@ -730,16 +796,17 @@ def plan_ticket(
         contacted_at = opened + (latest - opened) * rng.uniform(0.3, 0.9)
     contacted_at = working(contacted_at)
     assigned_at = working(opened + (contacted_at - opened) * rng.uniform(0.05, 0.5))
-    if assigned_at > contacted_at:  # claimed it first thing in the morning, just before contacting
+    if assigned_at > contacted_at:  # handed over first thing in the morning, just before the contact
         assigned_at = max(opened, contacted_at - timedelta(minutes=rng.uniform(1, 20)))
-    assign(assigned_at)
+    reassign(assigned_at)
     channel = ContactChannel.PHONE if rng.random() < 0.35 else ContactChannel.EMAIL
-    plan.status, plan.first_contacted_at, plan.contact_channel = TicketStatus.CONTACTED, contacted_at, channel
-    change(contacted_at, assignee, "status", TicketStatus.NEW, TicketStatus.CONTACTED)
-    change(contacted_at, assignee, "first_contacted_at", "", _iso(contacted_at))
-    change(contacted_at, assignee, "contact_channel", "", channel)
-    body = rng.choice(CONTACT_NOTES[channel]) if rng.random() < 0.6 else ""
-    plan.events.append(EventSpec(contacted_at, assignee, EventKind.CONTACTED, new_value=channel, body=body))
+    emailed = channel == ContactChannel.EMAIL and rng.random() < EMAIL_FROM_CASE_RATE
+    if emailed:  # from the case page: the conversation holds the email, the history its subject
+        email = rng.choice(CASE_EMAILS[language])
+        step(contacted_at, "email", body="\n".join(email))
+    else:
+        body = rng.choice(CONTACT_NOTES[channel]) if rng.random() < 0.6 else ""
+        step(contacted_at, "contact", channel=channel, body=body)
 
     outcome = _pick(rng, {Outcome.RECOVERED: 45, Outcome.NOT_RECOVERABLE: 25, Outcome.NO_REPLY: 30})
     # Offsets after the contact: (waiting on the customer, internal note, resolution).
@@ -766,26 +833,28 @@ def plan_ticket(
     if resolution is not None:  # office hours must not reorder the steps
         wait = None if wait is None else min(wait, resolution)
         note = None if note is None else min(note, resolution)
+    # Nothing before the contact: the steps after it keep their order even when squeezed.
     if note is not None:
-        plan.events.append(EventSpec(note, assignee, EventKind.NOTE, body=rng.choice(INTERNAL_NOTES)))
+        step(max(note, contacted_at + timedelta(seconds=1)), "note", body=rng.choice(INTERNAL_NOTES))
     if wait is not None:
-        plan.status = TicketStatus.WAITING
-        change(wait, assignee, "status", TicketStatus.CONTACTED, TicketStatus.WAITING)
+        step(max(wait, contacted_at + timedelta(seconds=2)), "wait")
     if resolution is not None:
         body = rng.choice(RESOLUTION_NOTES[outcome]) if rng.random() < 0.75 else ""
-        _resolve(plan, at=resolution, actor=assignee, outcome=outcome, body=body)
-    plan.events.sort(key=lambda e: e.at)
+        resolve(max(resolution, contacted_at + timedelta(seconds=3)), outcome, body)
+    if emailed and outcome != Outcome.NO_REPLY and rng.random() < CUSTOMER_ANSWERS_RATE:
+        # The customer answers the email before the case is resolved; the assignee reads it later.
+        end = resolution or latest
+        replied_at = contacted_at + (end - contacted_at) * rng.uniform(0.1, 0.6)
+        step(replied_at, "customer_reply", body=rng.choice(CUSTOMER_EMAIL_REPLIES[language]))
+        step(working(replied_at + (end - replied_at) * rng.uniform(0.1, 0.5)), "read")
+    plan.steps.sort(key=lambda s: s.at)
     return plan
 
 
-def _resolve(plan: TicketPlan, *, at: datetime, actor: str, outcome: str, body: str) -> None:
-    """The events ticket_resolve writes: status, outcome and resolution time, then a note if any."""
-    changes = (("status", plan.status, TicketStatus.RESOLVED), ("outcome", "", outcome), ("resolved_at", "", _iso(at)))
-    for name, old, new in changes:
-        plan.events.append(EventSpec(at, actor, EventKind.FIELD_CHANGED, name, old, new))
-    if body:
-        plan.events.append(EventSpec(at, actor, EventKind.NOTE, body=body))
-    plan.status, plan.outcome, plan.resolved_at = TicketStatus.RESOLVED, outcome, at
+def resurvey_sent_at(resolved_at: datetime, tz) -> datetime:
+    """When the recovery rule's beat sends a resolved case's re-survey: its delay after the
+    resolution, in the next sending window (the loader runs the beat then)."""
+    return next_send_time(resolved_at.astimezone(UTC) + timedelta(days=RECOVERY_DAYS), tz)  # days of 24 h
 
 
 def build_plan(*, seed: int, now: datetime, tz, fatigue_days: int = FATIGUE_DAYS) -> DemoPlan:
@@ -814,6 +883,7 @@ def build_plan(*, seed: int, now: datetime, tz, fatigue_days: int = FATIGUE_DAYS
     by_since = sorted(range(len(customers)), key=lambda i: customers[i].customer_since)
     since_list = [customers[i].customer_since for i in by_since]
     last_invited: dict[int, datetime] = {}
+    invited_at: dict[int, list[datetime]] = {i: [] for i in range(len(customers))}  # re-surveys included
     gap = timedelta(days=MIN_DAYS_BETWEEN_INVITATIONS)
 
     window_start = now - timedelta(days=fatigue_days)
@@ -822,7 +892,8 @@ def build_plan(*, seed: int, now: datetime, tz, fatigue_days: int = FATIGUE_DAYS
         return at < window_start or not is_rested(index)
 
     def rested(index: int, at: datetime) -> bool:
-        recent = index in last_invited and at - last_invited[index] < gap
+        # Recovery re-surveys count: the customer may have been invited again since their last answer.
+        recent = any(s <= at < s + gap for s in invited_at[index])
         return not recent and may_invite(index, at)
 
     def choose_customer(at: datetime) -> tuple[int, str, datetime | None]:
@@ -846,18 +917,15 @@ def build_plan(*, seed: int, now: datetime, tz, fatigue_days: int = FATIGUE_DAYS
 
     dealt = {past_due: cycle(fates) for past_due, fates in RECENT_FATES.items()}
     responses, pending = [], []
-    for at, answered in timeline:
-        index, survey, purchased_at = choose_customer(at)
-        customer = customers[index]
-        last_invited[index] = at
-        if not answered:
-            pending.append(InvitationSpec(index, survey, at))
-            continue
-        low, high = rng.choices(((3, 360), (360, 1800), (1800, 4300)), weights=(50, 35, 15))[0]
-        delay = timedelta(minutes=rng.uniform(low, high))  # most people answer the same day
-        if purchased_at is not None:  # the survey goes out after the delivery, at least a day after the purchase
-            delay = min(delay, (at - purchased_at - timedelta(days=1)) * rng.uniform(0.1, 0.9))
-        invitation = InvitationSpec(index, survey, at - delay)
+    # Re-survey answers to come, a heap of (answered at, tie-break, invitation, the answer re-surveyed).
+    resurveys: list[tuple[datetime, int, InvitationSpec, ResponseSpec]] = []
+
+    def invite(index: int, at: datetime) -> None:
+        last_invited[index] = max(at, last_invited.get(index, at))
+        invited_at[index].append(at)
+
+    def answer(at: datetime, invitation: InvitationSpec, resurvey_of: ResponseSpec | None = None) -> ResponseSpec:
+        customer, survey = customers[invitation.customer], invitation.survey
         local = at.astimezone(tz)
         # A carrier problem over the last ten days: more detractors, so the inbox has work in it.
         incident = -0.09 if now - at < timedelta(days=10) else 0.0
@@ -866,9 +934,9 @@ def build_plan(*, seed: int, now: datetime, tz, fatigue_days: int = FATIGUE_DAYS
         comment = ""
         if rng.random() < COMMENT_RATE[segment]:
             comment = rng.choice(COMMENTS[(segment, customer.language)])
-        ticket = None
+        case = None
         if segment == Segment.DETRACTOR:
-            ticket = plan_ticket(
+            case = plan_case(
                 rng,
                 submitted_at=at,
                 hours=SURVEYS[survey][1],
@@ -876,10 +944,46 @@ def build_plan(*, seed: int, now: datetime, tz, fatigue_days: int = FATIGUE_DAYS
                 owner=customer.account_owner,
                 tz=tz,
                 dealt=dealt,
+                language=customer.language,
             )
             # A won-back customer answers the next survey more kindly; a lost one less so.
-            customer.mood += {Outcome.RECOVERED: 1.2, Outcome.NOT_RECOVERABLE: -0.6}.get(ticket.outcome, 0.0)
-        responses.append(ResponseSpec(invitation, at, score, comment, customer.language, ticket))
+            customer.mood += {Outcome.RECOVERED: 1.2, Outcome.NOT_RECOVERABLE: -0.6}.get(case.outcome, 0.0)
+        response = ResponseSpec(invitation, at, score, comment, customer.language, case, resurvey_of)
+        if case is not None and case.resolved_at is not None:
+            plan_resurvey(response)
+        return response
+
+    def plan_resurvey(response: ResponseSpec) -> None:
+        """The recovery rule invites the customer again; about half of them answer."""
+        sent_at = resurvey_sent_at(response.case.resolved_at, tz)
+        if sent_at >= now:
+            return
+        index = response.invitation.customer
+        invite(index, sent_at)
+        if rng.random() >= RESURVEY_ANSWER_RATE:
+            return
+        answered_at = sent_at + timedelta(minutes=rng.uniform(3, 2880))
+        if answered_at < now - timedelta(minutes=5):
+            invitation = InvitationSpec(index, response.invitation.survey, sent_at)
+            heapq.heappush(resurveys, (answered_at, len(responses) + len(resurveys), invitation, response))
+
+    for at, answered in timeline:
+        if answered and resurveys and resurveys[0][0] <= at:
+            # This answer is a recovery re-survey's: the customer the trigger invited answers it.
+            answered_at, _, invitation, resurveyed = heapq.heappop(resurveys)
+            responses.append(answer(answered_at, invitation, resurvey_of=resurveyed))
+            continue
+        index, survey, purchased_at = choose_customer(at)
+        if not answered:
+            invite(index, at)
+            pending.append(InvitationSpec(index, survey, at))
+            continue
+        low, high = rng.choices(((3, 360), (360, 1800), (1800, 4300)), weights=(50, 35, 15))[0]
+        delay = timedelta(minutes=rng.uniform(low, high))  # most people answer the same day
+        if purchased_at is not None:  # the survey goes out after the delivery, at least a day after the purchase
+            delay = min(delay, (at - purchased_at - timedelta(days=1)) * rng.uniform(0.1, 0.9))
+        invite(index, at - delay)
+        responses.append(answer(at, InvitationSpec(index, survey, at - delay)))
     showcase = _showcase(rng, customers, purchases, now=now, last_invited=last_invited, fatigue_days=fatigue_days)
     return DemoPlan(customers=customers, purchases=purchases, responses=responses, pending=pending, showcase=showcase)
 
