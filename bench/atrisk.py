@@ -244,7 +244,7 @@ def measure_refresh(runs: int, report: Report) -> None:
     from django.utils import timezone
 
     from crm.models import Customer
-    from crm.services import purchases_create_many
+    from crm.services.activity import purchases_create_many
     from customerview.atrisk_services import risk_refresh, risk_refresh_all
     from customerview.models import CustomerRisk
 

@@ -4,10 +4,11 @@ Connected in CustomerviewConfig.ready(): a purchase, a customer event, an answer
 row saved or deleted (post_save, post_delete), and the CRM's bulk writes (crm.signals.
 customers_changed), mark their customers; once the transaction commits, those customers are
 refreshed together (customerview.atrisk_services.risk_refresh), inline for up to a batch, by a
-task beyond. A rolled-back write refreshes nothing it did (its customers are refreshed for nothing
-at worst). A change of policy refreshes everyone. What changes only with the clock waits for the
-nightly full refresh. Writes that bypass both post_save and the signal (QuerySet.update) are also
-caught up each night.
+task beyond; an answer's customer always by a task, so that the survey page stays cheap. A
+rolled-back write refreshes nothing it did (its customers are refreshed for nothing at worst).
+A change of policy refreshes everyone. What changes only with the clock waits for the nightly
+full refresh. Writes that bypass both post_save and the signal (QuerySet.update) are also caught
+up each night.
 """
 
 from __future__ import annotations
@@ -76,6 +77,15 @@ def _on_row(sender, instance, **kwargs) -> None:
     customers_touched([instance.customer_id])
 
 
+def _on_answer(sender, instance, **kwargs) -> None:
+    """An answer: its customer's flags are refreshed by a worker, not inline. The survey page is the
+    one request every customer waits for, and a refresh costs more than the answer itself; without
+    a broker (embedded mode) the task runs at once, and a lost message waits for the night."""
+    if instance.customer_id is not None:
+        customer_ids = [instance.customer_id]
+        after_commit(lambda: publish(risk_refresh_task, customer_ids))
+
+
 def _on_customer(sender, instance, created=False, **kwargs) -> None:
     if created:
         return  # nothing to flag yet: their first purchase, event or answer will say so
@@ -91,9 +101,11 @@ def _on_policy(sender, **kwargs) -> None:
 
 
 def connect() -> None:
-    for model in (Purchase, CustomerEvent, Response):
+    for model in (Purchase, CustomerEvent):
         post_save.connect(_on_row, sender=model, dispatch_uid=f"atrisk-{model._meta.label_lower}-saved")
         post_delete.connect(_on_row, sender=model, dispatch_uid=f"atrisk-{model._meta.label_lower}-deleted")
+    post_save.connect(_on_answer, sender=Response, dispatch_uid="atrisk-surveys.response-saved")
+    post_delete.connect(_on_answer, sender=Response, dispatch_uid="atrisk-surveys.response-deleted")
     # The name the list sorts by, and erasure.
     post_save.connect(_on_customer, sender=Customer, dispatch_uid="atrisk-customer-saved")
     customers_changed.connect(_on_customers_changed, dispatch_uid="atrisk-customers-changed")

@@ -1,5 +1,9 @@
 """The demo is loaded as `make run` loads it: each step commits (its follow-up hook runs then),
-so these tests use a database that really commits."""
+so these tests use a database that really commits.
+
+A load replays a year through the services (tens of seconds): one test loads it once and checks,
+in turn, what the load printed and refuses, the audit trail of its cases, the links it prints,
+and then what a user can do with it on every screen (which changes the data, so it comes last)."""
 
 import io
 import re
@@ -38,10 +42,17 @@ def demo_db(transactional_db):
 
 
 @pytest.mark.slow
-def test_demo_data_loads_once_and_is_realistic(demo_db, capsys):
-    call_command("load_demo_data", seed=1)
-    out = capsys.readouterr().out
-    assert "demo_links" in out
+def test_the_demo_loads_once_through_the_services_and_shows_something_on_every_screen(demo_db, settings):
+    out = io.StringIO()
+    call_command("load_demo_data", seed=1, stdout=out)
+    assert "demo_links" in out.getvalue()
+    _loads_once_and_is_realistic()
+    _cases_carry_the_audit_trail_and_figures_the_services_write()
+    _demo_links_prints_the_logins_and_answerable_survey_links_on_this_server(settings)
+    _something_live_on_every_screen()
+
+
+def _loads_once_and_is_realistic():
     answers = demo.RESPONSE_COUNT + len(demo.SHOWCASE_CASES)
     assert Response.objects.count() == answers
     summary = nps_summary()
@@ -56,15 +67,13 @@ def test_demo_data_loads_once_and_is_realistic(demo_db, capsys):
     assert resurveyed.exists()
     assert all(t.resurvey_invitation.response.score == t.resurvey_score for t in resurveyed)
     with pytest.raises(CommandError, match="already loaded"):
-        call_command("load_demo_data")
-    call_command("load_demo_data", skip_if_loaded=True)
+        call_command("load_demo_data", stdout=io.StringIO())
+    call_command("load_demo_data", skip_if_loaded=True, stdout=io.StringIO())
     assert Response.objects.count() == answers
 
 
-@pytest.mark.slow
-def test_demo_links_prints_the_logins_and_answerable_survey_links_on_this_server(demo_db, settings):
+def _demo_links_prints_the_logins_and_answerable_survey_links_on_this_server(settings):
     settings.SITE_URL = "http://127.0.0.1:8100"
-    call_command("load_demo_data", seed=2, stdout=io.StringIO())
     out = io.StringIO()
     call_command("demo_links", stdout=out)
     text = out.getvalue()
@@ -83,10 +92,7 @@ def test_demo_links_without_demo_data_says_how_to_load_it(db):
     assert "load_demo_data" in out.getvalue()
 
 
-@pytest.mark.slow
-def test_the_demo_has_something_live_on_every_screen(demo_db, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        call_command("load_demo_data", seed=3, stdout=io.StringIO())
+def _something_live_on_every_screen():
     loaded_at = timezone.now()
     manager = User.objects.get(username="manager")
     survey = Survey.objects.get(name="Post-purchase survey")
@@ -99,8 +105,7 @@ def test_the_demo_has_something_live_on_every_screen(demo_db, django_capture_on_
     campaign = campaign_create(
         name="Try it", survey=survey, audience={}, send_at=loaded_at, created_by=manager, now=loaded_at
     )
-    with django_capture_on_commit_callbacks(execute=True):
-        campaigns_start_due(now=loaded_at)
+    campaigns_start_due(now=loaded_at)
     sent = Invitation.objects.filter(campaign=campaign, delivery_status=DeliveryStatus.SENT)
     assert sent.count() == count.invitable == len(mail.outbox)
 
@@ -136,12 +141,10 @@ def test_the_demo_has_something_live_on_every_screen(demo_db, django_capture_on_
     assert ResponseTheme.objects.filter(response__comment__gt="").count() > 100
 
 
-@pytest.mark.slow
-def test_demo_cases_carry_the_audit_trail_and_figures_the_services_write(demo_db):
+def _cases_carry_the_audit_trail_and_figures_the_services_write():
     from followups import sla
     from followups.choices import Outcome
 
-    call_command("load_demo_data", seed=4, stdout=io.StringIO())
     tickets = list(Ticket.objects.select_related("response", "survey"))
     assert len(tickets) > 300
     opened = dict(TicketEvent.objects.filter(kind=EventKind.OPENED).values_list("ticket_id", "created_at").order_by())
