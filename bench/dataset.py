@@ -263,10 +263,15 @@ def _present(responses: int) -> bool:
     except psycopg2.OperationalError:
         return False
     with connection, connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass('surveys_response'), to_regclass('surveys_dailynps')")
-        if not all(cursor.fetchone()):
+        # The roll-up's table: reporting_dailynps since it moved from surveys (surveys 0018).
+        cursor.execute(
+            "SELECT to_regclass('surveys_response'), "
+            "coalesce(to_regclass('reporting_dailynps'), to_regclass('surveys_dailynps'))::text"
+        )
+        response_table, rollup_table = cursor.fetchone()
+        if not (response_table and rollup_table):
             return False
-        cursor.execute("SELECT (SELECT count(*) FROM surveys_response), (SELECT count(*) FROM surveys_dailynps)")
+        cursor.execute(f"SELECT (SELECT count(*) FROM surveys_response), (SELECT count(*) FROM {rollup_table})")
         count, rollup_rows = cursor.fetchone()
     connection.close()
     return count >= responses and rollup_rows > 0
@@ -337,7 +342,7 @@ def main() -> None:
             "followups_ticket",
             "surveys_responsetheme",
             "crm_customerevent",
-            "surveys_dailynps",
+            "reporting_dailynps",
         ):
             cursor.execute(f"SELECT count(*) FROM {name}")
             counts.append([name, cursor.fetchone()[0]])

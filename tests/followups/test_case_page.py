@@ -255,7 +255,7 @@ def test_case_page_query_count_does_not_grow_with_the_customers_history(client, 
     for i in range(30):
         PurchaseFactory(customer=large, purchased_at=timezone.now() - timedelta(days=i + 1))
         CustomerEvent.objects.create(customer=large, kind="site_visit", occurred_at=timezone.now())
-        Message.objects.create(ticket=large_case, direction="outbound", channel="email", kind="reply", body=f"#{i}")
+        Message.objects.create(ticket=large_case, direction="out", channel="email", kind="reply", body=f"#{i}")
     for _ in range(5):
         services.ticket_mark_contacted(ticket=case_of(large), actor=agent, channel="phone")
     client.force_login(agent)

@@ -242,7 +242,7 @@ def test_reports_read_the_replica_and_everything_goes_through_the_pooler(stack, 
     def primary_rollup_counts_nine():
         with closing(pair.primary("npsapp")) as primary, primary.cursor() as cursor:
             cursor.execute(
-                "SELECT coalesce(sum(" + " + ".join(f"score_{n}" for n in range(11)) + "), 0) FROM surveys_dailynps"
+                "SELECT coalesce(sum(" + " + ".join(f"score_{n}" for n in range(11)) + "), 0) FROM reporting_dailynps"
             )
             return cursor.fetchone()[0] == 9
 
