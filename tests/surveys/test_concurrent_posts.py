@@ -75,4 +75,9 @@ def test_ten_posts_at_once_on_one_link_store_one_answer_and_no_error(invitation,
     response = Response.objects.get(invitation=invitation)
     # Every correction recorded what it replaced.
     assert ResponseRevision.objects.filter(response=response).count() == statuses.count(302) - 1
-    assert Ticket.objects.filter(response=response).count() == 1
+    # Never two cases for one answer. The case task reads the answer as it stands when it runs:
+    # a detractor's answer corrected to a promoter before it ran opens none, as with a worker.
+    cases = Ticket.objects.filter(response=response).count()
+    assert cases <= 1
+    if response.segment == "detractor":
+        assert cases == 1
