@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.choices import AgeBand, Gender, Plan
+from npsapp.sessions_sql import work_mem
 from crm.segments import Tenure, attribute_key, attribute_value
 from reporting import rollup, themes_rollup
 from reporting.models import DailyNps
@@ -27,6 +28,8 @@ from surveys.filters import DIMENSIONS, ResponseFilter, resurvey_q
 from surveys.models import Response
 
 SCORES = range(scoring.SCORE_MIN, scoring.SCORE_MAX + 1)
+# PostgreSQL's memory for the raw answers' grouped counts (see _RawPeriodsSource).
+GROUPING_WORK_MEM_MB = 32
 
 
 def _empty() -> list[int]:
@@ -248,7 +251,11 @@ class _RawPeriodsSource(_PeriodRows):
         )
         by_key: dict[tuple, list[int]] = defaultdict(_empty)
         grouped = responses.order_by().values_list("is_previous", "bucket", "survey__name", "channel", "score")
-        for is_previous, bucket, survey_name, channel, score, n in grouped.annotate(n=Count("id")):
+        # A few thousand groups over every answer the CRM filters keep (a region's, for all
+        # time): counted in memory, not sorted on disk.
+        with work_mem(Response, GROUPING_WORK_MEM_MB):
+            rows = list(grouped.annotate(n=Count("id")))
+        for is_previous, bucket, survey_name, channel, score, n in rows:
             by_key[(is_previous, timezone.localtime(bucket, tz).date(), survey_name, channel)][score] = n
         self.rows = [(*key, counts) for key, counts in by_key.items()]
 

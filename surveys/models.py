@@ -448,7 +448,10 @@ class Invitation(models.Model):
 
 class Response(models.Model):
     public_id = models.UUIDField(verbose_name=_("public id"), default=uuid.uuid4, unique=True, editable=False)
-    survey = models.ForeignKey(Survey, verbose_name=_("survey"), on_delete=models.PROTECT, related_name="responses")
+    # Indexed by (survey, submitted_at), which leads with it.
+    survey = models.ForeignKey(
+        Survey, verbose_name=_("survey"), on_delete=models.PROTECT, related_name="responses", db_index=False
+    )
     # One response per invitation: a second submit of the same link cannot create another.
     invitation = models.OneToOneField(
         Invitation,
@@ -458,6 +461,7 @@ class Response(models.Model):
         on_delete=models.SET_NULL,
         related_name="response",
     )
+    # Indexed by response_by_customer, which leads with it.
     customer = models.ForeignKey(
         "crm.Customer",
         null=True,
@@ -465,6 +469,7 @@ class Response(models.Model):
         verbose_name=_("customer"),
         on_delete=models.SET_NULL,
         related_name="responses",
+        db_index=False,
     )
     channel = models.CharField(verbose_name=_("channel"), max_length=20, choices=Channel.choices, default=Channel.EMAIL)
     score = models.PositiveSmallIntegerField(
@@ -507,7 +512,13 @@ class Response(models.Model):
         ]
         indexes = [
             models.Index(fields=["survey", "submitted_at"]),
-            models.Index(fields=["customer", "submitted_at"]),
+            # A customer's answers in time order, carrying what the NPS counts: a CRM-filtered
+            # dashboard (a region's customers, say) reads their answers from the index alone.
+            models.Index(
+                fields=["customer", "submitted_at"],
+                include=["id", "survey", "channel", "score", "is_resurvey"],
+                name="response_by_customer",
+            ),
         ]
 
     def __str__(self) -> str:

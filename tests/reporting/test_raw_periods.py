@@ -4,6 +4,8 @@ import random
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from reporting import reports
@@ -15,7 +17,7 @@ from tests.factories import CustomerFactory, ResponseFactory, SurveyFactory
     ("grain", "dimension", "resurveys"),
     [("month", "survey", ""), ("week", "channel", RESURVEYS_INCLUDED), ("month", "age_band", "")],
 )
-def test_one_query_gives_the_figures_of_one_query_each(db, grain, dimension, resurveys, django_assert_num_queries):
+def test_one_query_gives_the_figures_of_one_query_each(db, grain, dimension, resurveys):
     rng = random.Random(7)
     surveys = [SurveyFactory(), SurveyFactory()]
     customers = [CustomerFactory(region=rng.choice(["Bretagne", "Occitanie"]), age_band="35-49") for _ in range(6)]
@@ -44,8 +46,11 @@ def test_one_query_gives_the_figures_of_one_query_each(db, grain, dimension, res
     )
     previous = filters.previous()
     old = reports._RawSource(filters)
-    with django_assert_num_queries(1):
+    with CaptureQueriesContext(connection) as captured:
         new = reports._RawPeriodsSource(filters)
+    # On PostgreSQL the grouping runs in a transaction of its own with more memory (SET LOCAL).
+    bookkeeping = ("SAVEPOINT", "RELEASE SAVEPOINT", "SET LOCAL work_mem")
+    assert len([query for query in captured if not query["sql"].startswith(bookkeeping)]) == 1
     assert new.counts(filters.start, filters.end) == old.counts(filters.start, filters.end)
     assert new.counts(previous.start, previous.end) == old.counts(previous.start, previous.end)
     assert dict(new.trend(filters.start, filters.end, grain)) == dict(old.trend(filters.start, filters.end, grain))
