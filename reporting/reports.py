@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.choices import AgeBand, Gender, Plan
-from npsapp.sessions_sql import work_mem
 from crm.segments import Tenure, attribute_key, attribute_value
+from npsapp.sessions_sql import work_mem
 from reporting import rollup, themes_rollup
 from reporting.models import DailyNps
 from surveys import scoring
