@@ -1,10 +1,11 @@
 """Keep the stored at-risk flags in step with the writes that touch a customer.
 
-Connected in CustomerviewConfig.ready(): a purchase, a customer event, an answer or the customer
-row saved or deleted (post_save, post_delete), and the CRM's bulk writes (crm.signals.
-customers_changed), mark their customers; once the transaction commits, those customers are
-refreshed together (customerview.atrisk_services.risk_refresh), inline for up to a batch, by a
-task beyond; an answer's customer always by a task, so that the survey page stays cheap. A
+Connected in CustomerviewConfig.ready(): a purchase, a customer event or the customer row saved
+or deleted (post_save, post_delete), and the CRM's bulk writes (crm.signals.customers_changed),
+mark their customers; once the transaction commits, those customers are refreshed together
+(customerview.atrisk_services.risk_refresh), inline for up to a batch, by a task beyond. An
+answer's customer is refreshed by the worker that announces the answer (surveys.signals.
+response_submitted), so that the survey page stays cheap. A
 rolled-back write refreshes nothing it did (its customers are refreshed for nothing at worst).
 A change of policy refreshes everyone. What changes only with the clock waits for the nightly
 full refresh. Writes that bypass both post_save and the signal (QuerySet.update) are also caught
@@ -27,6 +28,7 @@ from customerview.models import AtRiskPolicy
 from customerview.tasks import risk_refresh_all_task, risk_refresh_task
 from npsapp.publish import publish
 from surveys.models import Response
+from surveys.signals import response_submitted
 
 logger = logging.getLogger(__name__)
 
@@ -77,10 +79,15 @@ def _on_row(sender, instance, **kwargs) -> None:
     customers_touched([instance.customer_id])
 
 
-def _on_answer(sender, instance, **kwargs) -> None:
-    """An answer: its customer's flags are refreshed by a worker, not inline. The survey page is the
-    one request every customer waits for, and a refresh costs more than the answer itself; without
-    a broker (embedded mode) the task runs at once, and a lost message waits for the night."""
+def _on_answer(sender, response, **kwargs) -> None:
+    """An answer recorded or corrected (surveys.signals.response_submitted, sent by a worker once it
+    is committed): its customer's flags are refreshed there, not in the survey page's request,
+    which every customer waits for. A lost message waits for the night."""
+    if response.customer_id is not None:
+        risk_refresh(customer_ids=[response.customer_id])
+
+
+def _on_answer_deleted(sender, instance, **kwargs) -> None:
     if instance.customer_id is not None:
         customer_ids = [instance.customer_id]
         after_commit(lambda: publish(risk_refresh_task, customer_ids))
@@ -104,8 +111,9 @@ def connect() -> None:
     for model in (Purchase, CustomerEvent):
         post_save.connect(_on_row, sender=model, dispatch_uid=f"atrisk-{model._meta.label_lower}-saved")
         post_delete.connect(_on_row, sender=model, dispatch_uid=f"atrisk-{model._meta.label_lower}-deleted")
-    post_save.connect(_on_answer, sender=Response, dispatch_uid="atrisk-surveys.response-saved")
-    post_delete.connect(_on_answer, sender=Response, dispatch_uid="atrisk-surveys.response-deleted")
+    # Answers are written by surveys' services only, each announced once committed.
+    response_submitted.connect(_on_answer, dispatch_uid="atrisk-surveys.response-submitted")
+    post_delete.connect(_on_answer_deleted, sender=Response, dispatch_uid="atrisk-surveys.response-deleted")
     # The name the list sorts by, and erasure.
     post_save.connect(_on_customer, sender=Customer, dispatch_uid="atrisk-customer-saved")
     customers_changed.connect(_on_customers_changed, dispatch_uid="atrisk-customers-changed")

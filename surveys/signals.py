@@ -8,9 +8,11 @@ in its `AppConfig.ready()` (its `hooks.connect()`), with a `dispatch_uid` so it 
   recovery re-survey rule) commits or rolls back with the survey.
 - `response_submitted(response=..., corrected=...)`: an answer was recorded, or corrected
   (`corrected=True`), and its transaction has committed. Sent once per answer or correction,
-  never for rolled-back work; each receiver runs even if another one fails (logged). Receivers
-  publish their task (followups: open or update the case; insights: match the themes); a lost
-  message is caught up by their reconciliation tasks.
+  never for rolled-back work, by a worker: the customer's request publishes one message
+  (`surveys.tasks.response_submitted_task`) whatever the number of receivers, and the worker
+  sends the signal (inline without a broker). Each receiver runs even if another one fails
+  (logged): followups publishes the case task, insights the theme match, customerview refreshes
+  the customer's at-risk flags. A lost message is caught up by their reconciliation tasks.
 - `deadline_words_requested(survey=...)`: the respondent's thank-you page asks for the
   first-contact deadline promised to a detractor, in words; the first receiver that answers
   with words gives them (followups: the deadline's clock and calendar live there).
@@ -18,8 +20,9 @@ in its `AppConfig.ready()` (its `hooks.connect()`), with a `dispatch_uid` so it 
 
 import logging
 
-from django.db import transaction
 from django.dispatch import Signal
+
+from npsapp.publish import publish_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -29,11 +32,19 @@ deadline_words_requested = Signal()
 
 
 def response_submitted_on_commit(response, *, corrected: bool = False) -> None:
-    """Send `response_submitted` for `response` once the current transaction commits."""
-    transaction.on_commit(lambda: _response_submitted_send(response, corrected=corrected))
+    """Have a worker send `response_submitted` for `response` once the current transaction commits."""
+    from surveys.tasks import response_submitted_task
+
+    publish_on_commit(response_submitted_task, response.pk, corrected)
 
 
-def _response_submitted_send(response, *, corrected: bool) -> None:
+def response_submitted_send(response_id: int, *, corrected: bool) -> None:
+    """Send `response_submitted` for the answer as it now stands (nothing if it is gone: erased)."""
+    from surveys.models import Response
+
+    response = Response.objects.select_related("survey", "invitation").filter(pk=response_id).first()
+    if response is None:
+        return
     for receiver, outcome in response_submitted.send_robust(
         sender=type(response), response=response, corrected=corrected
     ):

@@ -4,10 +4,16 @@ import logging
 
 from celery import shared_task
 
-from surveys import services
+from surveys import services, signals
 from surveys.models import Theme
 
 logger = logging.getLogger(__name__)
+
+
+@shared_task
+def response_submitted_task(response_id: int, corrected: bool = False) -> None:
+    """Once an answer or its correction is committed: tell the apps that listen (signals.response_submitted)."""
+    signals.response_submitted_send(response_id, corrected=corrected)
 
 
 @shared_task

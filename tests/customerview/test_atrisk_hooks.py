@@ -13,9 +13,10 @@ from crm.services import activity as crm_activity
 from crm.services import customers as crm_customers
 from crm.signals import customers_changed
 from customerview import atrisk_hooks
-from customerview.atrisk_services import risk_refresh_all
+from customerview.atrisk_services import risk_refresh, risk_refresh_all
 from customerview.models import AtRiskPolicy, CustomerRisk
-from tests.factories import CustomerFactory, ResponseFactory
+from surveys import services as surveys_services
+from tests.factories import CustomerFactory, InvitationFactory, ResponseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -57,12 +58,23 @@ def test_a_purchase_after_the_cart_clears_it(django_capture_on_commit_callbacks)
     assert CustomerRisk.objects.get(customer=customer).total_spend == Decimal("12.50")
 
 
-def test_an_answer_flags_a_detractor_and_its_deletion_unflags_them(django_capture_on_commit_callbacks):
+def test_an_answer_flags_a_detractor_once_it_is_committed(django_capture_on_commit_callbacks):
     customer = CustomerFactory()
-    with django_capture_on_commit_callbacks(execute=True):
-        response = ResponseFactory(score=2, customer=customer, invitation__customer=customer)
+    invitation = InvitationFactory(customer=customer)
+    with django_capture_on_commit_callbacks() as callbacks:
+        surveys_services.response_submit(invitation=invitation, score=2)
+    assert _flags(customer) == {}  # nothing yet: the answer may still roll back
+    for callback in callbacks:
+        callback()  # one message to a worker, which announces the answer (eager here)
     assert _flags(customer) == {"detractor": True}
     assert CustomerRisk.objects.get(customer=customer).last_detractor_score == 2
+
+
+def test_deleting_an_answer_unflags_its_customer(django_capture_on_commit_callbacks):
+    customer = CustomerFactory()
+    response = ResponseFactory(score=2, customer=customer, invitation__customer=customer)
+    risk_refresh(customer_ids=[customer.id])
+    assert _flags(customer) == {"detractor": True}
     with django_capture_on_commit_callbacks(execute=True):
         response.delete()
     assert _flags(customer) == {}

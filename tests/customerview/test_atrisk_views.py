@@ -17,6 +17,7 @@ from customerview.models import AtRiskPolicy, RiskRefresh
 from followups import services as followups
 from followups.choices import TicketKind
 from followups.models import Ticket
+from surveys import signals
 from surveys.models import Invitation
 from tests.factories import CustomerFactory, PurchaseFactory, ResponseFactory, SurveyFactory
 
@@ -42,6 +43,13 @@ def _event(customer, kind, days_ago: int):
     )
 
 
+def _answer(customer, score: int):
+    """A stored answer, announced as the worker does once it is committed."""
+    response = ResponseFactory(score=score, customer=customer, invitation__customer=customer)
+    signals.response_submitted_send(response.id, corrected=False)
+    return response
+
+
 def _messages(reply) -> list[str]:
     return [str(message) for message in get_messages(reply.wsgi_request)]
 
@@ -59,9 +67,9 @@ def test_at_risk_list_flags_by_behaviour_with_reasons(client, agent):
     old_unsubscribe = CustomerFactory(first_name="Long ago")
     _event(old_unsubscribe, EventKind.NEWSLETTER_UNSUBSCRIBED, 200)
     detractor = CustomerFactory(first_name="Unhappy")
-    ResponseFactory(score=2, customer=detractor, invitation__customer=detractor)
+    _answer(detractor, 2)
     promoter = CustomerFactory(first_name="Happy")
-    ResponseFactory(score=10, customer=promoter, invitation__customer=promoter)
+    _answer(promoter, 10)
     erased = CustomerFactory(first_name="", erased_at=timezone.now())
     _event(erased, EventKind.CART_ABANDONED, 1)
 
@@ -128,7 +136,7 @@ def test_at_risk_list_query_count_is_constant(
         for _ in range(n):
             customer = CustomerFactory()
             _event(customer, EventKind.CART_ABANDONED, 1)
-            ResponseFactory(score=3, customer=customer, invitation__customer=customer)
+            _answer(customer, 3)
             followups.ticket_open_outreach(customer=customer, survey=survey, reason="cart", actor=user)
 
     add(2)
