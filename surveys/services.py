@@ -297,7 +297,8 @@ def response_correct(
 
     Allowed from the personal link for CORRECTION_WINDOW after the first answer (CorrectionClosed
     after). The follow-up hook runs again on the latest answer, and the keyword themes are
-    re-applied to the new comment. Raises ValidationError for bad values.
+    re-applied to the new comment. The same answer posted again records nothing. Raises
+    ValidationError for bad values.
     """
     # Locked: two corrections at once must each record what they replaced. Only the answer's
     # row: every insert referencing the survey (another answer, the case opened for this one)
@@ -310,6 +311,10 @@ def response_correct(
     if Invitation.objects.filter(pk=response.invitation_id, customer__erased_at__isnull=False).exists():
         raise CorrectionClosed
     survey = response.survey
+    cleaned = ((comment or "").strip(), _clean_criteria(survey, criteria), _check_csat(survey, csat))
+    if (score, *cleaned) == (response.score, response.comment, response.criteria, response.csat):
+        # The same answer again (a reload of the thank-you page posts it anew): nothing to record.
+        return response
     previous = ResponseRevision(
         response=response,
         score=response.score,

@@ -226,7 +226,10 @@ def respond(request, token: str):
             except ValidationError as exc:
                 _add_service_errors(form, exc)
             else:
-                page = HttpResponseRedirect(reverse("surveys:thanks", args=[token]))
+                # The thank-you page is this request's answer, not a redirect to it: the customer's
+                # browser makes one request per answer. A reload posts the same answer again,
+                # which changes nothing (services.response_correct).
+                page = _thanks_page(request, invitation, saved)
                 _keep_correction_key(page, invitation, saved)
                 return page
         status = 400
@@ -257,6 +260,12 @@ def thanks(request, token: str):
         return render(request, "surveys/thanks.html", context)
     if response is None:
         return HttpResponseRedirect(reverse("surveys:respond", args=[token]))
+    return _thanks_page(request, invitation, response)
+
+
+def _thanks_page(request, invitation: Invitation, response):
+    """The thank-you page for the link's answer: right after answering, or from its own address."""
+    survey = invitation.survey
     context = _page_context(
         request,
         survey,
@@ -270,7 +279,7 @@ def thanks(request, token: str):
         contact_promised=_contact_promised(survey, contactable=True),
         deadline_words=signals.deadline_words(survey) if response.segment == "detractor" else "",
         can_change=response.is_correctable,
-        change_url=reverse("surveys:respond", args=[token]),
+        change_url=reverse("surveys:respond", args=[invitation.token]),
     )
     return render(request, "surveys/thanks.html", context)
 

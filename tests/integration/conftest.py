@@ -262,6 +262,15 @@ def wait_for(condition, *, timeout: float, what: str, interval: float = 0.05):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+# A survey POST whose reply is the thank-you page: the answer (or its correction) was taken.
+THANKED = "thanked"
+
+
+def answered(status: int, html: str) -> int | str:
+    """THANKED for the thank-you page, else the reply's status (200 is then "already answered")."""
+    return THANKED if status == 200 and 'id="thanks"' in html else status
+
+
 class Browser:
     """A cookie-keeping HTTP client that answers a survey like a customer's browser does."""
 
@@ -281,7 +290,7 @@ class Browser:
         started = time.perf_counter()
         try:
             with self.opener.open(request, timeout=10) as reply:
-                status = reply.status
+                status = answered(reply.status, reply.read().decode())
         except urllib.error.HTTPError as exc:
             status = exc.code
         return status, time.perf_counter() - started

@@ -30,7 +30,7 @@ from urllib.parse import urlencode
 import psycopg2
 import pytest
 
-from .conftest import BIN, ROOT, Browser, free_port, wait_for
+from .conftest import BIN, ROOT, THANKED, Browser, free_port, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -217,7 +217,7 @@ def test_reports_read_the_replica_and_everything_goes_through_the_pooler(stack, 
     scores = [10, 9, 2, 7, 3, 10]
     for token, score in zip(seed["tokens"], scores, strict=False):
         status, _seconds = Browser().submit_survey(f"{base}/s/{token}/", score=score, comment="Colis en retard")
-        assert status == 302
+        assert status == THANKED
     nps_url = f"{base}/api/v1/nps/?start=2000-01-01"
     wait_for(lambda: _get_json(nps_url, seed["key"])["n"] == 6, timeout=30, what="the NPS API to count 6 answers")
     pair.wait_replayed()
@@ -234,7 +234,7 @@ def test_reports_read_the_replica_and_everything_goes_through_the_pooler(stack, 
         cursor.execute("SELECT pg_wal_replay_pause()")
     for token in seed["tokens"][6:9]:
         status, _seconds = Browser().submit_survey(f"{base}/s/{token}/", score=1, comment="Jamais reçu")
-        assert status == 302
+        assert status == THANKED
     with closing(pair.primary("npsapp")) as primary, primary.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM surveys_response")
         assert cursor.fetchone()[0] == 9, "every answer is stored on the primary"

@@ -14,6 +14,7 @@ from surveys import services
 from surveys.choices import Channel
 from surveys.invitation_email import invitation_email_send
 from surveys.models import Invitation, Response
+from tests.pages import thanked
 from tests.surveys.factories import PublicSurveyFactory
 
 STATIC_DIR = Path(settings.BASE_DIR) / "static"
@@ -147,7 +148,7 @@ def test_criteria_and_satisfaction_are_fieldsets_and_are_stored(client, invitati
     assert "<legend>How satisfied are you with your order?</legend>" in html
     assert html.count('type="radio" name="csat"') == 5
     reply = client.post(_url(invitation), {"score": "6", "criteria": ["Price", "Delivery"], "csat": "2"})
-    assert reply.status_code == 302
+    assert thanked(reply)
     response = Response.objects.get()
     assert (response.criteria, response.csat) == (["Delivery", "Price"], 2)
 
@@ -274,7 +275,7 @@ def test_change_my_answer_for_a_day_then_already_answered(client, invitation):
         assert ">Late</textarea>" in page
         assert "Save my new answer" in page
     with time_machine.travel("2026-05-04 20:00Z", tick=False):
-        assert client.post(_url(invitation), {"score": "7", "comment": "They called me"}).status_code == 302
+        assert thanked(client.post(_url(invitation), {"score": "7", "comment": "They called me"}))
     response = Response.objects.get()
     assert (response.score, response.comment) == (7, "They called me")
     assert response.corrected_at is not None
@@ -335,7 +336,7 @@ def test_a_burst_of_posts_on_one_link_is_slowed_down_kindly(client, invitation, 
     invitation.survey.save(update_fields=["contact_fatigue_days"])
     other = services.invitation_create(survey=invitation.survey, customer=invitation.customer)
     with time_machine.travel("2026-05-04 10:00:06Z", tick=False):
-        assert client.post(_url(other), {"score": "4"}).status_code == 302
+        assert thanked(client.post(_url(other), {"score": "4"}))
     with time_machine.travel("2026-05-04 10:01:01Z", tick=False):
         assert client.post(_url(invitation), {"score": "x"}).status_code == 400
 
@@ -345,7 +346,7 @@ def test_a_first_valid_answer_is_never_refused_but_corrections_are_counted(clien
     with time_machine.travel("2026-05-04 10:00:05Z", tick=False):
         for _attempt in range(2):
             assert client.post(_url(invitation), {"score": "x"}).status_code == 400
-        assert client.post(_url(invitation), {"score": "4", "comment": "Finally"}).status_code == 302
+        assert thanked(client.post(_url(invitation), {"score": "4", "comment": "Finally"}))
         assert Response.objects.get().comment == "Finally"
         # Changing it again within the minute is a correction: counted, and over the limit.
         blocked = client.post(_url(invitation), {"score": "9", "comment": "Changed my mind"})
@@ -370,7 +371,7 @@ def test_the_rate_limit_lets_answers_through_when_the_cache_is_down(client, invi
     monkeypatch.setattr(cache, "add", broken)
     for _attempt in range(3):
         client.post(_url(invitation), {"score": "x"})
-    assert client.post(_url(invitation), {"score": "5"}).status_code == 302
+    assert thanked(client.post(_url(invitation), {"score": "5"}))
 
 
 # --- Public feedback page -----------------------------------------------------------------------------------------

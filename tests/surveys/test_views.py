@@ -6,7 +6,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from followups.models import Ticket
+from npsapp import publish as publishing
 from surveys.models import Invitation, Response
+from tests.pages import thanked
 
 
 def _url(invitation):
@@ -50,20 +52,38 @@ def test_score_from_an_email_button_is_preselected_not_recorded(client, invitati
 def test_submit_then_thank_you_page(client, invitation, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         reply = client.post(_url(invitation), {"score": "2", "comment": "Parcel arrived broken"})
-    assert reply.status_code == 302
-    assert reply["Location"] == reverse("surveys:thanks", args=[invitation.token])
+    assert thanked(reply)  # the answer's own reply: no second request
+    assert "48" in reply.content.decode()
     response = Response.objects.get()
     assert (response.score, response.comment) == (2, "Parcel arrived broken")
     assert Ticket.objects.filter(response=response).count() == 1
-    thanks = client.get(reply["Location"])
+    thanks = client.get(reverse("surveys:thanks", args=[invitation.token]))  # a later visit
     assert thanks.status_code == 200
     assert "48" in thanks.content.decode()
+
+
+def test_a_reload_of_the_thank_you_page_posts_the_answer_again_and_records_nothing(
+    client, invitation, monkeypatch, django_capture_on_commit_callbacks
+):
+    data = {"score": "2", "comment": "Parcel arrived broken"}
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(_url(invitation), data)
+    sent = []
+    monkeypatch.setattr(publishing, "publish", lambda task, *args: sent.append(task.name))
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client.post(_url(invitation), data)  # the browser's "resend the form?"
+    assert thanked(again)
+    response = Response.objects.get()
+    assert (response.score, response.comment, response.corrected_at) == (2, "Parcel arrived broken", None)
+    assert not response.revisions.exists()
+    assert sent == []  # no hook runs again
+    assert Ticket.objects.filter(response=response).count() == 1
 
 
 def test_second_submit_within_a_day_corrects_the_same_response(client, invitation):
     client.post(_url(invitation), {"score": "9"})
     again = client.post(_url(invitation), {"score": "1", "comment": "changed my mind"})
-    assert again.status_code == 302
+    assert thanked(again)
     response = Response.objects.get()
     assert (response.score, response.comment) == (1, "changed my mind")
     assert response.revisions.get().score == 9
