@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.db.models import Count, Max, Q, Subquery
@@ -37,6 +37,7 @@ from django.utils import timezone
 from followups.choices import DONE_STATUSES, OPEN_STATUSES, Outcome
 from followups.models import Ticket, TicketEvent
 from followups.selectors import deadline_counted_q, deadline_met_q, tickets_of_responses
+from reporting import daily
 from reporting.followup_metrics import RECOVERED_FROM, FollowupReport, Performance, followup_report, labelled_report
 from reporting.models import DailyFollowup, ReportingCursor
 from surveys.filters import RESURVEYS_EXCLUDED, RESURVEYS_INCLUDED, ResponseFilter, resurvey_q
@@ -44,7 +45,6 @@ from surveys.filters import RESURVEYS_EXCLUDED, RESURVEYS_INCLUDED, ResponseFilt
 CURSOR_NAME = "daily_followup"
 # How many event ids behind the cursor a refresh re-reads, for transactions that committed late.
 ID_OVERLAP = 1000
-_DAY_BATCH = 200
 # (bucket width in minutes, up to this minute): the histogram's resolution.
 _WIDTHS = ((1, 60), (5, 12 * 60), (15, 48 * 60), (60, 7 * 24 * 60))
 _WIDEST = 6 * 60
@@ -80,11 +80,6 @@ def histogram_percentile(histogram: dict[int, int], share: float) -> float | Non
     return None  # not reached
 
 
-def _local_day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = timezone.make_aware(datetime.combine(day, time.min))
-    return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
-
-
 def _is_settled(status: str, first_contact_met) -> bool:
     """Counted in "% within deadline" whatever the clock says (see selectors.deadline_counted_q)."""
     return first_contact_met is not None or status in DONE_STATUSES
@@ -93,12 +88,8 @@ def _is_settled(status: str, first_contact_met) -> bool:
 def _recount_days(days: set[date]) -> int:
     """Replace the roll-up rows of `days` by counts from the cases. Returns rows written."""
     written = 0
-    ordered = sorted(days)
     tz = timezone.get_current_timezone()
-    for offset in range(0, len(ordered), _DAY_BATCH):
-        batch = ordered[offset : offset + _DAY_BATCH]
-        start, _ = _local_day_bounds(batch[0])
-        _, end = _local_day_bounds(batch[-1])
+    for batch, start, end in daily.day_batches(days):
         cases = (
             Ticket.objects.filter(response__submitted_at__gte=start, response__submitted_at__lt=end)
             .annotate(day=TruncDate("response__submitted_at", tzinfo=tz))
@@ -202,14 +193,7 @@ def _period_q(start: date, end: date) -> Q:
 
 
 def _answer_days(tickets) -> set[date]:
-    tz = timezone.get_current_timezone()
-    return set(
-        tickets.filter(response__isnull=False)
-        .annotate(day=TruncDate("response__submitted_at", tzinfo=tz))
-        .order_by()
-        .values_list("day", flat=True)
-        .distinct()
-    )
+    return daily.local_days(tickets.filter(response__isnull=False), "response__submitted_at")
 
 
 def followup_rollup_refresh() -> int:
@@ -256,11 +240,7 @@ def _rebuild(cursor: ReportingCursor) -> int:
 
 
 def followup_rollup_catch_up_when_embedded() -> None:
-    """Embedded mode (eager Celery) runs no beat: whoever reads the roll-up brings it up to date."""
-    from npsapp import celery_app
-
-    if celery_app.conf.task_always_eager:
-        followup_rollup_refresh()
+    daily.catch_up_when_embedded(followup_rollup_refresh)
 
 
 def _live_q() -> Q:

@@ -10,36 +10,26 @@ safe to run twice and correct after any overlap.
 """
 
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from django.db import transaction
 from django.db.models import Count, Max
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from reporting import followups_rollup, themes_rollup
+from reporting import daily, followups_rollup, themes_rollup
 from reporting.models import DailyNps
 from surveys.models import ID_OVERLAP, Response, ResponseRevision, RollupCursor
 
 CURSOR_NAME = "daily_nps"
-_DAY_BATCH = 200
-
-
-def _local_day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = timezone.make_aware(datetime.combine(day, time.min))
-    return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
 
 
 def _recount_days(days: set[date]) -> int:
     """Replace the roll-up rows of `days` by counts from the responses. Returns rows written."""
     written = 0
-    ordered = sorted(days)
     tz = timezone.get_current_timezone()
-    for offset in range(0, len(ordered), _DAY_BATCH):
-        batch = ordered[offset : offset + _DAY_BATCH]
+    for batch, start, end in daily.day_batches(days):
         counts: dict[tuple, list[int]] = defaultdict(lambda: [0] * 11)
-        start, _ = _local_day_bounds(batch[0])
-        _, end = _local_day_bounds(batch[-1])
         rows = (
             Response.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
             .annotate(day=TruncDate("submitted_at", tzinfo=tz))
@@ -73,21 +63,12 @@ def rollup_refresh() -> int:
     newest_revision = ResponseRevision.objects.aggregate(newest=Max("id"))["newest"] or 0
     if newest <= cursor.last_response_id and newest_revision <= cursor.last_revision_id:
         return 0
-    tz = timezone.get_current_timezone()
-
-    def days_of(responses) -> set[date]:
-        return set(
-            responses.annotate(day=TruncDate("submitted_at", tzinfo=tz))
-            .order_by()
-            .values_list("day", flat=True)
-            .distinct()
-        )
-
-    touched = days_of(Response.objects.filter(id__gt=max(cursor.last_response_id - ID_OVERLAP, 0)))
+    new = Response.objects.filter(id__gt=max(cursor.last_response_id - ID_OVERLAP, 0))
+    touched = daily.local_days(new, "submitted_at")
     if newest_revision > cursor.last_revision_id:
         # A respondent who corrects their answer (within the day allowed) changes a counted score.
         corrected = ResponseRevision.objects.filter(id__gt=max(cursor.last_revision_id - ID_OVERLAP, 0))
-        touched |= days_of(Response.objects.filter(id__in=corrected.values("response_id")))
+        touched |= daily.local_days(Response.objects.filter(id__in=corrected.values("response_id")), "submitted_at")
     written = _recount_days(touched)
     cursor.last_response_id, cursor.last_revision_id = newest, newest_revision
     cursor.save(update_fields=["last_response_id", "last_revision_id", "updated_at"])
@@ -100,14 +81,7 @@ def rollup_rebuild() -> int:
     cursor, _ = RollupCursor.objects.select_for_update().get_or_create(name=CURSOR_NAME)
     newest = Response.objects.aggregate(newest=Max("id"))["newest"] or 0
     DailyNps.objects.all().delete()
-    tz = timezone.get_current_timezone()
-    days = set(
-        Response.objects.annotate(day=TruncDate("submitted_at", tzinfo=tz))
-        .order_by()
-        .values_list("day", flat=True)
-        .distinct()
-    )
-    written = _recount_days(days)
+    written = _recount_days(daily.local_days(Response.objects.all(), "submitted_at"))
     cursor.last_response_id = newest
     cursor.last_revision_id = ResponseRevision.objects.aggregate(newest=Max("id"))["newest"] or 0
     cursor.save(update_fields=["last_response_id", "last_revision_id", "updated_at"])
@@ -118,8 +92,4 @@ def rollup_rebuild() -> int:
 
 
 def rollup_catch_up_when_embedded() -> None:
-    """Embedded mode (eager Celery) runs no beat: whoever reads the roll-up brings it up to date."""
-    from npsapp import celery_app
-
-    if celery_app.conf.task_always_eager:
-        rollup_refresh()
+    daily.catch_up_when_embedded(rollup_refresh)

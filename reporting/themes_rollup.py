@@ -16,39 +16,28 @@ to run twice.
 from __future__ import annotations
 
 import weakref
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from django.db import transaction
 from django.db.models import Count, Exists, Max, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from reporting import daily
 from reporting.models import DailyTheme, ReportingCursor, StaleTheme
 from surveys.filters import ResponseFilter, resurvey_q
-from surveys.models import Response, ResponseRevision, ResponseTheme
+from surveys.models import ID_OVERLAP, Response, ResponseRevision, ResponseTheme
 from surveys.selectors import DETRACTOR_Q, top_themes
 
 CURSOR_NAME = "daily_theme"
-# How many ids behind the cursor a refresh re-reads, for transactions that committed late.
-ID_OVERLAP = 1000
-_DAY_BATCH = 200
 # The links of detractors' answers: surveys.selectors.DETRACTOR_Q, across the link.
 _DETRACTOR_LINK_Q = Q(*((f"response__{lookup}", value) for lookup, value in DETRACTOR_Q.children))
 
 
-def _local_day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = timezone.make_aware(datetime.combine(day, time.min))
-    return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
-
-
 def _recount_days(days: set[date]) -> int:
     written = 0
-    ordered = sorted(days)
     tz = timezone.get_current_timezone()
-    for offset in range(0, len(ordered), _DAY_BATCH):
-        batch = ordered[offset : offset + _DAY_BATCH]
-        start, _ = _local_day_bounds(batch[0])
-        _, end = _local_day_bounds(batch[-1])
+    for batch, start, end in daily.day_batches(days):
         counts = (
             ResponseTheme.objects.filter(
                 response__submitted_at__gte=start,
@@ -97,10 +86,7 @@ def _recount_themes(theme_ids: list[int]) -> int:
 
 
 def _answer_days(responses) -> set[date]:
-    tz = timezone.get_current_timezone()
-    return set(
-        responses.annotate(day=TruncDate("submitted_at", tzinfo=tz)).order_by().values_list("day", flat=True).distinct()
-    )
+    return daily.local_days(responses, "submitted_at")
 
 
 def _newest() -> tuple[int, int]:
@@ -197,11 +183,7 @@ def theme_links_removed(sender, instance, origin=None, **kwargs) -> None:
 
 
 def theme_rollup_catch_up_when_embedded() -> None:
-    """Embedded mode (eager Celery) runs no beat: whoever reads the roll-up brings it up to date."""
-    from npsapp import celery_app
-
-    if celery_app.conf.task_always_eager:
-        theme_rollup_refresh()
+    daily.catch_up_when_embedded(theme_rollup_refresh)
 
 
 def dashboard_top_themes(filters: ResponseFilter, *, limit: int = 8) -> list[dict]:
