@@ -34,29 +34,32 @@ CURSOR_NAME = "daily_theme"
 _DETRACTOR_LINK_Q = Q(*((f"response__{lookup}", value) for lookup, value in DETRACTOR_Q.children))
 
 
+def _rows(links, days: list[date] | None = None) -> list[DailyTheme]:
+    """The roll-up rows of the detractors' theme `links` (on `days` only, if given): counted by
+    day, survey, channel, re-survey flag and theme."""
+    tz = timezone.get_current_timezone()
+    links = links.filter(_DETRACTOR_LINK_Q).annotate(day=TruncDate("response__submitted_at", tzinfo=tz))
+    if days is not None:
+        links = links.filter(day__in=days)
+    counts = (
+        links.order_by()
+        .values_list("day", "response__survey_id", "response__channel", "response__is_resurvey", "theme_id")
+        # One link per answer and theme (a unique constraint): links are detractors.
+        .annotate(n=Count("id"))
+    )
+    return [
+        DailyTheme(
+            day=day, survey_id=survey_id, channel=channel, is_resurvey=is_resurvey, theme_id=theme_id, detractors=n
+        )
+        for day, survey_id, channel, is_resurvey, theme_id, n in counts
+    ]
+
+
 def _recount_days(days: set[date]) -> int:
     written = 0
-    tz = timezone.get_current_timezone()
     for batch, start, end in daily.day_batches(days):
-        counts = (
-            ResponseTheme.objects.filter(
-                response__submitted_at__gte=start,
-                response__submitted_at__lt=end,
-            )
-            .filter(_DETRACTOR_LINK_Q)
-            .annotate(day=TruncDate("response__submitted_at", tzinfo=tz))
-            .filter(day__in=batch)
-            .order_by()
-            .values_list("day", "response__survey_id", "response__channel", "response__is_resurvey", "theme_id")
-            # One link per answer and theme (a unique constraint): links are detractors.
-            .annotate(n=Count("id"))
-        )
-        rows = [
-            DailyTheme(
-                day=day, survey_id=survey_id, channel=channel, is_resurvey=is_resurvey, theme_id=theme_id, detractors=n
-            )
-            for day, survey_id, channel, is_resurvey, theme_id, n in counts
-        ]
+        links = ResponseTheme.objects.filter(response__submitted_at__gte=start, response__submitted_at__lt=end)
+        rows = _rows(links, batch)
         DailyTheme.objects.filter(day__in=batch).delete()
         DailyTheme.objects.bulk_create(rows, batch_size=1000)
         written += len(rows)
@@ -65,21 +68,7 @@ def _recount_days(days: set[date]) -> int:
 
 def _recount_themes(theme_ids: list[int]) -> int:
     """Replace every row of these themes by counts from their links."""
-    tz = timezone.get_current_timezone()
-    counts = (
-        ResponseTheme.objects.filter(theme_id__in=theme_ids)
-        .filter(_DETRACTOR_LINK_Q)
-        .annotate(day=TruncDate("response__submitted_at", tzinfo=tz))
-        .order_by()
-        .values_list("day", "response__survey_id", "response__channel", "response__is_resurvey", "theme_id")
-        .annotate(n=Count("id"))
-    )
-    rows = [
-        DailyTheme(
-            day=day, survey_id=survey_id, channel=channel, is_resurvey=is_resurvey, theme_id=theme_id, detractors=n
-        )
-        for day, survey_id, channel, is_resurvey, theme_id, n in counts
-    ]
+    rows = _rows(ResponseTheme.objects.filter(theme_id__in=theme_ids))
     DailyTheme.objects.filter(theme_id__in=theme_ids).delete()
     DailyTheme.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
