@@ -22,13 +22,23 @@ purchases per run of the refresh to the database.
 
 import argparse
 import re
-import sys
 import time
 import warnings
 
 import psycopg2
-from benchlib import Report, database_name, database_url, django_setup, machine, stats, table, use_database
-from dataset import FIRST_NAMES, LAST_NAMES, _manage, _pick, _python_defaults, _recreate_database
+from benchlib import (
+    Report,
+    Steps,
+    database_name,
+    database_url,
+    django_setup,
+    machine,
+    page_timings,
+    stats,
+    table,
+    use_database,
+)
+from dataset import FIRST_NAMES, LAST_NAMES, _manage, _pick, _recreate_database, load_bulk_sql
 
 use_database("BENCH_ATRISK_DATABASE_URL", "npsapp_bench_atrisk")
 
@@ -131,46 +141,25 @@ def _bulk_sql(customers: int) -> list[tuple[str, str]]:
 
 
 def build(customers: int) -> None:
-    timings = []
-
-    def step(label, fn):
-        started = time.perf_counter()
-        fn()
-        timings.append([label, time.perf_counter() - started])
-        print(f"{label}: {timings[-1][1]:.1f} s", flush=True)
-
-    if "bench" not in database_name():
-        sys.exit(f"refusing to build in {database_name()!r}: the bench database's name must contain 'bench'")
+    step = Steps()
     step("create database", _recreate_database)
     step("migrate", lambda: _manage("migrate", "--noinput", "-v", "0"))
     django_setup()
     step("team, users, surveys", _people_and_survey)
-    step("database defaults", lambda: _python_defaults(set_them=True))
-    connection = psycopg2.connect(database_url())
-    with connection.cursor() as cursor:
-        cursor.execute("SET session_replication_role = replica; SET synchronous_commit = off")
-        for label, sql in _bulk_sql(customers):
-            step(label, lambda sql=sql: cursor.execute(sql))
-        step("commit", connection.commit)
-    _python_defaults(set_them=False)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        step("VACUUM ANALYZE", lambda: cursor.execute("VACUUM (ANALYZE)"))
+    connection = load_bulk_sql(step, _bulk_sql(customers))
     from customerview.atrisk_services import risk_refresh_all
 
     step("first full refresh of the flags", risk_refresh_all)
     with connection.cursor() as cursor:
         step("ANALYZE the flags", lambda: cursor.execute("ANALYZE customerview_customerrisk"))
     connection.close()
-    print(table(["step", "seconds"], timings + [["total", sum(t for _, t in timings)]]), end="\n\n")
+    print(table(["step", "seconds"], step.rows()), end="\n\n")
 
 
 def measure_page(runs: int, report: Report) -> None:
     from django.conf import settings
     from django.contrib.auth.models import User
-    from django.db import connection
     from django.test import Client, override_settings
-    from django.test.utils import CaptureQueriesContext
 
     from customerview import atrisk
     from customerview.models import CustomerRisk
@@ -198,31 +187,18 @@ def measure_page(runs: int, report: Report) -> None:
     for who, client in clients.items():
         for label, query in scenarios:
             url = f"/crm/at-risk/?{query}"
-
-            def get(url=url, client=client):
-                reply = client.get(url)
-                assert reply.status_code == 200, (url, reply.status_code)
-                return reply
-
-            get()
-            samples = []
-            for _ in range(runs):
-                started = time.perf_counter()
-                get()
-                samples.append((time.perf_counter() - started) * 1000)
-            with CaptureQueriesContext(connection) as captured:
-                reply = get()
+            samples, queries, reply = page_timings(client, url, runs)
             median, p95, _max = stats(samples)
             html = reply.content.decode()
             counted = re.search(r"([\d,]+) customers? at risk\.", html)
             shown = html.count('<th scope="row" class="nps-customer">')
             met = p95 < PAGE_TARGET_MS
-            db_ms = sum(float(q["time"]) for q in captured.captured_queries) * 1000
+            db_ms = sum(float(q["time"]) for q in queries) * 1000
             rows.append(
-                [who, label, counted.group(1) if counted else "0", shown, median, p95, db_ms, len(captured), met]
+                [who, label, counted.group(1) if counted else "0", shown, median, p95, db_ms, len(queries), met]
             )
             if not met:
-                worst = max(captured.captured_queries, key=lambda q: float(q["time"]))
+                worst = max(queries, key=lambda q: float(q["time"]))
                 slow.append(
                     f"{who} {label}: {float(worst['time']) * 1000:.0f} ms {' '.join(worst['sql'].split())[:300]}"
                 )

@@ -88,6 +88,43 @@ def timed(fn, runs: int) -> list[float]:
     return [elapsed_ms(fn) for _ in range(runs)]
 
 
+def page_timings(client, url: str, runs: int) -> tuple[list[float], list[dict], object]:
+    """`runs` timed GETs of `url` after a warm-up (each must answer 200), then one more with its
+    queries captured: (milliseconds, captured queries, that last reply)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def get():
+        reply = client.get(url)
+        assert reply.status_code == 200, (url, reply.status_code)
+        return reply
+
+    samples = timed(get, runs)
+    with CaptureQueriesContext(connection) as captured:
+        reply = get()
+    return samples, captured.captured_queries, reply
+
+
+class Steps:
+    """A build's timed steps: `steps(label, fn)` runs one and prints its time as it ends."""
+
+    def __init__(self):
+        self.timings: list[list] = []
+
+    def __call__(self, label: str, fn) -> None:
+        started = time.perf_counter()
+        fn()
+        self.timings.append([label, time.perf_counter() - started])
+        print(f"{label}: {self.timings[-1][1]:.1f} s", flush=True)
+
+    @property
+    def total(self) -> float:
+        return sum(seconds for _label, seconds in self.timings)
+
+    def rows(self) -> list[list]:
+        return [*self.timings, ["total", self.total]]
+
+
 def stats(samples: list[float]) -> tuple[float, float, float]:
     """Median, nearest-rank 95th percentile and maximum."""
     ordered = sorted(samples)

@@ -26,7 +26,17 @@ import time
 import warnings
 
 import psycopg2
-from benchlib import Report, database_name, database_url, django_setup, machine, stats, table, use_database
+from benchlib import (
+    Report,
+    database_name,
+    database_url,
+    django_setup,
+    machine,
+    page_timings,
+    stats,
+    table,
+    use_database,
+)
 from dataset import FIRST_NAMES, _manage, _pick, _python_defaults, _recreate_database
 
 use_database("BENCH_CUSTOMERS_DATABASE_URL", "npsapp_bench_customers")
@@ -111,9 +121,7 @@ def grow_to(size: int) -> tuple[int, float]:
 
 def measure(runs: int, size: int) -> list[list]:
     from django.contrib.auth.models import User
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from crm import selectors
     from crm.models import Customer
@@ -129,20 +137,7 @@ def measure(runs: int, size: int) -> list[list]:
     rows = []
     for label, query, judged in SCENARIOS:
         url = "/crm/customers/?" + query.format(**{k: v.replace(" ", "+") for k, v in values.items()})
-
-        def get(url=url):
-            reply = client.get(url)
-            assert reply.status_code == 200, (url, reply.status_code)
-            return reply
-
-        get()
-        samples = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            get()
-            samples.append((time.perf_counter() - started) * 1000)
-        with CaptureQueriesContext(connection) as captured:
-            reply = get()
+        samples, queries, reply = page_timings(client, url, runs)
         html = reply.content.decode()
         caption = re.search(r"<caption>\s*(.*?)\s*</caption>", html, re.S)
         found = "" if caption is None else " ".join(caption.group(1).split())
@@ -150,8 +145,8 @@ def measure(runs: int, size: int) -> list[list]:
         if searched and str(looked_for.get(searched.group(1), someone).public_id) not in html:
             found += " (the customer searched for is missing)"
         median, p95, _max = stats(samples)
-        sql_ms = sum(float(q["time"]) for q in captured.captured_queries) * 1000
-        rows.append([size, label, found or "none", median, p95, len(captured), sql_ms, judged])
+        sql_ms = sum(float(q["time"]) for q in queries) * 1000
+        rows.append([size, label, found or "none", median, p95, len(queries), sql_ms, judged])
     return rows
 
 

@@ -12,10 +12,9 @@ Skips the build (but still migrates) when the database already holds the respons
 import argparse
 import subprocess
 import sys
-import time
 
 import psycopg2
-from benchlib import ROOT, Report, admin_url, bench_env, database_name, database_url, django_setup
+from benchlib import ROOT, Report, Steps, admin_url, bench_env, database_name, database_url, django_setup
 
 REGIONS = [
     "Île-de-France",
@@ -289,6 +288,29 @@ def _recreate_database() -> None:
     connection.close()
 
 
+def load_bulk_sql(step, bulk_sql: list[tuple[str, str]], *, work_mem: str = "") -> "psycopg2.extensions.connection":
+    """Run each (label, SQL) step in one transaction with the app's column defaults in the
+    database, then VACUUM ANALYZE. Returns the connection, in autocommit, for what follows.
+
+    The rows are consistent by construction: the per-row deferred foreign-key triggers are
+    skipped (superuser only), which would otherwise double the build time at commit. VACUUM too,
+    so every run starts from the steady state autovacuum would reach (visibility map set)."""
+    step("database defaults", lambda: _python_defaults(set_them=True))
+    connection = psycopg2.connect(database_url())
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica; SET synchronous_commit = off")
+        if work_mem:
+            cursor.execute("SET work_mem = %s", [work_mem])
+        for label, sql in bulk_sql:
+            step(label, lambda sql=sql: cursor.execute(sql))
+        step("commit", connection.commit)
+    _python_defaults(set_them=False)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        step("VACUUM ANALYZE", lambda: cursor.execute("VACUUM (ANALYZE)"))
+    return connection
+
+
 def _manage(*args: str) -> None:
     subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=bench_env(), cwd=ROOT, check=True)
 
@@ -306,30 +328,10 @@ def main() -> None:
         print(f"{database_name()}: dataset already present and migrated (use --rebuild to start again).")
         return
     django_setup()
-    timings = []
-
-    def step(label, fn):
-        started = time.perf_counter()
-        fn()
-        timings.append([label, time.perf_counter() - started])
-        print(f"{label}: {timings[-1][1]:.1f} s", flush=True)
-
+    step = Steps()
     step("create database", _recreate_database)
     step("migrate", lambda: _manage("migrate", "--noinput", "-v", "0"))
-    step("database defaults", lambda: _python_defaults(set_them=True))
-    connection = psycopg2.connect(database_url())
-    with connection.cursor() as cursor:
-        # The rows are consistent by construction: skip the per-row deferred foreign-key triggers
-        # (superuser only), which would otherwise double the build time at commit.
-        cursor.execute("SET session_replication_role = replica; SET synchronous_commit = off; SET work_mem = '64MB'")
-        for label, sql in steps(args.customers, args.responses):
-            step(label, lambda sql=sql: cursor.execute(sql))
-        step("commit", connection.commit)
-    _python_defaults(set_them=False)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        # VACUUM too, so every run starts from the steady state autovacuum would reach (visibility map set).
-        step("VACUUM ANALYZE", lambda: cursor.execute("VACUUM (ANALYZE)"))
+    connection = load_bulk_sql(step, steps(args.customers, args.responses), work_mem="64MB")
     step("rebuild_nps_rollup", lambda: _manage("rebuild_nps_rollup"))
 
     with connection.cursor() as cursor:
@@ -356,12 +358,11 @@ def main() -> None:
     connection.close()
     report = Report("dataset")
     print()
-    report.table("", ["step", "seconds"], timings + [["total", sum(t for _, t in timings)]])
+    report.table("", ["step", "seconds"], step.rows())
     print()
     report.table("", ["table", "rows"], counts)
     report.note(f"\nresponses {first} .. {last}; NPS {nps:+}; {commented} % commented; {public} % public_form")
-    total = sum(t for _, t in timings)
-    report.target("build < 10 minutes on 2 cores", f"{total:.0f} s", total < 600)
+    report.target("build < 10 minutes on 2 cores", f"{step.total:.0f} s", step.total < 600)
     report.save()
 
 

@@ -21,14 +21,23 @@ The inbox's indexes are the migrations' (the open cases by deadline; trigram sea
 
 import argparse
 import re
-import sys
-import time
 import warnings
 from urllib.parse import quote_plus
 
 import psycopg2
-from benchlib import Report, database_name, database_url, django_setup, machine, stats, table, use_database
-from dataset import BAD, FIRST_NAMES, LAST_NAMES, _manage, _pick, _python_defaults, _recreate_database
+from benchlib import (
+    Report,
+    Steps,
+    database_name,
+    database_url,
+    django_setup,
+    machine,
+    page_timings,
+    stats,
+    table,
+    use_database,
+)
+from dataset import BAD, FIRST_NAMES, LAST_NAMES, _manage, _pick, _recreate_database, load_bulk_sql
 
 use_database("BENCH_INBOX_DATABASE_URL", "npsapp_bench_inbox")
 
@@ -139,33 +148,14 @@ def _bulk_sql(tickets: int) -> list[tuple[str, str]]:
 
 
 def build(tickets: int) -> None:
-    timings = []
-
-    def step(label, fn):
-        started = time.perf_counter()
-        fn()
-        timings.append([label, time.perf_counter() - started])
-        print(f"{label}: {timings[-1][1]:.1f} s", flush=True)
-
-    if "bench" not in database_name():
-        sys.exit(f"refusing to build in {database_name()!r}: the bench database's name must contain 'bench'")
+    step = Steps()
     step("create database", _recreate_database)
     step("migrate", lambda: _manage("migrate", "--noinput", "-v", "0"))
     django_setup()
     step("teams, agents, surveys", _people_and_surveys)
-    step("database defaults", lambda: _python_defaults(set_them=True))
-    connection = psycopg2.connect(database_url())
-    with connection.cursor() as cursor:
-        cursor.execute("SET session_replication_role = replica; SET synchronous_commit = off")
-        for label, sql in _bulk_sql(tickets):
-            step(label, lambda sql=sql: cursor.execute(sql))
-        step("commit", connection.commit)
-    _python_defaults(set_them=False)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        step("VACUUM ANALYZE", lambda: cursor.execute("VACUUM (ANALYZE)"))
+    connection = load_bulk_sql(step, _bulk_sql(tickets))
     connection.close()
-    print(table(["step", "seconds"], timings + [["total", sum(t for _, t in timings)]]), end="\n\n")
+    print(table(["step", "seconds"], step.rows()), end="\n\n")
 
 
 def scenarios(survey_id: str, team_id: int, customer_words: str) -> list[tuple[str, str]]:
@@ -195,9 +185,7 @@ def scenarios(survey_id: str, team_id: int, customer_words: str) -> list[tuple[s
 def measure(runs: int, report: Report) -> None:
     from django.conf import settings
     from django.contrib.auth.models import User
-    from django.db import connection
     from django.test import Client, override_settings
-    from django.test.utils import CaptureQueriesContext
 
     from followups.models import Team, Ticket
     from surveys.models import Survey
@@ -229,20 +217,7 @@ def measure(runs: int, report: Report) -> None:
     for who, client in clients.items():
         for label, query in scenarios(str(survey.public_id), team.id, customer_words):
             url = f"/inbox/?{query}"
-
-            def get(url=url, client=client):
-                reply = client.get(url)
-                assert reply.status_code == 200, (url, reply.status_code)
-                return reply
-
-            get()
-            samples = []
-            for _ in range(runs):
-                started = time.perf_counter()
-                get()
-                samples.append((time.perf_counter() - started) * 1000)
-            with CaptureQueriesContext(connection) as captured:
-                reply = get()
+            samples, queries, reply = page_timings(client, url, runs)
             median, p95, _max = stats(samples)
             matched = re.search(r"([\d,]+) cases? match", reply.content.decode())
             rows.append(
@@ -252,13 +227,13 @@ def measure(runs: int, report: Report) -> None:
                     matched.group(1) if matched else "?",
                     median,
                     p95,
-                    len(captured),
-                    sum(float(q["time"]) for q in captured.captured_queries) * 1000,
+                    len(queries),
+                    sum(float(q["time"]) for q in queries) * 1000,
                     "ok" if p95 < TARGET_MS else "SLOW",
                 ]
             )
             if p95 >= TARGET_MS:
-                worst = max(captured.captured_queries, key=lambda q: float(q["time"]))
+                worst = max(queries, key=lambda q: float(q["time"]))
                 slow.append(
                     f"{who} {label}: {float(worst['time']) * 1000:.0f} ms {' '.join(worst['sql'].split())[:300]}"
                 )
