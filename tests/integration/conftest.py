@@ -21,6 +21,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import pytest
 from django.db import connection
 
+from tests.pages import THANKS_MARK
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
@@ -268,7 +270,7 @@ THANKED = "thanked"
 
 def answered(status: int, html: str) -> int | str:
     """THANKED for the thank-you page, else the reply's status (200 is then "already answered")."""
-    return THANKED if status == 200 and 'id="thanks"' in html else status
+    return THANKED if status == 200 and THANKS_MARK in html else status
 
 
 class Browser:
