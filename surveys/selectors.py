@@ -1,13 +1,12 @@
 """Reads over responses: NPS aggregates in one query each."""
 
 import copy
-import weakref
 
-from django.db import connections, router
+from django.db import router
 from django.db.models import Count, F, Prefetch, Q, QuerySet
-from django.db.models.query import get_related_populators
 from django.http import Http404
 
+from npsapp.compiled import CompiledLookup
 from surveys import scoring
 from surveys.models import Invitation, Response, ResponseTheme, Survey, correction_digest
 
@@ -80,61 +79,7 @@ def _survey_as_of(survey_id: int, version, *, using: str) -> Survey:
     return copy.copy(kept[1])
 
 
-class _CompiledLookup:
-    """An ORM query by one value, turned into SQL once per database connection instead of once
-    per call (Django compiles a query again on every execution: for the link's lookup over three
-    tables that cost more than the rest of reading it). Built into model instances as the
-    queryset itself would be (Django's ModelIterable), with the database's converters."""
-
-    PLACEHOLDER = "\x00value"
-
-    def __init__(self, build):
-        self._build = build  # value -> the queryset of at most one row
-        self._compiled = weakref.WeakKeyDictionary()  # connection -> what running it needs
-
-    def _compile(self, connection):
-        compiler = self._build(self.PLACEHOLDER).query.get_compiler(connection=connection)
-        sql, params = compiler.as_sql()
-        params = list(params)
-        position = params.index(self.PLACEHOLDER)
-        select, klass_info = compiler.select, compiler.klass_info
-        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        compiled = {
-            "compiler": compiler,
-            "sql": sql,
-            "params": params,
-            "position": position,
-            "converters": compiler.get_converters([column[0] for column in select[: compiler.col_count]]),
-            "model": klass_info["model"],
-            "fields": (start, end, [column[0].target.attname for column in select[start:end]]),
-            "populators": get_related_populators(klass_info, select, connection.alias),
-            "annotations": list(compiler.annotation_col_map.items()),
-        }
-        self._compiled[connection] = compiled
-        return compiled
-
-    def first(self, value, *, using: str):
-        connection = connections[using]
-        compiled = self._compiled.get(connection) or self._compile(connection)
-        params = list(compiled["params"])
-        params[compiled["position"]] = value
-        with connection.cursor() as cursor:
-            cursor.execute(compiled["sql"], params)
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        if compiled["converters"]:
-            row = next(iter(compiled["compiler"].apply_converters([row], compiled["converters"])))
-        start, end, names = compiled["fields"]
-        instance = compiled["model"].from_db(using, names, row[start:end])
-        for populator in compiled["populators"]:
-            populator.populate(row, instance)
-        for name, position in compiled["annotations"]:
-            setattr(instance, name, row[position])
-        return instance
-
-
-_invitation_lookup = _CompiledLookup(
+_invitation_lookup = CompiledLookup(
     lambda token: (
         Invitation.objects.select_related("customer", "response")
         .annotate(survey_updated_at=F("survey__updated_at"))

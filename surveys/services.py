@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from crm.models import Customer
 from crm.services.email_failures import customer_record_email_failure
 from integrations import events as webhook_events
 from integrations.choices import WebhookEvent
+from npsapp.compiled import INTEGER_PLACEHOLDER, CompiledUpdate
 from surveys import consent, signals, webhook_payloads
 from surveys import themes as theme_rules
 from surveys.choices import Channel, DeliveryStatus
@@ -177,13 +178,19 @@ def _validate(response: Response) -> None:
     response.full_clean(validate_unique=False, validate_constraints=False, exclude=["invitation", "survey", "customer"])
 
 
+# The link's claim, run on every answer: its SQL built once per connection (npsapp/compiled.py).
+_claim_answer = CompiledUpdate(
+    lambda pk: Invitation.objects.filter(pk=pk, answered=False), {"answered": True}, placeholder=INTEGER_PLACEHOLDER
+)
+
+
 def _invitation_claim_answer(invitation: Invitation) -> None:
     """Mark the link answered, once: a second submit of the same link finds it claimed.
 
     One conditional UPDATE, so two submits at once cannot both pass. On an anonymous survey this
     flag is the only trace the answer leaves on the invitation (the answer names no invitation).
     """
-    claimed = Invitation.objects.filter(pk=invitation.pk, answered=False).update(answered=True)
+    claimed = _claim_answer.run(invitation.pk, using=router.db_for_write(Invitation))
     if claimed != 1:
         raise AlreadyAnswered
     invitation.answered = True
