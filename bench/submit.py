@@ -19,7 +19,8 @@ backends of its own database only, from /proc.
 
 The database, `npsapp_bench_submit` (BENCH_SUBMIT_DATABASE_URL for another; no other bench's
 variable is read), is dropped, created and migrated each run. Redis db 6 (BENCH_REDIS_URL) is the
-broker and the cache; no worker runs, so the published ticket tasks are purged at the end. Needs
+broker and the cache; no worker runs, so the answers queued for one (npsapp/doorbell.py) and the
+drain messages published are dropped at the end, and counted. Needs
 wrk (apt-get install wrk). The tables are also written to bench/results/submit.json.
 
 CSRF is checked on every submit, as in production: wrk sends the csrftoken cookie and the same
@@ -54,8 +55,7 @@ os.environ["BENCH_CELERY_BROKER_URL"] = REDIS_URL
 TARGET_RATIO = 0.12  # completed answers (the POST and its thank-you page) per bare request
 TARGET_P99_MS = 100
 TARGET_QUERIES = 5
-# A realistic mix: 5 promoters, 3 passives, 2 detractors in 10 (NPS +30). Detractors cost the most:
-# their answer publishes a ticket task.
+# A realistic mix: 5 promoters, 3 passives, 2 detractors in 10 (NPS +30).
 SCORES = [10, 9, 8, 6, 9, 7, 10, 3, 9, 8]
 COMMENT = "Delivery was quick, but the box was damaged and the instructions were only in English."
 # A CSRF secret as the cookie holds it (32 letters and digits); the form carries the same value.
@@ -492,10 +492,12 @@ async def _fixed_rate(host: str, port: int, tokens: list[str], rate: float, dura
     }
 
 
-def purge_published_tasks() -> int:
+def purge_published_tasks() -> tuple[int, int]:
+    """(answers queued for a worker, task messages published): both dropped."""
     from npsapp import celery_app
+    from surveys.signals import ANSWERS
 
-    return celery_app.control.purge()
+    return ANSWERS.clear(), celery_app.control.purge()
 
 
 def _row(name: str, result: dict, note: str = "") -> list:
@@ -640,7 +642,10 @@ def main() -> None:
         fixed["p99"] < TARGET_P99_MS,
     )
     report.target(f"<= {TARGET_QUERIES} queries per submit", str(worst_queries), worst_queries <= TARGET_QUERIES)
-    report.note(f"{purged} published ticket tasks purged from the broker; gunicorn log: {work / 'gunicorn.log'}")
+    report.note(
+        f"dropped from the broker (no worker runs): {purged[0]:,} answers queued for a worker, {purged[1]:,} task"
+        f" messages; gunicorn log: {work / 'gunicorn.log'}"
+    )
     report.save()
 
 

@@ -31,14 +31,18 @@ ATTEMPT_LEASE = timedelta(minutes=5)
 RETRY_BATCH_SIZE = 500
 
 # Every customer's answer emits an event, and most installations have no webhook. Each process
-# remembers that no subscription was active, so those answers make no query for it: one read of
-# a generation in the shared cache instead (npsapp/generations.py). A subscription or chat
-# destination saved or deleted bumps it (signals, see apps.py): every process asks the database
-# again at once. Writes that send no signal (bulk_create, SQL) are seen within NONE_ACTIVE_FOR.
+# remembers that no subscription was active, so those answers make no query for it. A
+# subscription or chat destination saved or deleted bumps a generation in the shared cache
+# (npsapp/generations.py; signals, see apps.py) and drops this process's memo at once; the other
+# processes read the generation at most every RECHECK_AFTER seconds (a cache read on every answer
+# cost more than the rest of its webhook work), so they ask the database again within that.
+# Writes that send no signal (bulk_create, SQL) are seen within NONE_ACTIVE_FOR.
 SUBSCRIPTIONS = Generation("webhook-subscriptions")
 NONE_ACTIVE_FOR = 10.0
-# This process's memo: (generation, time.monotonic() until which "none active" holds), or None.
-_none_active: tuple[str, float] | None = None
+RECHECK_AFTER = 1.0
+# This process's memo: (generation, time.monotonic() until which "none active" holds, until when
+# the generation read is trusted without reading it again), or None.
+_none_active: tuple[str, float, float] | None = None
 
 
 def _publish_delivery(delivery_id: int) -> None:
@@ -49,16 +53,22 @@ def _publish_delivery(delivery_id: int) -> None:
 
 def subscriptions_changed() -> None:
     """A subscription or chat destination was saved or deleted: every process asks the database again."""
+    global _none_active
+    _none_active = None
     SUBSCRIPTIONS.bump()
 
 
 def _active_subscriptions() -> list[WebhookSubscription]:
     global _none_active
+    now = time.monotonic()
+    if _none_active is not None and now < _none_active[2] and now < _none_active[1]:
+        return []
     generation = SUBSCRIPTIONS.current()
-    if _none_active is not None and _none_active[0] == generation and time.monotonic() < _none_active[1]:
+    if _none_active is not None and _none_active[0] == generation and now < _none_active[1]:
+        _none_active = (generation, _none_active[1], now + RECHECK_AFTER)
         return []
     active = list(WebhookSubscription.objects.filter(is_active=True))
-    _none_active = None if active else (generation, time.monotonic() + NONE_ACTIVE_FOR)
+    _none_active = None if active else (generation, now + NONE_ACTIVE_FOR, now + RECHECK_AFTER)
     return active
 
 

@@ -495,10 +495,9 @@ class Response(models.Model):
     is_resurvey = models.BooleanField(_("recovery re-survey answer"), default=False, editable=False)
     # Anonymous surveys only: the SHA-256 of a random key kept in the respondent's browser (a
     # cookie scoped to their link), the one way back to the answer for its correction window.
-    # Without the key the digest leads nowhere.
-    correction_digest = models.CharField(
-        verbose_name=_("correction digest"), max_length=64, blank=True, editable=False, db_index=True
-    )
+    # Without the key the digest leads nowhere. Indexed only where set (Meta): a named answer,
+    # most of them, writes no index entry for it.
+    correction_digest = models.CharField(verbose_name=_("correction digest"), max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("response")
@@ -518,6 +517,11 @@ class Response(models.Model):
                 fields=["customer", "submitted_at"],
                 include=["id", "survey", "channel", "score", "is_resurvey"],
                 name="response_by_customer",
+            ),
+            models.Index(
+                fields=["correction_digest"],
+                condition=~models.Q(correction_digest=""),
+                name="response_correction_digest",
             ),
         ]
 

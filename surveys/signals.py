@@ -8,11 +8,13 @@ in its `AppConfig.ready()` (its `hooks.connect()`), with a `dispatch_uid` so it 
   recovery re-survey rule) commits or rolls back with the survey.
 - `response_submitted(response=..., corrected=...)`: an answer was recorded, or corrected
   (`corrected=True`), and its transaction has committed. Sent once per answer or correction,
-  never for rolled-back work, by a worker: the customer's request publishes one message
-  (`surveys.tasks.response_submitted_task`) whatever the number of receivers, and the worker
-  sends the signal (inline without a broker). Each receiver runs even if another one fails
-  (logged): followups publishes the case task, insights the theme match, customerview refreshes
-  the customer's at-risk flags. A lost message is caught up by their reconciliation tasks.
+  never for rolled-back work, by a worker: the customer's request queues the answer's id on a
+  doorbell (`ANSWERS`, npsapp/doorbell.py: one Redis round trip, and a drain task published
+  only when none is waiting) whatever the number of receivers; the worker's drain sends the
+  signal for each answer of its batch (inline without a broker). Each receiver runs even if
+  another one fails (logged): followups publishes the case task, insights the theme match,
+  customerview refreshes the customer's at-risk flags. A lost item is caught up by their
+  reconciliation tasks.
 - `deadline_words_requested(survey=...)`: the respondent's thank-you page asks for the
   first-contact deadline promised to a detractor, in words; the first receiver that answers
   with words gives them (followups: the deadline's clock and calendar live there).
@@ -20,9 +22,10 @@ in its `AppConfig.ready()` (its `hooks.connect()`), with a `dispatch_uid` so it 
 
 import logging
 
+from django.db import transaction
 from django.dispatch import Signal
 
-from npsapp.publish import publish_on_commit
+from npsapp.doorbell import Doorbell
 
 logger = logging.getLogger(__name__)
 
@@ -31,20 +34,39 @@ response_submitted = Signal()
 deadline_words_requested = Signal()
 
 
+def _drain_task():
+    from surveys.tasks import responses_announce_task
+
+    return responses_announce_task
+
+
+def _announce(items: list[str]) -> None:
+    """Send `response_submitted` for each queued "<answer id>:<1 if corrected>", the answers read
+    in one query as they now stand (an erased one is skipped)."""
+    from surveys.models import Response
+
+    queued = [(int(answer_id), flag == "1") for answer_id, _, flag in (item.partition(":") for item in items)]
+    answers = Response.objects.select_related("survey", "invitation").in_bulk({answer_id for answer_id, _ in queued})
+    for answer_id, corrected in queued:
+        if answer_id in answers:
+            _send(answers[answer_id], corrected=corrected)
+
+
+ANSWERS = Doorbell("answers", task=_drain_task, handle=_announce)
+
+
 def response_submitted_on_commit(response, *, corrected: bool = False) -> None:
     """Have a worker send `response_submitted` for `response` once the current transaction commits."""
-    from surveys.tasks import response_submitted_task
-
-    publish_on_commit(response_submitted_task, response.pk, corrected)
+    item = f"{response.pk}:{int(corrected)}"
+    transaction.on_commit(lambda: ANSWERS.push(item))
 
 
 def response_submitted_send(response_id: int, *, corrected: bool) -> None:
     """Send `response_submitted` for the answer as it now stands (nothing if it is gone: erased)."""
-    from surveys.models import Response
+    _announce([f"{response_id}:{int(corrected)}"])
 
-    response = Response.objects.select_related("survey", "invitation").filter(pk=response_id).first()
-    if response is None:
-        return
+
+def _send(response, *, corrected: bool) -> None:
     for receiver, outcome in response_submitted.send_robust(
         sender=type(response), response=response, corrected=corrected
     ):

@@ -11,8 +11,16 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task
+def responses_announce_task() -> int:
+    """Rung by answers (and every minute by the beat): tell the apps that listen of each answer or
+    correction queued since (signals.response_submitted): how many."""
+    return signals.ANSWERS.drain()
+
+
+@shared_task
 def response_submitted_task(response_id: int, corrected: bool = False) -> None:
-    """Once an answer or its correction is committed: tell the apps that listen (signals.response_submitted)."""
+    """One answer's message, as versions before the doorbell queued them: those still waiting in
+    the broker after an upgrade are told to the listeners all the same."""
     signals.response_submitted_send(response_id, corrected=corrected)
 
 

@@ -1,7 +1,9 @@
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.cache import caches
 from django.utils import translation
 
+from integrations import events as webhook_events
 from npsapp import celery_app, generations, roles
 from surveys import selectors
 
@@ -21,9 +23,11 @@ def _eager_celery(request):
 @pytest.fixture(autouse=True)
 def _surveys_forgotten():
     """Each process keeps the survey pages' surveys, checked by their updated_at: a rolled-back
-    test leaves its ids to the next, and a frozen clock could repeat a stamp."""
+    test leaves its ids to the next, and a frozen clock could repeat a stamp. The same goes for
+    the page fragments each process keeps rendered, by survey id and stamp."""
     yield
     selectors.surveys_forget()
+    caches["fragments"].clear()
 
 
 @pytest.fixture(autouse=True)
@@ -37,8 +41,10 @@ def _language_reset():
 @pytest.fixture(autouse=True)
 def _fresh_generations():
     """Values kept in the cache under a generation (the filter choices, "no webhook is active")
-    outlive the database each test rolls back: each test starts with them stale."""
+    outlive the database each test rolls back: each test starts with them stale. The webhook
+    outbox's memo trusts its generation for a second: it is dropped too."""
     generations.bump_all()
+    webhook_events.subscriptions_changed()
 
 
 def _user(username: str, *role_names: str, **extra) -> User:

@@ -171,7 +171,7 @@ def test_a_cached_read_is_quick(db):
 
 def test_with_no_cache_the_choices_are_read_each_time(db, settings, django_assert_num_queries):
     # A cache that keeps nothing, as the fail-open Redis cache acts while Redis is down.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    settings.CACHES = {**settings.CACHES, "default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
     filter_choices()
     Customer.objects.bulk_create([Customer(external_id="C1", region="Alsace")])  # no signal, no bump
     with django_assert_num_queries(3):

@@ -173,16 +173,16 @@ def test_redis_paused_costs_one_broker_attempt_per_process_and_window(stack):
     assert statuses == [THANKED] * 20, stack.log("web")
     assert Response.objects.count() == 16
     log = stack.log("web")
-    broker_attempts = log.count("could not publish")
+    broker_attempts = log.count("could not queue answers")
     cache_attempts = log.count("cache unavailable")
-    # Two gunicorn processes: at most one attempt each; every other detractor skipped the broker.
+    # Two gunicorn processes: at most one attempt each; every other answer skipped the broker.
     assert 1 <= broker_attempts <= 2, log
-    # Each answer and each correction has one message for a worker (it tells followups, insights
+    # Each answer and each correction queues one item for a worker (it tells followups, insights
     # and the at-risk flags): each was either that one attempt or skipped by the open breaker.
     announcements = [
         line
         for line in log.splitlines()
-        if "response_submitted_task" in line and ("could not publish" in line or "broker breaker open" in line)
+        if "could not queue answers" in line or "broker breaker open: not queueing answers" in line
     ]
     assert len(announcements) == 20, log
     assert cache_attempts <= 2, log

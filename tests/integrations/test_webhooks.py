@@ -242,19 +242,32 @@ def test_a_new_or_changed_subscription_is_seen_at_once(db):
     assert _subscription_queries() == ([], 1)
 
 
-def test_a_subscription_saved_by_another_process_is_seen_at_once(db):
+def _a_second_later():
+    return mock.patch("integrations.events.time.monotonic", return_value=time.monotonic() + events.RECHECK_AFTER)
+
+
+def test_a_subscription_saved_by_another_process_is_seen_within_a_second(db):
     assert _subscription_queries() == ([], 1)
     remembered = events._none_active  # this process remembers that none is active
     crm = _subscription(events=["response.created"])  # saved by another process: the shared generation moves
     events._none_active = remembered  # ... and this one heard nothing of it itself
-    deliveries, queried = _subscription_queries()
+    assert _subscription_queries() == ([], 0)  # the generation is read at most once a second
+    with _a_second_later():
+        deliveries, queried = _subscription_queries()
     assert [d.subscription for d in deliveries] == [crm] and queried == 1
     crm.delete()
     assert _subscription_queries() == ([], 1)
     remembered = events._none_active
     _subscription(events=["response.created"], is_active=False)  # a change elsewhere, even an inactive one
     events._none_active = remembered
-    assert _subscription_queries() == ([], 1)
+    with _a_second_later():
+        assert _subscription_queries() == ([], 1)
+
+
+def test_within_the_second_the_generation_is_not_read_again(db):
+    _subscription_queries()
+    with mock.patch.object(events.SUBSCRIPTIONS, "current", side_effect=AssertionError("read")):
+        assert _subscription_queries() == ([], 0)
 
 
 def test_a_subscription_written_without_a_signal_is_seen_within_seconds(db):

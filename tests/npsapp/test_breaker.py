@@ -4,6 +4,7 @@ import socket
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
 from django.core.cache import caches
 from django.test import override_settings
 from django.urls import reverse
@@ -174,7 +175,8 @@ def _unreachable_cache():
             "BACKEND": "npsapp.cache.FailOpenRedisCache",
             "LOCATION": f"redis://127.0.0.1:{_closed_port()}/0",
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
+        },
+        "fragments": settings.CACHES["fragments"],
     }
 
 

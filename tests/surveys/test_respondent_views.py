@@ -476,6 +476,26 @@ def test_the_brand_stylesheet_gives_a_readable_text_colour_and_is_cached(client,
     assert css.content.decode() == ":root{--brand:#ffd500;--brand-ink:#000000;--brand-edge:#212529;}\n"
 
 
+def test_a_new_brand_colour_or_embedding_shows_on_the_next_page_though_the_head_is_kept_rendered(client, invitation):
+    """The page's head is kept rendered per survey version (the "fragments" cache): saving the
+    brand or the survey moves the version, so the next page has the new one."""
+
+    def head():
+        html = client.get(_url(invitation)).content.decode()
+        colour = re.search(r'href="/s/brand/\d+\.css\?v=([^"]+)"', html).group(1)
+        return colour, "embed-frame.js" in html
+
+    assert head() == ("0d6efd", False)
+    brand = invitation.survey.brand
+    brand.colour = "#FFD500"
+    brand.save()
+    assert head() == ("ffd500", False)
+    survey = type(invitation.survey).objects.get(pk=invitation.survey_id)
+    survey.embed_origins = "https://shop.example.com"
+    survey.save()
+    assert head() == ("ffd500", True)
+
+
 def test_a_stored_colour_that_is_not_hex_never_reaches_the_css(client, invitation):
     brand = invitation.survey.brand
     type(brand).objects.filter(pk=brand.pk).update(colour="red}*")

@@ -1,40 +1,57 @@
-"""The customer's request sends one message per answer, however many apps listen: the worker
-that receives it tells them (followups, insights, customerview)."""
+"""The customer's request queues one item per answer, however many apps listen, and publishes a
+drain message only when none is due: the worker's drain tells them (followups, insights,
+customerview)."""
 
 import pytest
 
-from npsapp import publish as publishing
+from npsapp.doorbell import Doorbell
 from surveys import services, signals
 from tests.factories import InvitationFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def test_a_detractor_with_a_comment_costs_its_request_one_message(monkeypatch, django_capture_on_commit_callbacks):
-    sent = []
-    monkeypatch.setattr(publishing, "publish", lambda task, *args: sent.append((task.name, args)))
+class QueueingDoorbell(Doorbell):
+    """The answers' doorbell as the request sees it with a broker: what is queued, not handled."""
+
+    def __init__(self):
+        super().__init__("answers", task=signals._drain_task, handle=signals._announce)
+        self.queued_items = []
+
+    def push(self, item: str) -> bool:
+        self.queued_items.append(item)
+        return True
+
+
+def test_an_answer_and_its_correction_each_queue_one_item(monkeypatch, django_capture_on_commit_callbacks):
+    bell = QueueingDoorbell()
+    monkeypatch.setattr(signals, "ANSWERS", bell)
     invitation = InvitationFactory()
-    with django_capture_on_commit_callbacks() as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         response = services.response_submit(invitation=invitation, score=1, comment="Late and broken")
-    for callback in callbacks:
-        callback()
-    assert sent == [("surveys.tasks.response_submitted_task", (response.pk, False))]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.response_correct(response=response, score=2, comment="Late and broken")
+    assert bell.queued_items == [f"{response.pk}:0", f"{response.pk}:1"]
 
 
-def test_the_worker_tells_every_listener(monkeypatch):
+def test_the_worker_tells_every_listener_of_each_queued_answer():
     heard = []
-    invitation = InvitationFactory()
-    response = services.response_submit(invitation=invitation, score=1, comment="Late")
+    first = services.response_submit(invitation=InvitationFactory(), score=1, comment="Late")
+    second = services.response_submit(invitation=InvitationFactory(), score=9)
 
     def listener(sender, response, corrected, **kwargs):
         heard.append((response.pk, response.survey_id, corrected))
 
     signals.response_submitted.connect(listener, dispatch_uid="test-listener")
     try:
-        signals.response_submitted_send(response.pk, corrected=True)
+        signals._announce([f"{first.pk}:1", f"{second.pk}:0", f"{first.pk}:0"])
     finally:
         signals.response_submitted.disconnect(dispatch_uid="test-listener")
-    assert heard == [(response.pk, invitation.survey_id, True)]
+    assert heard == [
+        (first.pk, first.survey_id, True),
+        (second.pk, second.survey_id, False),
+        (first.pk, first.survey_id, False),
+    ]
 
 
 def test_an_answer_gone_before_the_worker_reads_it_is_not_announced():
@@ -49,3 +66,11 @@ def test_an_answer_gone_before_the_worker_reads_it_is_not_announced():
     finally:
         signals.response_submitted.disconnect(dispatch_uid="test-listener")
     assert heard == []
+
+
+def test_the_beats_drain_finds_nothing_to_do_in_the_embedded_mode(settings):
+    """Without a broker each answer is told at once; the embedded scheduler's drain has no Redis to ask."""
+    from surveys.tasks import responses_announce_task
+
+    assert settings.CELERY_BEAT_SCHEDULE["answers-announce"]["task"] == responses_announce_task.name
+    assert responses_announce_task() == 0
