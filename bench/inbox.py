@@ -284,8 +284,8 @@ def main() -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT indexname FROM pg_indexes WHERE indexname IN "
-            "('ticket_open_by_deadline', 'customer_by_value', 'crm_customer_search_trgm', "
-            "'surveys_response_comment_trgm')"
+            "('ticket_open_by_deadline', 'ticket_open_awaiting_contact', 'ticket_awaiting_contact', "
+            "'customer_by_value', 'crm_customer_search_trgm', 'surveys_response_comment_trgm')"
         )
         print("inbox indexes present:", ", ".join(sorted(row[0] for row in cursor.fetchall())) or "none")
     report = Report("inbox")
