@@ -115,3 +115,33 @@ def test_embedded_mode_handles_each_item_at_once():
     assert handled == [["7:0"]]
     assert task.published == 0
     assert bell.drain() == 0  # the embedded scheduler's drain finds nothing, and no Redis to ask
+
+
+def test_a_batch_whose_drain_failed_is_queued_again_once_its_lease_is_over(bell):
+    def failing(items):
+        raise RuntimeError("database gone")
+
+    for n in range(3):
+        bell.push(str(n))
+    bell._handle = failing
+    with pytest.raises(RuntimeError):
+        bell.drain(batch=2)
+    assert bell.queued() == 1  # "0" and "1" are claimed by the drain that failed
+    bell._handle = bell.handled.append
+    assert bell.drain(batch=10) == 1  # its lease still runs: the claim is left alone
+    client = doorbells._redis(bell.task.app)
+    for lease in client.scan_iter(match=f"{bell.key}:claim:*:lease"):
+        client.delete(lease)  # as if the lease had run out
+    assert bell.drain(batch=10) == 2
+    assert bell.handled == [["2"], ["0", "1"]]
+    assert list(client.scan_iter(match=f"{bell.key}:claim:*")) == []
+
+
+def test_in_embedded_mode_a_failing_handler_does_not_fail_the_request(caplog):
+    def failing(items):
+        raise RuntimeError("database gone")
+
+    task = FakeTask("redis://127.0.0.1:1/0", eager=True)
+    bell = Doorbell("embedded-failing", task=lambda: task, handle=failing)
+    assert bell.push("7:0") is False
+    assert "handling 7:0 failed" in caplog.text
