@@ -158,8 +158,6 @@ if DATABASE_URL:
         )
     }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        # Django's own, with a connection check that polls the socket (npsapp/postgresql/base.py).
-        DATABASES["default"]["ENGINE"] = "npsapp.postgresql"
         # PostgreSQL's JIT compiles the dashboard's aggregates for seconds to save milliseconds:
         # measured 5.5 s with it and 2.9 s without on the same query (bench/dashboard.py).
         DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
