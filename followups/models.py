@@ -104,16 +104,14 @@ class Holiday(models.Model):
         return f"{self.day} {self.name}"
 
 
-# The inbox's deadline sort as index columns (see Ticket.Meta.indexes).
-_DEADLINE_SORT = (
-    models.Case(
-        models.When(first_contacted_at__isnull=True, then=models.Value(0)),
-        default=models.Value(1),
-        output_field=models.IntegerField(),
-    ),
-    models.F("first_contact_due_at"),
-    models.F("id"),
+# Cases still waiting for a first contact before those already contacted (whose deadline is moot):
+# the inbox's deadline sort (followups.selectors.INBOX_SORTS) and its indexes (Ticket.Meta).
+AWAITING_FIRST_CONTACT_FIRST = models.Case(
+    models.When(first_contacted_at__isnull=True, then=models.Value(0)),
+    default=models.Value(1),
+    output_field=models.IntegerField(),
 )
+_DEADLINE_SORT = (AWAITING_FIRST_CONTACT_FIRST, models.F("first_contact_due_at"), models.F("id"))
 
 
 class Ticket(models.Model):
@@ -206,8 +204,8 @@ class Ticket(models.Model):
                 condition=models.Q(status__in=OPEN_STATUSES),
                 name="ticket_open_by_deadline",
             ),
-            # The inbox's deadline sort: cases awaiting a first contact first (the same CASE
-            # expression as selectors.AWAITING_FIRST_CONTACT_FIRST, so PostgreSQL reads it in order).
+            # The inbox's deadline sort: cases awaiting a first contact first (the expression the
+            # inbox orders by, so PostgreSQL reads it in order).
             models.Index(
                 *_DEADLINE_SORT, condition=models.Q(status__in=OPEN_STATUSES), name="ticket_open_awaiting_contact"
             ),

@@ -3,24 +3,19 @@
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from crm.models import Customer
 from followups.choices import DONE_STATUSES, OPEN_STATUSES, Priority
-from followups.models import Team, Ticket
+from followups.models import AWAITING_FIRST_CONTACT_FIRST, Team, Ticket
 from npsapp import roles
 from surveys.models import Response, ResponseTheme
 from surveys.selectors import DETRACTOR_Q, PASSIVE_Q
 
 # "Due soon" in the inbox: the first-contact deadline falls within this window.
 DUE_SOON = timedelta(hours=4)
-
-# Cases still waiting for a first contact before those already contacted (whose deadline is moot).
-AWAITING_FIRST_CONTACT_FIRST = Case(
-    When(first_contacted_at__isnull=True, then=Value(0)), default=Value(1), output_field=IntegerField()
-)
 
 # The inbox's sort orders; the deadline first by default (most urgent first).
 INBOX_SORTS = {
