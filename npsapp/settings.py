@@ -164,13 +164,16 @@ if DATABASE_URL:
     # Behind PgBouncer in transaction pooling mode, consecutive transactions may run on different
     # server connections: Django's own server-side cursors (WITH HOLD outside a transaction) would
     # be lost between them. The exports keep streaming with a cursor that lives inside their one
-    # transaction (surveys/exports.py).
+    # transaction (surveys/exports.py); no statement is prepared in a session (npsapp/compiled.py).
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DATABASE_TRANSACTION_POOLING", False)
     # A streaming replica for the reads that may be a little stale (npsapp/replicas.py).
     DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
     if DATABASE_REPLICA_URL:
         DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
         DATABASES["replica"]["OPTIONS"] = {**DATABASES["replica"].get("OPTIONS", {}), "options": "-c jit=off"}
+        # The same pooling as the primary's: no session state kept between transactions
+        # (server-side cursors, prepared statements: npsapp/compiled.py).
+        DATABASES["replica"]["DISABLE_SERVER_SIDE_CURSORS"] = DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"]
         # Tests run on one database: the replica alias is the primary there.
         DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 else:

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -53,11 +55,32 @@ def _activate_language(request, *preferred: str) -> str:
 
 
 def _language_links(request) -> list[dict]:
-    """The switch's entries: each language with the page's query string in that language."""
+    """The switch's entries: each language with the page's query string in that language.
+
+    Most pages have no query string (every answer's thank-you page): their entries depend on the
+    language alone and are built once per process. Not to be changed by the caller."""
     current = translation.get_language()
+    if request.GET:
+        return _language_entries(current, request.GET)
+    entries = _plain_language_links.get(current)
+    if entries is None:
+        entries = _plain_language_links[current] = _language_entries(current, request.GET)
+    return entries
+
+
+_plain_language_links: dict[str, list[dict]] = {}
+
+
+@receiver(setting_changed)
+def _languages_changed(*, setting, **kwargs) -> None:
+    if setting == "LANGUAGES":
+        _plain_language_links.clear()
+
+
+def _language_entries(current: str, query_dict) -> list[dict]:
     entries = []
     for code, _label in settings.LANGUAGES:
-        query = request.GET.copy()
+        query = query_dict.copy()
         query[LANGUAGE_PARAM] = code
         with translation.override(code):
             name = translation.get_language_info(code)["name_local"]

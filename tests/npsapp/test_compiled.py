@@ -1,9 +1,12 @@
 """Statements compiled once per connection (npsapp/compiled.py) run the SQL their queryset would."""
 
+import logging
+
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from npsapp import compiled
 from npsapp.cache import FailOpenRedisCacheClient
 from npsapp.compiled import INTEGER_PLACEHOLDER, CompiledLookup, CompiledUpdate
 from surveys.models import Invitation
@@ -47,3 +50,72 @@ def test_the_cache_keeps_one_redis_client_per_server():
     """Django builds a redis.Redis per cache call; it costs more than the GET it sends."""
     client = FailOpenRedisCacheClient(["redis://127.0.0.1:1/0"])
     assert client.get_client() is client.get_client(write=True)
+
+
+# --- Prepared in the server's session (PostgreSQL reached directly) ----------------------------
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="statements are prepared on PostgreSQL only"
+)
+
+
+def _prepared_in_session() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name LIKE 'npsapp_%%'")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _lookup() -> CompiledLookup:
+    """A lookup of its own: each test starts with nothing prepared for it."""
+    return CompiledLookup(
+        lambda token: Invitation.objects.select_related("customer").filter(token=token, answered=False)[:1]
+    )
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_lookup_outside_a_transaction_is_prepared_once_and_executed_after():
+    lookup, first, second = _lookup(), InvitationFactory(), InvitationFactory()
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    with CaptureQueriesContext(connection) as queries:
+        assert lookup.first(first.token, using="default").customer.email == first.customer.email
+        assert lookup.first(second.token, using="default").pk == second.pk
+        assert lookup.first("no-such-token", using="default") is None
+    assert [query["sql"].split("(")[0] for query in queries] == [queries[0]["sql"].split("(")[0]] * 3
+    assert queries[0]["sql"].startswith("EXECUTE npsapp_")
+    [statement] = _prepared_in_session()
+    assert '"surveys_invitation"."token" = $1' in statement and 'NOT "surveys_invitation"."answered"' in statement
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_session_that_lost_its_statement_runs_the_plain_sql_and_stops_preparing(caplog):
+    """What a transaction pooler does to a prepared statement: the next session lacks it."""
+    lookup, invitation = _lookup(), InvitationFactory()
+    assert lookup.first(invitation.token, using="default").pk == invitation.pk
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    with caplog.at_level(logging.WARNING, logger="npsapp.compiled"):
+        assert lookup.first(invitation.token, using="default").pk == invitation.pk
+    assert "transaction pooler" in caplog.text
+    with CaptureQueriesContext(connection) as queries:
+        assert lookup.first(invitation.token, using="default").pk == invitation.pk
+    assert queries[0]["sql"].startswith("SELECT")
+    assert _prepared_in_session() == []
+    compiled._prepared.pop(connection.connection)  # the next tests' connection prepares again
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_nothing_is_prepared_inside_a_transaction_nor_behind_a_transaction_pooler(monkeypatch):
+    invitation = InvitationFactory()
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        assert _lookup().first(invitation.token, using="default").pk == invitation.pk
+    monkeypatch.setitem(connection.settings_dict, "DISABLE_SERVER_SIDE_CURSORS", True)  # DATABASE_TRANSACTION_POOLING
+    with CaptureQueriesContext(connection) as pooled:
+        assert _lookup().first(invitation.token, using="default").pk == invitation.pk
+    assert [query["sql"][:6] for query in [*queries, *pooled]] == ["SELECT", "SELECT"]
+    assert _prepared_in_session() == []
