@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from npsapp import compiled
 from npsapp.cache import FailOpenRedisCacheClient
 from npsapp.compiled import INTEGER_PLACEHOLDER, CompiledLookup, CompiledUpdate
+from surveys import selectors
 from surveys.models import Invitation
 from tests.factories import InvitationFactory
 
@@ -59,6 +60,13 @@ postgresql_only = pytest.mark.skipif(
 )
 
 
+def _deallocate_all() -> None:
+    """Drop the session's prepared statements, and this process's record of them."""
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    compiled._prepared.pop(connection.connection, None)
+
+
 def _prepared_in_session() -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name LIKE 'npsapp_%%'")
@@ -76,8 +84,7 @@ def _lookup() -> CompiledLookup:
 @pytest.mark.django_db(transaction=True)
 def test_a_lookup_outside_a_transaction_is_prepared_once_and_executed_after():
     lookup, first, second = _lookup(), InvitationFactory(), InvitationFactory()
-    with connection.cursor() as cursor:
-        cursor.execute("DEALLOCATE ALL")
+    _deallocate_all()
     with CaptureQueriesContext(connection) as queries:
         assert lookup.first(first.token, using="default").customer.email == first.customer.email
         assert lookup.first(second.token, using="default").pk == second.pk
@@ -93,9 +100,10 @@ def test_a_lookup_outside_a_transaction_is_prepared_once_and_executed_after():
 def test_a_session_that_lost_its_statement_runs_the_plain_sql_and_stops_preparing(caplog):
     """What a transaction pooler does to a prepared statement: the next session lacks it."""
     lookup, invitation = _lookup(), InvitationFactory()
+    _deallocate_all()
     assert lookup.first(invitation.token, using="default").pk == invitation.pk
     with connection.cursor() as cursor:
-        cursor.execute("DEALLOCATE ALL")
+        cursor.execute("DEALLOCATE ALL")  # as a pooler's other session would: the record stays
     with caplog.at_level(logging.WARNING, logger="npsapp.compiled"):
         assert lookup.first(invitation.token, using="default").pk == invitation.pk
     assert "transaction pooler" in caplog.text
@@ -103,15 +111,14 @@ def test_a_session_that_lost_its_statement_runs_the_plain_sql_and_stops_preparin
         assert lookup.first(invitation.token, using="default").pk == invitation.pk
     assert queries[0]["sql"].startswith("SELECT")
     assert _prepared_in_session() == []
-    compiled._prepared.pop(connection.connection)  # the next tests' connection prepares again
+    _deallocate_all()  # the next tests' connection prepares again
 
 
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_nothing_is_prepared_inside_a_transaction_nor_behind_a_transaction_pooler(monkeypatch):
     invitation = InvitationFactory()
-    with connection.cursor() as cursor:
-        cursor.execute("DEALLOCATE ALL")
+    _deallocate_all()
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
         assert _lookup().first(invitation.token, using="default").pk == invitation.pk
     monkeypatch.setitem(connection.settings_dict, "DISABLE_SERVER_SIDE_CURSORS", True)  # DATABASE_TRANSACTION_POOLING
@@ -119,3 +126,20 @@ def test_nothing_is_prepared_inside_a_transaction_nor_behind_a_transaction_poole
         assert _lookup().first(invitation.token, using="default").pk == invitation.pk
     assert [query["sql"][:6] for query in [*queries, *pooled]] == ["SELECT", "SELECT"]
     assert _prepared_in_session() == []
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_the_personal_links_lookup_is_prepared_and_answers_as_before():
+    invitation = InvitationFactory()
+    _deallocate_all()
+    for _ in range(2):
+        found = selectors.invitation_for_token(invitation.token)
+        assert (found.pk, found.customer.email, found.survey.pk) == (
+            invitation.pk,
+            invitation.customer.email,
+            invitation.survey_id,
+        )
+        assert getattr(found, "response", None) is None
+    [statement] = _prepared_in_session()
+    assert '"surveys_invitation"."token" = $1' in statement
