@@ -12,7 +12,9 @@ the link's lookup joins four tables, and planning it took three times as long as
 prepared statement lives in one server session, so none is used behind a transaction pooler
 (DATABASE_TRANSACTION_POOLING sets DISABLE_SERVER_SIDE_CURSORS), nor inside a transaction, where a
 session that lost it would abort the transaction; outside one, a lookup whose statement is gone
-runs again unprepared and that connection stops preparing.
+runs again unprepared and that connection stops preparing. A session that already has it (kept
+from a connection before) uses it; one whose returned columns a migration changed meanwhile (a
+deploy under way) runs the plain SQL once and prepares it anew.
 """
 
 import hashlib
@@ -30,8 +32,11 @@ INTEGER_PLACEHOLDER = -(2**62) + 17
 
 logger = logging.getLogger(__name__)
 
-# PostgreSQL's SQLSTATE for "prepared statement ... does not exist".
+# PostgreSQL's SQLSTATEs: "prepared statement ... does not exist", "... already exists" (a
+# session that kept it from a connection before), "cached plan must not change result type".
 _NO_SUCH_STATEMENT = "26000"
+_ALREADY_PREPARED = "42P05"
+_RESULT_CHANGED = "0A000"
 # Per server connection (the driver's own, which a reconnect replaces): the statements prepared
 # in its session, or None once one was found missing (a pooler between us and the server).
 _prepared = weakref.WeakKeyDictionary()
@@ -48,6 +53,17 @@ def _server_side(name: str, statement: str, params) -> tuple[str, str]:
     body = re.sub(r"%[s%]", lambda match: "%" if match.group() == "%%" else f"${next(numbers)}", statement)
     arguments = ", ".join(["%s"] * len(params))
     return f"PREPARE {name} AS {body}", f"EXECUTE {name}({arguments})" if params else f"EXECUTE {name}"
+
+
+def _run_setup(connection, cursor, statement: str, *, allowed: str = "") -> None:
+    """A statement about the session itself, run like the connection's own setup: not logged as
+    one of the request's queries. An error whose SQLSTATE is `allowed` is ignored."""
+    try:
+        with connection.wrap_database_errors:
+            cursor.cursor.execute(statement)
+    except DatabaseError as exc:
+        if not allowed or getattr(exc.__cause__, "pgcode", None) != allowed:
+            raise
 
 
 class _Compiled:
@@ -110,13 +126,17 @@ class CompiledLookup(_Compiled):
             return False
         try:
             if name not in names:
-                # Like the connection's own setup statements, not logged as one of the request's queries.
-                with connection.wrap_database_errors:
-                    cursor.cursor.execute(prepare)
+                _run_setup(connection, cursor, prepare, allowed=_ALREADY_PREPARED)
                 names.add(name)
             cursor.execute(execute, params)
         except DatabaseError as exc:
-            if getattr(exc.__cause__, "pgcode", None) != _NO_SUCH_STATEMENT:
+            code = getattr(exc.__cause__, "pgcode", None)
+            if code == _RESULT_CHANGED:
+                # A migration changed a column it returns (a deploy under way): prepared anew next time.
+                names.discard(name)
+                _run_setup(connection, cursor, f"DEALLOCATE {name}")
+                return False
+            if code != _NO_SUCH_STATEMENT:
                 raise
             _prepared[raw] = None
             logger.warning(

@@ -143,3 +143,42 @@ def test_the_personal_links_lookup_is_prepared_and_answers_as_before():
         assert getattr(found, "response", None) is None
     [statement] = _prepared_in_session()
     assert '"surveys_invitation"."token" = $1' in statement
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_session_that_kept_the_statement_from_before_uses_it():
+    """A pooler in session mode may hand over a server session that already has it."""
+    lookup, invitation = _lookup(), InvitationFactory()
+    _deallocate_all()
+    assert lookup.first(invitation.token, using="default").pk == invitation.pk
+    compiled._prepared.pop(connection.connection)  # this process forgets; the session does not
+    assert lookup.first(invitation.token, using="default").pk == invitation.pk
+    assert len(_prepared_in_session()) == 1
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_column_changed_by_a_migration_meanwhile_runs_the_plain_sql_then_prepares_anew():
+    """A deploy migrates while the old processes still serve: a returned column's type changes."""
+    lookup, invitation = _lookup(), InvitationFactory()
+    _deallocate_all()
+    assert lookup.first(invitation.token, using="default").pk == invitation.pk
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
+            " WHERE attrelid = 'crm_customer'::regclass AND attname = 'city'"
+        )
+        [city_type] = cursor.fetchone()
+        cursor.execute("ALTER TABLE crm_customer ALTER COLUMN city TYPE text")
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            assert lookup.first(invitation.token, using="default").customer.email == invitation.customer.email
+        assert queries[-1]["sql"].startswith("SELECT")
+        assert _prepared_in_session() == []
+        assert lookup.first(invitation.token, using="default").pk == invitation.pk
+        assert len(_prepared_in_session()) == 1
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE crm_customer ALTER COLUMN city TYPE {city_type}")
+        _deallocate_all()
