@@ -1,15 +1,17 @@
 """ORM statements by one value, turned into SQL once per database connection instead of once per call.
 
 Django compiles a query again on every execution: for a statement run on every customer's
-answer (the link's lookup over three tables, the link's claim) that costs more than the rest of
+answer (the link's lookup over four tables, the link's claim) that costs more than the rest of
 running it. Each statement here is written with the ORM, compiled the first time a connection
 runs it with a placeholder where the value goes, and run afterwards with the value put in its
 place: same SQL, same parameters, same converters as the queryset would use.
 
-On PostgreSQL a lookup is also prepared in the server's session (PREPARE once, then EXECUTE):
-the link's lookup joins four tables, and planning it took three times as long as running it
-(0.44 ms a call unprepared against 0.10 ms prepared, pgbench on the bench's database). A
-prepared statement lives in one server session, so none is used behind a transaction pooler
+On PostgreSQL a lookup by its one value is also prepared in the server's session (PREPARE
+once, then EXECUTE): the link's lookup joins four tables, and planning it took three times as
+long as running it (0.44 ms a call unprepared against 0.10 ms prepared, pgbench on the bench's
+database; PostgreSQL plans the first five executions of a session one by one, then keeps one
+plan), so only connections kept between requests (CONN_MAX_AGE) prepare. A prepared statement
+lives in one server session, so none is used behind a transaction pooler
 (DATABASE_TRANSACTION_POOLING sets DISABLE_SERVER_SIDE_CURSORS), nor inside a transaction, where a
 session that lost it would abort the transaction; outside one, a lookup whose statement is gone
 runs again unprepared and that connection stops preparing. A session that already has it (kept
@@ -37,14 +39,22 @@ logger = logging.getLogger(__name__)
 _NO_SUCH_STATEMENT = "26000"
 _ALREADY_PREPARED = "42P05"
 _RESULT_CHANGED = "0A000"
-# Per server connection (the driver's own, which a reconnect replaces): the statements prepared
-# in its session, or None once one was found missing (a pooler between us and the server).
+# Per driver connection (a reconnect makes a new one): the statements prepared in its server
+# session, or None once one was found missing (a pooler between us and the server).
 _prepared = weakref.WeakKeyDictionary()
 
 
-def _prepares(connection) -> bool:
-    """Whether this database keeps a session per connection: PostgreSQL reached directly."""
-    return connection.vendor == "postgresql" and not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+def _prepares(connection, params) -> bool:
+    """Whether to prepare: PostgreSQL reached directly (a session per connection), connections kept
+    between requests, and no parameter but the looked-up value (PostgreSQL infers a parameter's
+    type from where it stands: a constant in the select list would come back as text)."""
+    settings = connection.settings_dict
+    return (
+        connection.vendor == "postgresql"
+        and not settings.get("DISABLE_SERVER_SIDE_CURSORS")
+        and settings.get("CONN_MAX_AGE") != 0
+        and len(params) == 1
+    )
 
 
 def _server_side(name: str, statement: str, params) -> tuple[str, str]:
@@ -109,7 +119,7 @@ class CompiledLookup(_Compiled):
             "annotations": list(compiler.annotation_col_map.items()),
             "server_side": None,
         }
-        if _prepares(connection):
+        if _prepares(connection, params):
             name = "npsapp_" + hashlib.sha256(statement.encode()).hexdigest()[:24]
             compiled["server_side"] = (name, *_server_side(name, statement, params))
         self._compiled[connection] = compiled
@@ -117,24 +127,24 @@ class CompiledLookup(_Compiled):
 
     def _fetch_prepared(self, connection, cursor, compiled: dict, params):
         """The row by the session's prepared statement (prepared first if need be), None for no
-        row, or False when it cannot be used here: inside a transaction, or once a statement went
-        missing on this connection (then it is logged and the caller runs the plain SQL)."""
+        row, or False when the caller is to run the plain SQL: inside a transaction; once a
+        statement went missing on this connection (logged); when a migration changed a column
+        it returns since it was prepared (it is dropped, and prepared anew next time)."""
         name, prepare, execute = compiled["server_side"]
         raw = connection.connection
         names = _prepared.setdefault(raw, set())
-        if names is None or connection.in_atomic_block:
+        if names is None or connection.in_atomic_block or not connection.get_autocommit():
             return False
+        if name not in names:
+            _run_setup(connection, cursor, prepare, allowed=_ALREADY_PREPARED)
+            names.add(name)
         try:
-            if name not in names:
-                _run_setup(connection, cursor, prepare, allowed=_ALREADY_PREPARED)
-                names.add(name)
             cursor.execute(execute, params)
         except DatabaseError as exc:
             code = getattr(exc.__cause__, "pgcode", None)
             if code == _RESULT_CHANGED:
-                # A migration changed a column it returns (a deploy under way): prepared anew next time.
                 names.discard(name)
-                _run_setup(connection, cursor, f"DEALLOCATE {name}")
+                _run_setup(connection, cursor, f"DEALLOCATE {name}", allowed=_NO_SUCH_STATEMENT)
                 return False
             if code != _NO_SUCH_STATEMENT:
                 raise

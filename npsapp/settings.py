@@ -171,7 +171,8 @@ if DATABASE_URL:
     if DATABASE_REPLICA_URL:
         DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
         DATABASES["replica"]["OPTIONS"] = {**DATABASES["replica"].get("OPTIONS", {}), "options": "-c jit=off"}
-        # The same pooling as the primary's: no session state kept between transactions
+        # Taken to be reached as the primary is (through a transaction pooler when
+        # DATABASE_TRANSACTION_POOLING is set): then no session state is kept between transactions
         # (server-side cursors, prepared statements: npsapp/compiled.py).
         DATABASES["replica"]["DISABLE_SERVER_SIDE_CURSORS"] = DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"]
         # Tests run on one database: the replica alias is the primary there.

@@ -4,6 +4,7 @@ import logging
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import Value
 from django.test.utils import CaptureQueriesContext
 
 from npsapp import compiled
@@ -125,6 +126,20 @@ def test_nothing_is_prepared_inside_a_transaction_nor_behind_a_transaction_poole
     with CaptureQueriesContext(connection) as pooled:
         assert _lookup().first(invitation.token, using="default").pk == invitation.pk
     assert [query["sql"][:6] for query in [*queries, *pooled]] == ["SELECT", "SELECT"]
+    assert _prepared_in_session() == []
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_nothing_is_prepared_for_a_connection_per_request_nor_with_a_parameter_of_its_own(monkeypatch):
+    invitation = InvitationFactory()
+    _deallocate_all()
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
+    assert _lookup().first(invitation.token, using="default").pk == invitation.pk
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 60)
+    # PostgreSQL would type a prepared constant of the select list as text.
+    with_constant = CompiledLookup(lambda token: Invitation.objects.annotate(one=Value(1)).filter(token=token)[:1])
+    assert with_constant.first(invitation.token, using="default").one == 1
     assert _prepared_in_session() == []
 
 
