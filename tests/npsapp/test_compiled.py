@@ -81,6 +81,16 @@ def _lookup() -> CompiledLookup:
     )
 
 
+@pytest.fixture
+def prepared(transactional_db):
+    """A lookup of its own, prepared once in a session that had nothing prepared, and its invitation."""
+    lookup, invitation = _lookup(), InvitationFactory()
+    _deallocate_all()
+    assert lookup.first(invitation.token, using="default").pk == invitation.pk
+    yield lookup, invitation
+    _deallocate_all()  # the next tests' connection prepares again
+
+
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_a_lookup_outside_a_transaction_is_prepared_once_and_executed_after():
@@ -98,11 +108,9 @@ def test_a_lookup_outside_a_transaction_is_prepared_once_and_executed_after():
 
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
-def test_a_session_that_lost_its_statement_runs_the_plain_sql_and_stops_preparing(caplog):
+def test_a_session_that_lost_its_statement_runs_the_plain_sql_and_stops_preparing(prepared, caplog):
     """What a transaction pooler does to a prepared statement: the next session lacks it."""
-    lookup, invitation = _lookup(), InvitationFactory()
-    _deallocate_all()
-    assert lookup.first(invitation.token, using="default").pk == invitation.pk
+    lookup, invitation = prepared
     with connection.cursor() as cursor:
         cursor.execute("DEALLOCATE ALL")  # as a pooler's other session would: the record stays
     with caplog.at_level(logging.WARNING, logger="npsapp.compiled"):
@@ -112,7 +120,6 @@ def test_a_session_that_lost_its_statement_runs_the_plain_sql_and_stops_preparin
         assert lookup.first(invitation.token, using="default").pk == invitation.pk
     assert queries[0]["sql"].startswith("SELECT")
     assert _prepared_in_session() == []
-    _deallocate_all()  # the next tests' connection prepares again
 
 
 @postgresql_only
@@ -162,11 +169,9 @@ def test_the_personal_links_lookup_is_prepared_and_answers_as_before():
 
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
-def test_a_session_that_kept_the_statement_from_before_uses_it():
+def test_a_session_that_kept_the_statement_from_before_uses_it(prepared):
     """A pooler in session mode may hand over a server session that already has it."""
-    lookup, invitation = _lookup(), InvitationFactory()
-    _deallocate_all()
-    assert lookup.first(invitation.token, using="default").pk == invitation.pk
+    lookup, invitation = prepared
     compiled._prepared.pop(connection.connection)  # this process forgets; the session does not
     assert lookup.first(invitation.token, using="default").pk == invitation.pk
     assert len(_prepared_in_session()) == 1
@@ -174,11 +179,9 @@ def test_a_session_that_kept_the_statement_from_before_uses_it():
 
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
-def test_a_column_changed_by_a_migration_meanwhile_runs_the_plain_sql_then_prepares_anew():
+def test_a_column_changed_by_a_migration_meanwhile_runs_the_plain_sql_then_prepares_anew(prepared):
     """A deploy migrates while the old processes still serve: a returned column's type changes."""
-    lookup, invitation = _lookup(), InvitationFactory()
-    _deallocate_all()
-    assert lookup.first(invitation.token, using="default").pk == invitation.pk
+    lookup, invitation = prepared
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
@@ -196,4 +199,3 @@ def test_a_column_changed_by_a_migration_meanwhile_runs_the_plain_sql_then_prepa
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"ALTER TABLE crm_customer ALTER COLUMN city TYPE {city_type}")
-        _deallocate_all()
