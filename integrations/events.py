@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import F
@@ -40,9 +41,17 @@ RETRY_BATCH_SIZE = 500
 SUBSCRIPTIONS = Generation("webhook-subscriptions")
 NONE_ACTIVE_FOR = 10.0
 RECHECK_AFTER = 1.0
-# This process's memo: (generation, time.monotonic() until which "none active" holds, until when
-# the generation read is trusted without reading it again), or None.
-_none_active: tuple[str, float, float] | None = None
+
+
+class _NoneActive(NamedTuple):
+    """This process's memo that no subscription is active (times from time.monotonic())."""
+
+    generation: str  # the shared generation it was read under
+    until: float  # when the database is asked again whatever the generation
+    generation_trusted_until: float  # when the generation is read again
+
+
+_none_active: _NoneActive | None = None
 
 
 def _publish_delivery(delivery_id: int) -> None:
@@ -61,14 +70,15 @@ def subscriptions_changed() -> None:
 def _active_subscriptions() -> list[WebhookSubscription]:
     global _none_active
     now = time.monotonic()
-    if _none_active is not None and now < _none_active[2] and now < _none_active[1]:
+    memo = _none_active
+    if memo is not None and now < memo.until and now < memo.generation_trusted_until:
         return []
     generation = SUBSCRIPTIONS.current()
-    if _none_active is not None and _none_active[0] == generation and now < _none_active[1]:
-        _none_active = (generation, _none_active[1], now + RECHECK_AFTER)
+    if memo is not None and memo.generation == generation and now < memo.until:
+        _none_active = memo._replace(generation_trusted_until=now + RECHECK_AFTER)
         return []
     active = list(WebhookSubscription.objects.filter(is_active=True))
-    _none_active = None if active else (generation, now + NONE_ACTIVE_FOR, now + RECHECK_AFTER)
+    _none_active = None if active else _NoneActive(generation, now + NONE_ACTIVE_FOR, now + RECHECK_AFTER)
     return active
 
 
